@@ -1,0 +1,58 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "DIGS",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "digs", targets: ["digs"]),
+        .library(name: "DigsCore", targets: ["DigsCore"]),
+        .library(name: "ProductIO", targets: ["ProductIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+    ],
+    targets: [
+        // MARK: System libraries (shims for what Swift cannot import directly)
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial",
+                       providers: [.apt(["libhdf5-dev"])]),
+
+        // MARK: Domain modules (dependencies point one way: core ← I/O ← … ← CLI)
+        .target(name: "DigsCore"),
+        .target(
+            name: "ProductIO",
+            dependencies: [
+                "DigsCore", "CHDF5",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [
+                .embedInCode("Schemas/common.json"),
+                .embedInCode("Schemas/ssp_library.json"),
+                .embedInCode("Schemas/theta_grid.json"),
+                .embedInCode("Schemas/sed_set.json"),
+                .embedInCode("Schemas/augmented_batches.json"),
+                .embedInCode("Schemas/flow_model.json"),
+                .embedInCode("Schemas/posterior_samples.json"),
+                .embedInCode("Schemas/sbc_result.json"),
+                .embedInCode("Schemas/mcmc_chains.json"),
+                .embedInCode("Schemas/observation_set.json"),
+            ]
+        ),
+
+        // MARK: Command-line interface
+        .executableTarget(
+            name: "digs",
+            dependencies: [
+                "DigsCore", "ProductIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "DigsCoreTests", dependencies: ["DigsCore"]),
+        .testTarget(name: "ProductIOTests", dependencies: ["ProductIO", "DigsCore", "CHDF5"]),
+    ]
+)

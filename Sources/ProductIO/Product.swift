@@ -1,0 +1,67 @@
+import DigsCore
+
+/// An open, read-only DIGS product: its kind and schema version are checked on open, its
+/// provenance is parsed, and datasets are reached by path.
+public final class Product {
+    public let file: HDF5File
+    public let kind: ProductKind
+    public let schemaVersion: SemanticVersion
+    public let provenance: Provenance
+
+    public var path: String { file.filePath }
+
+    /// Opens a product, checking its kind (when `expecting` is given) and that its schema
+    /// major version is the one this build reads.
+    public static func open(_ path: String, expecting expected: ProductKind? = nil) throws -> Product {
+        let file = try HDF5File.open(path: path)
+        guard let kindName = try file.attribute("digs_product")?.stringValue else {
+            throw DigsError.invalidProduct(path: path, field: "root attribute 'digs_product'",
+                                           problem: "is missing: this HDF5 file is not a DIGS product")
+        }
+        guard let kind = ProductKind(rawValue: kindName) else {
+            throw DigsError.invalidProduct(path: path, field: "root attribute 'digs_product'",
+                                           problem: "'\(kindName)' is not a product kind (expected one of \(ProductKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        if let expected, expected != kind {
+            throw DigsError.wrongProductKind(path: path, found: kind.rawValue, expected: expected.rawValue)
+        }
+        let current = try SchemaCatalog.load().schema(for: kind).schemaVersion
+        guard let versionText = try file.attribute("schema_version")?.stringValue,
+              let version = SemanticVersion(versionText) else {
+            throw DigsError.invalidProduct(path: path, field: "root attribute 'schema_version'",
+                                           problem: "is missing or not MAJOR.MINOR.PATCH")
+        }
+        guard version.major == current.major else {
+            throw DigsError.incompatibleSchemaVersion(path: path, found: version.description,
+                                                      expected: "\(current.major).x.x")
+        }
+        let provenance = try Provenance.read(from: file, kind: kind, version: version)
+        return Product(file: file, kind: kind, version: version, provenance: provenance)
+    }
+
+    private init(file: HDF5File, kind: ProductKind, version: SemanticVersion, provenance: Provenance) {
+        self.file = file
+        self.kind = kind
+        self.schemaVersion = version
+        self.provenance = provenance
+    }
+
+    /// A dataset that must exist with the given dtype and rank.
+    public func dataset(_ path: String, dtype: HDF5DType? = nil, rank: Int? = nil) throws -> HDF5Dataset {
+        let dataset = try file.dataset(path)
+        if let dtype, dataset.dtype != dtype {
+            throw DigsError.invalidProduct(path: self.path, field: "dataset '\(path)'",
+                                           problem: "holds \(dataset.dtype.rawValue), expected \(dtype.rawValue)")
+        }
+        if let rank, dataset.shape.count != rank {
+            throw DigsError.invalidProduct(path: self.path, field: "dataset '\(path)'",
+                                           problem: "has shape \(dataset.shape), expected rank \(rank)")
+        }
+        return dataset
+    }
+
+    /// This product as an input record for a downstream product's provenance.
+    public func asInput(role: String) -> ProductInput {
+        ProductInput(role: role, path: path, contentDigest: provenance.contentDigest)
+    }
+}

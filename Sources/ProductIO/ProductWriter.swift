@@ -1,0 +1,141 @@
+import DigsCore
+import Foundation
+
+/// Writes one product: a temporary file beside the target, renamed onto the target only by
+/// `commit()`, so an interrupted or failed stage never leaves a product that looks valid and
+/// never damages an existing one.
+///
+/// Datasets are created through the writer so each carries `units`, `description` and its
+/// axis names (`axes`); `commit()` adds the provenance root attributes with the content digest.
+public final class ProductWriter {
+    public let kind: ProductKind
+    /// Where the product will be once committed.
+    public let targetPath: String
+    /// The temporary file being written.
+    public let temporaryPath: String
+    /// The open temporary file; stages may add groups and attributes directly.
+    public let file: HDF5File
+    private let seed: UInt64
+    private let config: String
+    private let inputs: [ProductInput]
+    private let schemaVersion: SemanticVersion
+    private var finished = false
+
+    /// Starts a product.
+    /// - Parameters:
+    ///   - path: the target path.
+    ///   - overwrite: replace an existing file at `path` on commit; otherwise refuse now.
+    public init(path: String, kind: ProductKind, seed: UInt64, config: String,
+                inputs: [ProductInput] = [], overwrite: Bool = false) throws {
+        let target = URL(fileURLWithPath: path)
+        if FileManager.default.fileExists(atPath: target.path) && !overwrite {
+            throw DigsError.alreadyExists(path: path)
+        }
+        let directory = target.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw DigsError.unreadableFile(path: directory.path, reason: "cannot create the output directory: \(error.localizedDescription)")
+        }
+        self.kind = kind
+        self.targetPath = target.path
+        self.temporaryPath = directory.appendingPathComponent(
+            ".\(target.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))").path
+        self.seed = seed
+        self.config = config
+        self.inputs = inputs
+        self.schemaVersion = try SchemaCatalog.load().schema(for: kind).schemaVersion
+        self.file = try HDF5File.create(path: temporaryPath)
+    }
+
+    deinit {
+        if !finished { abandon() }
+    }
+
+    /// Creates a numeric dataset with its `units`, `description` and `axes` attributes.
+    @discardableResult
+    public func createDataset(_ path: String, dtype: HDF5DType, shape: [Int], axes: [String],
+                              units: String, description: String, extendable: Bool = false,
+                              chunkRows: Int? = nil) throws -> HDF5Dataset {
+        try checkAxes(path, shape: shape, axes: axes)
+        let dataset = try file.createDataset(path, dtype: dtype, shape: shape, extendable: extendable, chunkRows: chunkRows)
+        try label(dataset, axes: axes, units: .string(units), description: description)
+        return dataset
+    }
+
+    /// Writes a whole array as a new dataset (see `createDataset`).
+    @discardableResult
+    public func write<T: HDF5Element>(_ path: String, _ array: NDArray<T>, axes: [String], units: String,
+                                      description: String) throws -> HDF5Dataset {
+        let dataset = try createDataset(path, dtype: T.dtype, shape: array.shape, axes: axes, units: units,
+                                        description: description)
+        try dataset.write(array)
+        return dataset
+    }
+
+    /// Writes a 2-D array whose last axis holds parameters with their own units
+    /// (`units` is then a list with one entry per parameter, and `parameter_names` is set).
+    @discardableResult
+    public func writeParameterArray<T: HDF5Element>(_ path: String, _ array: NDArray<T>, axes: [String],
+                                                    parameterNames: [String], parameterUnits: [String],
+                                                    description: String) throws -> HDF5Dataset {
+        guard array.shape.last == parameterNames.count, parameterNames.count == parameterUnits.count else {
+            throw DigsError.invalidInput(field: "dataset '\(path)'",
+                                         problem: "last axis \(array.shape.last ?? 0) must match \(parameterNames.count) parameter names and \(parameterUnits.count) units")
+        }
+        try checkAxes(path, shape: array.shape, axes: axes)
+        let dataset = try file.createDataset(path, dtype: T.dtype, shape: array.shape)
+        try dataset.write(array)
+        try label(dataset, axes: axes, units: .strings(parameterUnits), description: description)
+        try dataset.setAttribute("parameter_names", .strings(parameterNames))
+        return dataset
+    }
+
+    /// Writes a 1-D string dataset (ids, names).
+    @discardableResult
+    public func writeStrings(_ path: String, _ values: [String], axis: String, description: String) throws -> HDF5Dataset {
+        let dataset = try file.createStringDataset(path, values: values)
+        try label(dataset, axes: [axis], units: .string(""), description: description)
+        return dataset
+    }
+
+    /// Computes the content digest, writes the provenance, closes and renames onto the target.
+    public func commit() throws {
+        guard !finished else { return }
+        do {
+            let provenance = Provenance(kind: kind, schemaVersion: schemaVersion, digsVersion: digsVersion,
+                                        created: Provenance.now(), seed: seed, config: config, inputs: inputs,
+                                        contentDigest: try ContentDigest.compute(file))
+            try provenance.write(to: file)
+            try file.close()
+            // rename(2) replaces an existing target atomically: readers see the old or the new file.
+            if rename(temporaryPath, targetPath) != 0 {
+                throw DigsError.unreadableFile(path: targetPath, reason: "cannot move the finished product into place: \(String(cString: strerror(errno)))")
+            }
+            finished = true
+        } catch {
+            abandon()
+            throw error
+        }
+    }
+
+    /// Closes and deletes the temporary file; the target is untouched.
+    public func abandon() {
+        finished = true
+        try? file.close()
+        try? FileManager.default.removeItem(atPath: temporaryPath)
+    }
+
+    private func checkAxes(_ path: String, shape: [Int], axes: [String]) throws {
+        guard shape.count == axes.count else {
+            throw DigsError.invalidInput(field: "dataset '\(path)'",
+                                         problem: "\(axes.count) axis names \(axes) for a rank-\(shape.count) array")
+        }
+    }
+
+    private func label(_ dataset: HDF5Dataset, axes: [String], units: AttributeValue, description: String) throws {
+        try dataset.setAttribute("units", units)
+        try dataset.setAttribute("description", .string(description))
+        try dataset.setAttribute("axes", .strings(axes))
+    }
+}

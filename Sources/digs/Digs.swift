@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// The `digs` command: one subcommand per pipeline stage, plus product tools.
+@main
+struct Digs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "digs",
+        abstract: "DIGS: Deep Inference of Galaxy Spectra — calibrated posteriors of galaxy parameters from spectra.",
+        discussion: """
+        Every stage reads versioned HDF5 products and writes exactly one new product.
+        Run `digs <stage> --help` for a stage's inputs, outputs and settings.
+        """,
+        version: digsVersionString,
+        groupedSubcommands: [
+            CommandGroup(name: "Product tools", subcommands: [Validate.self, Inspect.self]),
+        ]
+    )
+}
