@@ -13,11 +13,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // MARK: System libraries (shims for what Swift cannot import directly)
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial",
                        providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CFITSIO", pkgConfig: "cfitsio",
+                       providers: [.apt(["libcfitsio-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
 
         // MARK: Domain modules (dependencies point one way: core ← I/O ← … ← CLI)
         .target(name: "DigsCore"),
@@ -41,11 +47,28 @@ let package = Package(
             ]
         ),
 
+        .target(name: "FITSIO", dependencies: ["DigsCore", "CFITSIO"]),
+        .target(
+            name: "SpectralSynthesis",
+            dependencies: [
+                "DigsCore", "ProductIO", "FITSIO", "CBLAS",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
+        .target(name: "ForwardModel", dependencies: ["DigsCore", "SpectralSynthesis", "CBLAS"]),
+        .target(
+            name: "PipelineRunner",
+            dependencies: [
+                "DigsCore", "ProductIO", "SpectralSynthesis", "ForwardModel",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+
         // MARK: Command-line interface
         .executableTarget(
             name: "digs",
             dependencies: [
-                "DigsCore", "ProductIO",
+                "DigsCore", "ProductIO", "PipelineRunner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -54,5 +77,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "DigsCoreTests", dependencies: ["DigsCore"]),
         .testTarget(name: "ProductIOTests", dependencies: ["ProductIO", "DigsCore", "CHDF5"]),
+        .testTarget(name: "SpectralSynthesisTests", dependencies: ["SpectralSynthesis", "DigsCore", "ProductIO"]),
+        .testTarget(name: "ForwardModelTests", dependencies: ["ForwardModel", "SpectralSynthesis", "DigsCore"]),
     ]
 )

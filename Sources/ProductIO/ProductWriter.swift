@@ -73,21 +73,32 @@ public final class ProductWriter {
         return dataset
     }
 
-    /// Writes a 2-D array whose last axis holds parameters with their own units
-    /// (`units` is then a list with one entry per parameter, and `parameter_names` is set).
+    /// Creates a dataset whose last axis holds parameters with their own units (`units` is
+    /// then a list with one entry per parameter, and `parameter_names` is set).
+    @discardableResult
+    public func createParameterDataset(_ path: String, dtype: HDF5DType, shape: [Int], axes: [String],
+                                       parameterNames: [String], parameterUnits: [String], description: String,
+                                       extendable: Bool = false) throws -> HDF5Dataset {
+        guard shape.last == parameterNames.count, parameterNames.count == parameterUnits.count else {
+            throw DigsError.invalidInput(field: "dataset '\(path)'",
+                                         problem: "last axis \(shape.last ?? 0) must match \(parameterNames.count) parameter names and \(parameterUnits.count) units")
+        }
+        try checkAxes(path, shape: shape, axes: axes)
+        let dataset = try file.createDataset(path, dtype: dtype, shape: shape, extendable: extendable)
+        try label(dataset, axes: axes, units: .strings(parameterUnits), description: description)
+        try dataset.setAttribute("parameter_names", .strings(parameterNames))
+        return dataset
+    }
+
+    /// Writes a whole parameter array as a new dataset (see `createParameterDataset`).
     @discardableResult
     public func writeParameterArray<T: HDF5Element>(_ path: String, _ array: NDArray<T>, axes: [String],
                                                     parameterNames: [String], parameterUnits: [String],
                                                     description: String) throws -> HDF5Dataset {
-        guard array.shape.last == parameterNames.count, parameterNames.count == parameterUnits.count else {
-            throw DigsError.invalidInput(field: "dataset '\(path)'",
-                                         problem: "last axis \(array.shape.last ?? 0) must match \(parameterNames.count) parameter names and \(parameterUnits.count) units")
-        }
-        try checkAxes(path, shape: array.shape, axes: axes)
-        let dataset = try file.createDataset(path, dtype: T.dtype, shape: array.shape)
+        let dataset = try createParameterDataset(path, dtype: T.dtype, shape: array.shape, axes: axes,
+                                                 parameterNames: parameterNames, parameterUnits: parameterUnits,
+                                                 description: description)
         try dataset.write(array)
-        try label(dataset, axes: axes, units: .strings(parameterUnits), description: description)
-        try dataset.setAttribute("parameter_names", .strings(parameterNames))
         return dataset
     }
 

@@ -12,6 +12,7 @@ struct Digs: ParsableCommand {
         """,
         version: digsVersionString,
         groupedSubcommands: [
+            CommandGroup(name: "Stages", subcommands: [SSP.self, SamplePrior.self, Simulate.self]),
             CommandGroup(name: "Product tools", subcommands: [Validate.self, Inspect.self]),
         ]
     )

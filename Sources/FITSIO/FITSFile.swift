@@ -1,0 +1,102 @@
+import CFITSIO
+import DigsCore
+import Foundation
+
+/// An open FITS file (cfitsio), read-only: HDU navigation, header keywords and images.
+///
+/// cfitsio status codes become `DigsError.library` errors naming the file, the HDU and the
+/// operation, with cfitsio's own message.
+public final class FITSFile {
+    public let path: String
+    private var pointer: UnsafeMutablePointer<fitsfile>?
+
+    /// Opens an existing FITS file for reading.
+    public init(readingFrom path: String) throws {
+        self.path = path
+        guard FileManager.default.fileExists(atPath: path) else { throw DigsError.fileNotFound(path: path) }
+        var status: Int32 = 0
+        var fptr: UnsafeMutablePointer<fitsfile>?
+        ffopentest(digs_fits_soname(), &fptr, path, READONLY, &status)
+        if status != 0 {
+            throw DigsError.unreadableFile(path: path, reason: "not a readable FITS file (\(Self.message(status)))")
+        }
+        pointer = fptr
+    }
+
+    deinit {
+        var status: Int32 = 0
+        if pointer != nil { ffclos(pointer, &status) }
+    }
+
+    /// The number of HDUs, the primary included.
+    public func hduCount() throws -> Int {
+        var n: Int32 = 0
+        try call("counting HDUs") { ffthdu(pointer, &n, &$0) }
+        return Int(n)
+    }
+
+    /// Moves to HDU `number` (1 = primary).
+    public func moveTo(hdu number: Int) throws {
+        var type: Int32 = 0
+        try call("moving to HDU \(number)") { ffmahd(pointer, Int32(number), &type, &$0) }
+    }
+
+    /// A string keyword of the current HDU, or nil when absent.
+    public func stringKeyword(_ name: String) throws -> String? {
+        var value = [CChar](repeating: 0, count: 80)
+        var status: Int32 = 0
+        ffgkys(pointer, name, &value, nil, &status)
+        if status == KEY_NO_EXIST { return nil }
+        if status != 0 { throw error("reading keyword \(name)", status) }
+        return Self.string(value).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The axis lengths of the current HDU's image, FITS order (NAXIS1 first, fastest).
+    public func imageShape() throws -> [Int] {
+        var naxis: Int32 = 0
+        try call("reading NAXIS") { ffgidm(pointer, &naxis, &$0) }
+        var axes = [Int](repeating: 0, count: Int(naxis))
+        try call("reading image size") { ffgisz(pointer, naxis, &axes, &$0) }
+        return axes
+    }
+
+    /// The current HDU's image as Float64 in row-major order with shape reversed from FITS
+    /// order (outermost axis first), e.g. NAXIS1 = 13216, NAXIS2 = 221 → shape [221, 13216].
+    public func readImage() throws -> NDArray<Double> {
+        let fitsShape = try imageShape()
+        let count = fitsShape.reduce(1, *)
+        var data = [Double](repeating: 0, count: count)
+        if count > 0 {
+            var nullValue = Double.nan
+            var anyNull: Int32 = 0
+            try call("reading image") { ffgpv(pointer, TDOUBLE, 1, Int64(count), &nullValue, &data, &anyNull, &$0) }
+        }
+        return try NDArray(shape: fitsShape.reversed(), data: data)
+    }
+
+    private func call(_ operation: String, _ body: (inout Int32) -> Int32) throws {
+        var status: Int32 = 0
+        _ = body(&status)
+        if status != 0 { throw error(operation, status) }
+    }
+
+    private func error(_ operation: String, _ status: Int32) -> DigsError {
+        var hdu: Int32 = 0
+        ffghdn(pointer, &hdu)
+        return .library(name: "cfitsio", path: path, operation: "\(operation) (HDU \(hdu))", message: Self.message(status))
+    }
+
+    /// The text of a NUL-terminated C buffer.
+    static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func message(_ status: Int32) -> String {
+        var text = [CChar](repeating: 0, count: 81)
+        ffgerr(status, &text)
+        var detail = [CChar](repeating: 0, count: 81)
+        var messages: [String] = [string(text)]
+        while ffgmsg(&detail) != 0 { messages.append(string(detail)) }
+        return messages.filter { !$0.isEmpty }.joined(separator: "; ")
+    }
+}

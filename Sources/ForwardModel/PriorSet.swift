@@ -1,0 +1,97 @@
+import DigsCore
+
+/// The joint prior: independent priors of every model parameter, in pipeline order.
+public struct PriorSet: Codable, Equatable, Sendable {
+    public struct Entry: Codable, Equatable, Sendable {
+        public let parameter: ModelParameter
+        public let prior: Prior
+
+        public init(parameter: ModelParameter, prior: Prior) {
+            self.parameter = parameter
+            self.prior = prior
+        }
+
+        enum CodingKeys: String, CodingKey { case parameter = "name", prior }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            parameter = try c.decode(ModelParameter.self, forKey: .parameter)
+            prior = try Prior(from: decoder)
+        }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(parameter, forKey: .parameter)
+            try prior.encode(to: encoder)
+        }
+    }
+
+    public let entries: [Entry]
+
+    /// The defaults of DESIGN §3 (the paper's code): log M U(8, 13), t_age U(0.01, 4) Gyr,
+    /// log τ U(−1, 1), log Z U(−2, 0.2), dust2 U(0.1, 1).
+    public static let paper = try! PriorSet([
+        Entry(parameter: .logMass, prior: try! Prior(.uniform, low: 8, high: 13)),
+        Entry(parameter: .tAge, prior: try! Prior(.uniform, low: 0.01, high: 4)),
+        Entry(parameter: .logTau, prior: try! Prior(.uniform, low: -1, high: 1)),
+        Entry(parameter: .logZ, prior: try! Prior(.uniform, low: -2.0, high: 0.2)),
+        Entry(parameter: .dust2, prior: try! Prior(.uniform, low: 0.1, high: 1.0)),
+    ])
+
+    /// Requires every model parameter exactly once, in any order.
+    public init(_ entries: [Entry]) throws {
+        let names = entries.map(\.parameter)
+        guard Set(names).count == names.count, Set(names) == Set(ModelParameter.allCases) else {
+            throw DigsError.invalidInput(
+                field: "model.parameters",
+                problem: "must list each of \(ModelParameter.allCases.map(\.rawValue).joined(separator: ", ")) exactly once, got \(names.map(\.rawValue))")
+        }
+        self.entries = entries
+    }
+
+    public init(from decoder: Decoder) throws {
+        try self.init(try decoder.singleValueContainer().decode([Entry].self))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(entries)
+    }
+
+    public var count: Int { entries.count }
+    public var names: [String] { entries.map(\.parameter.rawValue) }
+    public var units: [String] { entries.map(\.parameter.units) }
+
+    /// The position of a parameter in θ.
+    public func index(of parameter: ModelParameter) -> Int {
+        entries.firstIndex { $0.parameter == parameter }!  // init guarantees every parameter
+    }
+
+    /// Draws rows `rows` of a theta grid: row i uses its own random stream, so any split
+    /// of the rows into shards gives the same values.
+    public func sample(rows: Range<Int>, streams: RandomStreams) -> NDArray<Double> {
+        var data = [Double]()
+        data.reserveCapacity(rows.count * count)
+        for row in rows {
+            var g = streams.generator(.priorDraws, index: UInt64(row))
+            for e in entries { data.append(e.prior.sample(&g)) }
+        }
+        return try! NDArray(shape: [rows.count, count], data: data)  // count matches by construction
+    }
+
+    /// log p(θ) of one parameter vector; −∞ outside the support.
+    public func logDensity(_ theta: ArraySlice<Double>) -> Double {
+        zip(entries, theta).reduce(0) { $0 + $1.0.prior.logDensity($1.1) }
+    }
+
+    /// Throws unless θ is finite and inside every prior's support; names the row and parameter.
+    public func check(_ theta: ArraySlice<Double>, row: Int, source: String) throws {
+        for (e, value) in zip(entries, theta) {
+            if !value.isFinite {
+                throw DigsError.invalidProduct(path: source, field: "theta[\(row)] \(e.parameter.rawValue)", problem: "is \(value)")
+            }
+            if !e.prior.contains(value) {
+                throw DigsError.invalidProduct(path: source, field: "theta[\(row)] \(e.parameter.rawValue)",
+                                               problem: "\(value) lies outside the prior [\(e.prior.low), \(e.prior.high)]")
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import CBLAS
+import DigsCore
+import Dispatch
+import Foundation
+import SpectralSynthesis
+
+/// The forward model θ → x = log10 L_λ (L☉/Å) on the instrument pixels, for batches.
+///
+/// Per galaxy: exact delayed-τ masses per age bin (`DelayedTauSFH`, `AgeBins`), metallicity weights
+/// linear in log Z between the two bracketing grids (clamped at the grid ends), one matrix
+/// product with the precomputed instrument-resolution SSP rows (`SSPRows`, nebular light of
+/// young populations included), per-pixel dust, log10, plus log M_formed.
+public final class SpectrumSimulator: @unchecked Sendable {
+    public let settings: ModelSettings
+    public let library: SSPLibrary
+    let rows: SSPRows
+    /// Age bin edges and centres, yr (`AgeBins.standard`).
+    public let ageEdges: [Double]
+    public let ageCentres: [Double]
+    let logMetallicity: [Double]
+    let index: (mass: Int, age: Int, tau: Int, z: Int, dust: Int)
+
+    /// Prepares the instrument-resolution SSP rows (one-time cost, ~1 s for BC03).
+    public init(library: SSPLibrary, settings: ModelSettings) throws {
+        let response = try InstrumentResponse(settings: settings.instrument, sspWavelengths: library.wavelength,
+                                              source: library.source)
+        let bins = AgeBins.standard
+        self.ageEdges = bins.edges
+        self.ageCentres = bins.centres
+        self.library = library
+        self.settings = settings
+        self.rows = try SSPRows(library: library, response: response, bins: bins, dust: settings.dust,
+                                nebular: settings.nebular)
+        self.logMetallicity = library.metallicity.map { log10($0) }
+        let p = settings.parameters
+        self.index = (p.index(of: .logMass), p.index(of: .tAge), p.index(of: .logTau), p.index(of: .logZ), p.index(of: .dust2))
+        let oldest = AgeBins.universeAge
+        guard 1e9 * p.entries[index.age].prior.high <= oldest else {
+            throw DigsError.invalidInput(field: "model.parameters.t_age",
+                                         problem: "prior reaches \(p.entries[index.age].prior.high) Gyr, beyond the oldest age bin (\(oldest / 1e9) Gyr)")
+        }
+    }
+
+    /// Pixel centre wavelengths, Å.
+    public var wavelength: [Double] { settings.instrument.pixelCentres }
+
+    /// Per-galaxy quantities derived from the star-formation history.
+    public struct Derived: Sendable {
+        /// log10 of the mass in living stars today, M☉.
+        public var logLivingMass: [Double]
+        /// Mean age of the living stellar mass, Gyr.
+        public var massWeightedAge: [Double]
+        /// Mean age of the mass formed (SFR-weighted), Gyr.
+        public var sfrWeightedAge: [Double]
+    }
+
+    /// Simulates x for every row of θ ([N, P], pipeline order); rows are split over
+    /// `threads` workers (BLAS runs single-threaded inside each).
+    public func simulate(_ theta: NDArray<Double>, threads: Int = 2) -> (logFlux: NDArray<Float>, derived: Derived) {
+        let n = theta.shape[0], p = rows.pixels
+        var flux = [Float](repeating: 0, count: n * p)
+        var living = [Double](repeating: 0, count: n), mwa = living, swa = living
+        let batch = 256
+        let batches = (n + batch - 1) / batch
+        openblas_set_num_threads(1)
+        flux.withUnsafeMutableBufferPointer { f in
+            living.withUnsafeMutableBufferPointer { l in
+                mwa.withUnsafeMutableBufferPointer { m in
+                    swa.withUnsafeMutableBufferPointer { s in
+                        let out = Outputs(flux: DisjointWrites(f), livingMass: DisjointWrites(l),
+                                          massWeightedAge: DisjointWrites(m), sfrWeightedAge: DisjointWrites(s))
+                        parallelChunks(batches, workers: threads) { _, b in
+                            var scratch = Scratch(rows: rows, batch: batch)
+                            simulateBatch(theta, (b * batch)..<min(n, (b + 1) * batch), &scratch, out)
+                        }
+                    }
+                }
+            }
+        }
+        let logFlux = try! NDArray(shape: [n, p], data: flux)  // n·p elements by construction
+        return (logFlux, Derived(logLivingMass: living, massWeightedAge: mwa, sfrWeightedAge: swa))
+    }
+
+    struct Scratch {
+        var weights: [Float]
+        var product: [Float]
+        var masses: [Double]
+        init(rows: SSPRows, batch: Int) {
+            weights = [Float](repeating: 0, count: batch * rows.metallicities * rows.ages)
+            product = [Float](repeating: 0, count: batch * 2 * rows.pixels)
+            masses = [Double](repeating: 0, count: rows.ages)
+        }
+    }
+
+    struct Outputs: Sendable {
+        let flux: DisjointWrites<Float>
+        let livingMass, massWeightedAge, sfrWeightedAge: DisjointWrites<Double>
+    }
+
+    private func simulateBatch(_ theta: NDArray<Double>, _ range: Range<Int>, _ s: inout Scratch, _ out: Outputs) {
+        let nz = rows.metallicities, na = rows.ages, p = rows.pixels, stride = theta.shape[1]
+        let k = nz * na
+        for i in 0..<(range.count * k) { s.weights[i] = 0 }
+        for (b, g) in range.enumerated() {
+            let t = theta.data[(g * stride)..<((g + 1) * stride)]
+            let base = t.startIndex
+            let sfh = DelayedTauSFH(age: t[base + index.age] * 1e9, tau: pow(10, t[base + index.tau]) * 1e9)
+            sfh.binFractions(edges: ageEdges, into: &s.masses)
+            let (zi, zw) = Interpolation.bracket(logMetallicity, t[base + index.z])
+            var livingMass = 0.0, livingAge = 0.0
+            for (z, w) in [(zi, 1 - zw), (zi + 1, zw)] where w > 0 {
+                let rowBase = b * k + z * na
+                for a in 0..<na where s.masses[a] != 0 {
+                    let m = w * s.masses[a]
+                    s.weights[rowBase + a] = Float(m)
+                    let alive = m * rows.livingMassFraction[z * na + a]
+                    livingMass += alive
+                    livingAge += alive * ageCentres[a]
+                }
+            }
+            out.livingMass[g] = log10(livingMass) + t[base + index.mass]
+            out.massWeightedAge[g] = livingAge / livingMass / 1e9
+            out.sfrWeightedAge[g] = sfh.sfrWeightedAge / 1e9
+        }
+        // product[B, 2P] = weights[B, K] · rows[K, 2P]
+        s.weights.withUnsafeBufferPointer { w in
+            rows.rows.withUnsafeBufferPointer { r in
+                s.product.withUnsafeMutableBufferPointer { c in
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(range.count), Int32(2 * p), Int32(k),
+                                1, w.baseAddress, Int32(k), r.baseAddress, Int32(2 * p), 0, c.baseAddress, Int32(2 * p))
+                }
+            }
+        }
+        let beta = 0.4 * DustLaw.magnitudesPerOpticalDepth * log(10.0)
+        for (b, g) in range.enumerated() {
+            let q = beta * theta.data[g * stride + index.dust]
+            let logMass = theta.data[g * stride + index.mass]
+            for j in 0..<p {
+                let rj = rows.pixelAttenuation[j]
+                let f0 = Double(s.product[b * 2 * p + j]), f1 = Double(s.product[b * 2 * p + p + j])
+                let value = exp(-q * rj) * (f0 - q * (f1 - rj * f0))
+                out.flux[g * p + j] = Float(log10(value) + logMass)
+            }
+        }
+    }
+}

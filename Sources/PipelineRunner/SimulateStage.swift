@@ -1,0 +1,75 @@
+import DigsCore
+import ForwardModel
+import Foundation
+import ProductIO
+import SpectralSynthesis
+
+/// `digs simulate`: noiseless spectra x = log10 L_λ for every θ of a `theta_grid` → `sed_set`,
+/// streamed in chunks (memory flat in N), with derived living mass and ages.
+public enum SimulateStage {
+    public static func run(model: ModelSettings, thetaPath: String, sspPath: String, output: String, overwrite: Bool,
+                           chunk: Int = 8192, threads: Int = 2, log: (String) -> Void) throws {
+        if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
+        let thetaProduct = try Product.open(thetaPath, expecting: .thetaGrid)
+        let thetaSet = try thetaProduct.dataset("theta", dtype: .float64, rank: 2)
+        let names = try thetaSet.attribute("parameter_names")?.stringsValue ?? []
+        guard names == model.parameters.names else {
+            throw DigsError.invalidProduct(path: thetaPath, field: "theta parameter_names",
+                                           problem: "are \(names), expected the pipeline's \(model.parameters.names)")
+        }
+        let n = thetaSet.shape[0]
+        // Check every θ before writing anything: no partial product for bad input.
+        var start = 0
+        while start < n {
+            let rows: NDArray<Double> = try thetaSet.readRows(start..<min(n, start + chunk))
+            for r in 0..<rows.shape[0] { try model.parameters.check(rows.row(r), row: start + r, source: thetaPath) }
+            start += chunk
+        }
+        let sspProduct = try Product.open(sspPath, expecting: .sspLibrary)
+        log("preparing the SSP library at instrument resolution")
+        let simulator = try SpectrumSimulator(library: try SSPLibrary(product: sspProduct), settings: model)
+        let p = model.instrument.pixels
+        let writer = try ProductWriter(path: output, kind: .sedSet, seed: thetaProduct.provenance.seed,
+                                       config: PipelineConfig.json(model),
+                                       inputs: [thetaProduct.asInput(role: "theta"), sspProduct.asInput(role: "ssp_library")],
+                                       overwrite: overwrite)
+        let wavelength = try writer.write("wavelength", NDArray(shape: [p], data: simulator.wavelength), axes: ["pixel"],
+                                          units: "Angstrom", description: "rest-frame pixel centre wavelengths")
+        try wavelength.setAttribute("medium", .string(simulator.library.medium))
+        let flux = try writer.createDataset("log_flux", dtype: .float32, shape: [0, p], axes: ["galaxy", "pixel"],
+                                            units: "log(solLum/Angstrom)", description: "log10 of the rest-frame L_lambda",
+                                            extendable: true)
+        let theta = try writer.createParameterDataset("theta", dtype: .float64, shape: [0, model.parameters.count],
+                                                      axes: ["galaxy", "parameter"], parameterNames: model.parameters.names,
+                                                      parameterUnits: model.parameters.units,
+                                                      description: "parameters of each spectrum", extendable: true)
+        let derived: [(String, String, String)] = [
+            ("log_surviving_mass", "log(solMass)", "log10 of the stellar mass in living stars (remnants excluded)"),
+            ("mass_weighted_age", "Gyr", "mean age of the living stellar mass"),
+            ("sfr_weighted_age", "Gyr", "mean age of all stars formed (weighted by the star-formation rate)"),
+        ]
+        let derivedSets = try derived.map {
+            try writer.createDataset($0.0, dtype: .float64, shape: [0], axes: ["galaxy"], units: $0.1,
+                                     description: $0.2, extendable: true)
+        }
+        let clock = ContinuousClock()
+        let began = clock.now
+        start = 0
+        while start < n {
+            let rows: NDArray<Double> = try thetaSet.readRows(start..<min(n, start + chunk))
+            let result = simulator.simulate(rows, threads: threads)
+            if let bad = result.logFlux.data.firstIndex(where: { !$0.isFinite }) {
+                throw DigsError.invalidProduct(path: thetaPath, field: "theta[\(start + bad / p)]",
+                                               problem: "gives a non-finite spectrum at pixel \(bad % p)")
+            }
+            try flux.append(result.logFlux)
+            try theta.append(rows)
+            let values = [result.derived.logLivingMass, result.derived.massWeightedAge, result.derived.sfrWeightedAge]
+            for (set, v) in zip(derivedSets, values) { try set.append(NDArray(shape: [v.count], data: v)) }
+            start += rows.shape[0]
+            let seconds = Double((clock.now - began).components.attoseconds) / 1e18 + Double((clock.now - began).components.seconds)
+            log(String(format: "simulated %d/%d spectra (%.0f spectra/s)", start, n, Double(start) / max(seconds, 1e-9)))
+        }
+        try writer.commit()
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import PipelineRunner
+
+/// Options every stage shares.
+struct CommonOptions: ParsableArguments {
+    @Option(name: [.customShort("c"), .long], help: "Pipeline file (YAML) with the stage settings; defaults are the paper's.")
+    var config: String?
+
+    @Flag(name: .long, help: "Replace an existing output product.")
+    var force = false
+
+    @Option(name: .long, help: "Worker threads.")
+    var threads: Int = 2
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// The pipeline settings: the file given with --config, or the built-in defaults.
+    func pipeline() throws -> PipelineConfig {
+        try config.map { try PipelineConfig.load(path: $0) } ?? .defaults
+    }
+
+    /// `explicit`, or `<pipeline output>/<name>` when not given.
+    func outputPath(_ explicit: String?, default name: String) throws -> String {
+        if let explicit { return explicit }
+        return try pipeline().output + "/" + name
+    }
+}
+
+/// Writes progress lines to standard error so standard output stays clean for data.
+func progress(_ line: String) {
+    var stderr = StandardError()
+    print(line, to: &stderr)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandle.standardError.write(Data(string.utf8))
+    }
+}
+
+import Foundation
