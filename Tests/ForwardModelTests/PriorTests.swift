@@ -1,0 +1,70 @@
+import DigsCore
+import ForwardModel
+import Foundation
+import Testing
+
+/// Priors against their analytic moments, CDF and normalisation.
+struct PriorTests {
+    @Test(arguments: [(Prior.Distribution.uniform, 0.01, 4.0), (.logUniform, 0.1, 10.0), (.uniform, -2.0, 0.2)])
+    func sampledMomentsMatchAnalyticOnes(_ d: Prior.Distribution, _ low: Double, _ high: Double) throws {
+        let prior = try Prior(d, low: low, high: high)
+        var g = RandomStreams(seed: 11).generator(.testing)
+        let n = 200_000
+        let x = (0..<n).map { _ in prior.sample(&g) }
+        #expect(x.allSatisfy { prior.contains($0) })
+        let mean = x.reduce(0, +) / Double(n)
+        let (m, v): (Double, Double)
+        switch d {
+        case .uniform:
+            (m, v) = ((low + high) / 2, pow(high - low, 2) / 12)
+        case .logUniform:
+            let l = log(high / low)
+            m = (high - low) / l
+            v = (high * high - low * low) / (2 * l) - m * m
+        }
+        #expect(abs(mean - m) < 5 * (v / Double(n)).squareRoot())
+    }
+
+    @Test(arguments: [Prior.Distribution.uniform, .logUniform])
+    func densityIntegratesToOneAndCDFInvertsTheTransform(_ d: Prior.Distribution) throws {
+        let prior = try Prior(d, low: 0.5, high: 8)
+        let steps = 100_000
+        let h = 7.5 / Double(steps)
+        let integral = (0..<steps).reduce(0.0) { $0 + exp(prior.logDensity(0.5 + (Double($1) + 0.5) * h)) } * h
+        #expect(abs(integral - 1) < 1e-6)
+        for u in [0.0, 0.1, 0.5, 0.93, 1.0] {
+            #expect(abs(prior.cdf(prior.transform(unit: u)) - u) < 1e-12)
+        }
+        #expect(prior.logDensity(0.49) == -.infinity)
+    }
+
+    @Test func badBoundsAreRejected() {
+        #expect(throws: DigsError.self) { try Prior(.uniform, low: 1, high: 1) }
+        #expect(throws: DigsError.self) { try Prior(.logUniform, low: 0, high: 1) }
+        #expect(throws: DigsError.self) { try Prior(.uniform, low: .nan, high: 1) }
+    }
+
+    @Test func priorSetNeedsEveryParameterOnce() throws {
+        let entry = PriorSet.Entry(parameter: .logMass, prior: try Prior(.uniform, low: 8, high: 13))
+        #expect(throws: DigsError.self) { try PriorSet([entry]) }
+        #expect(throws: DigsError.self) { try PriorSet(PriorSet.paper.entries + [entry]) }
+    }
+
+    @Test func checkNamesTheRowAndParameter() {
+        let p = PriorSet.paper
+        #expect(throws: DigsError.invalidProduct(path: "t.h5", field: "theta[3] t_age", problem: "5.0 lies outside the prior [0.01, 4.0]")) {
+            try p.check([10, 5, 0, 0, 0.5][...], row: 3, source: "t.h5")
+        }
+        #expect(throws: DigsError.invalidProduct(path: "t.h5", field: "theta[0] log_z", problem: "is nan")) {
+            try p.check([10, 1, 0, .nan, 0.5][...], row: 0, source: "t.h5")
+        }
+    }
+
+    @Test func shardedDrawsEqualOneRun() {
+        let streams = RandomStreams(seed: 4)
+        let whole = PriorSet.paper.sample(rows: 0..<100, streams: streams)
+        let a = PriorSet.paper.sample(rows: 0..<37, streams: streams)
+        let b = PriorSet.paper.sample(rows: 37..<100, streams: streams)
+        #expect(whole.data == a.data + b.data)
+    }
+}
