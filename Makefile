@@ -5,12 +5,15 @@
 SHELL := /bin/bash
 APT_PACKAGES := libhdf5-dev libcfitsio-dev libopenblas-dev libcairo2-dev hdf5-tools fitsverify pkg-config
 VENV ?= $(HOME)/.cache/digs/venv
-PYTHON_TEST_PACKAGES := h5py==3.16.0 astropy==8.0.2 numpy==2.4.6 pytest==9.2.0
+PYTHON_TEST_PACKAGES := h5py==3.16.0 astropy==8.0.2 numpy==2.4.6 pytest==9.2.0 bagpipes==1.3.6
 SWIFT_BUILD := swift build -c release --build-tests
 DIGS := .build/release/digs
 export DIGS_INTEROP_DIR ?= $(CURDIR)/.build/interop
 
-.PHONY: demo test build deps venv swift-test python-test clean
+PIPELINE ?= pipelines/quickstart.yaml
+PIPELINE_OUTPUT = $(shell sed -n 's/^output: *//p' $(PIPELINE))
+
+.PHONY: demo test build deps venv swift-test python-test bench clean
 
 ## Install missing Debian packages (needs root or sudo; skipped when all are present).
 deps:
@@ -41,12 +44,21 @@ python-test: venv swift-test
 
 test: swift-test python-test
 
+## The quickstart pipeline, stage by stage (until `digs run` lands): SSP import, prior draws
+## and noiseless spectra for the training and test sets, then validation of every product.
 demo: build
-	@mkdir -p products/demo
-	@echo "== DIGS demo: the stages that exist so far, on their real products =="
-	$(DIGS) --help
-	$(DIGS) validate $(DIGS_INTEROP_DIR)/*.h5 2>/dev/null || $(MAKE) swift-test
-	$(DIGS) inspect $(DIGS_INTEROP_DIR)/observation_set.h5
+	$(DIGS) ssp import -c $(PIPELINE) --force
+	$(DIGS) sample-prior -c $(PIPELINE) --set train --force
+	$(DIGS) sample-prior -c $(PIPELINE) --set test --force
+	$(DIGS) simulate -c $(PIPELINE) --set train --force
+	$(DIGS) simulate -c $(PIPELINE) --set test --force
+	$(DIGS) validate $(PIPELINE_OUTPUT)/*.h5
+	$(DIGS) inspect $(PIPELINE_OUTPUT)/03_sed_train.h5
+
+## Speed figures against the reference tools, measured in the same run.
+bench: build venv
+	test -f products/smoke/01_ssp_library.h5 || $(DIGS) ssp import -c pipelines/smoke.yaml
+	$(VENV)/bin/python Tests/benchmarks/simulate_vs_bagpipes.py products/smoke/01_ssp_library.h5 200
 
 clean:
 	rm -rf .build products/*/

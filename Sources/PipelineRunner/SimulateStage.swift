@@ -67,7 +67,7 @@ public enum SimulateStage {
             let values = [result.derived.logLivingMass, result.derived.massWeightedAge, result.derived.sfrWeightedAge]
             for (set, v) in zip(derivedSets, values) { try set.append(NDArray(shape: [v.count], data: v)) }
             start += rows.shape[0]
-            let seconds = Double((clock.now - began).components.attoseconds) / 1e18 + Double((clock.now - began).components.seconds)
+                let seconds = (clock.now - began).seconds
             log(String(format: "simulated %d/%d spectra (%.0f spectra/s)", start, n, Double(start) / max(seconds, 1e-9)))
         }
         try writer.commit()

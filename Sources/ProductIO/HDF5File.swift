@@ -122,7 +122,9 @@ public final class HDF5File: HDF5Object {
         let dcpl = H5Pcreate(digs_h5p_dataset_create())
         defer { H5Pclose(dcpl) }
         let rowBytes = max(1, shape.dropFirst().reduce(1, *)) * dtype.byteSize
-        let rows = max(1, chunkRows ?? min(max(shape[0], 1), max(1, (1 << 20) / rowBytes)))
+        // About 1 MiB per chunk; a fixed dataset never gets chunks larger than itself.
+        let targetRows = max(1, (1 << 20) / rowBytes)
+        let rows = max(1, chunkRows ?? (extendable ? targetRows : min(max(shape[0], 1), targetRows)))
         var chunk = [hsize_t(rows)] + shape.dropFirst().map { hsize_t(max($0, 1)) }
         if extendable || compress || shape.contains(0) {
             try HDF5.check(H5Pset_chunk(dcpl, Int32(chunk.count), &chunk), path: filePath, "chunking '\(path)'")

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import PipelineRunner
+
+/// `digs benchmark …`: speed figures of the stages.
+struct Benchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the speed of DIGS stages (figures for the README; `make bench` adds the reference tools).",
+        subcommands: [SimulateSpeed.self])
+
+    struct SimulateSpeed: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "simulate", abstract: "Spectra per second of the forward model (in memory, best of 3).")
+
+        @OptionGroup var common: CommonOptions
+
+        @Option(name: .long, help: "ssp_library product (default: <pipeline output>/01_ssp_library.h5).")
+        var ssp: String?
+
+        @Option(name: .customShort("n"), help: "Spectra per timing.")
+        var spectra: Int = 100_000
+
+        @Flag(name: .long, help: "Print JSON instead of text.")
+        var json = false
+
+        func run() throws {
+            let pipeline = try common.pipeline()
+            let r = try SimulateBenchmark.run(model: pipeline.model,
+                                              sspPath: try common.outputPath(ssp, default: "01_ssp_library.h5"),
+                                              spectra: spectra, threads: common.threads)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+            } else {
+                print(String(format: "simulate: %d spectra on %d threads in %.3f s: %.0f spectra/s (%.1f µs each); one-time setup %.2f s",
+                             r.spectra, r.threads, r.seconds, r.spectraPerSecond, r.microsecondsPerSpectrum, r.setupSeconds))
+            }
+        }
+    }
+}
