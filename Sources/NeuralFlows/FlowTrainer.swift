@@ -1,0 +1,258 @@
+import DigsCore
+import Foundation
+
+/// Training pairs in network coordinates: u = standardised logit(θ) [N × D], x standardised
+/// [N × C], and log|du/dθ| per row (so reported losses are −log q(θ | x) in physical units).
+public struct TrainingData: Sendable {
+    public let count: Int
+    public let u: [Float]
+    public let x: [Float]
+    public let logJacobian: [Double]
+
+    /// Standardises raw pairs and records the constants in `standardization`.
+    public static func prepare(theta: NDArray<Double>, x: NDArray<Float>, low: [Double], high: [Double])
+        -> (TrainingData, Standardization) {
+        let n = theta.shape[0], d = theta.shape[1], c = x.shape[1]
+        var y = [Double](repeating: 0, count: n * d)
+        for r in 0..<n {
+            for i in 0..<d { y[r * d + i] = Standardization.logit(theta.data[r * d + i], low: low[i], high: high[i]).y }
+        }
+        let (tm, ts) = Standardization.moments(rows: n, columns: d) { y[$0 * d + $1] }
+        let (xm, xs) = Standardization.moments(rows: n, columns: c) { Double(x.data[$0 * c + $1]) }
+        let s = Standardization(low: low, high: high, thetaMean: tm, thetaStd: ts, xMean: xm, xStd: xs)
+        var u = [Float](repeating: 0, count: n * d), xz = [Float](repeating: 0, count: n * c)
+        var jac = [Double](repeating: 0, count: n)
+        for r in 0..<n {
+            let (ur, j) = s.forward(theta: theta.row(r))
+            for i in 0..<d { u[r * d + i] = Float(ur[i]) }
+            jac[r] = j
+            for k in 0..<c { xz[r * c + k] = Float((Double(x.data[r * c + k]) - xm[k]) / xs[k]) }
+        }
+        return (TrainingData(count: n, u: u, x: xz, logJacobian: jac), s)
+    }
+}
+
+/// Everything needed to continue training exactly where it stopped.
+public struct TrainerState: Sendable {
+    public var parameters: [Float]
+    public var adam: AdamState
+    public var bestParameters: [Float]
+    public var bestValidationLoss: Double
+    public var bestEpoch: Int
+    public var epochsSinceImprovement: Int
+    public var trainLoss: [Double]
+    public var validationLoss: [Double]
+    public var finished: Bool
+    /// Epochs completed.
+    public var epoch: Int { trainLoss.count }
+
+    public init(parameters: [Float], adam: AdamState, bestParameters: [Float], bestValidationLoss: Double, bestEpoch: Int,
+                epochsSinceImprovement: Int, trainLoss: [Double], validationLoss: [Double], finished: Bool) {
+        self.parameters = parameters
+        self.adam = adam
+        self.bestParameters = bestParameters
+        self.bestValidationLoss = bestValidationLoss
+        self.bestEpoch = bestEpoch
+        self.epochsSinceImprovement = epochsSinceImprovement
+        self.trainLoss = trainLoss
+        self.validationLoss = validationLoss
+        self.finished = finished
+    }
+}
+
+/// One line of training progress.
+public struct EpochReport: Sendable {
+    public let epoch: Int
+    public let trainLoss: Double
+    public let validationLoss: Double
+    public let samplesPerSecond: Double
+    public let improved: Bool
+}
+
+/// Maximum-likelihood training of a MAF on (θ, x) pairs, as `sbi` trains NPE: Adam, shuffled
+/// minibatches, gradient-norm clipping, a held-out validation fraction, early stopping that
+/// keeps the best weights. Deterministic for a seed: the split, the initial weights, the
+/// permutations and every epoch's shuffle come from their own random streams, and each
+/// minibatch is split over the workers in a fixed way, so resuming from a `TrainerState`
+/// gives the same result as never stopping.
+public final class FlowTrainer: @unchecked Sendable {
+    public let architecture: MAFArchitecture
+    public let settings: TrainingSettings
+    public let data: TrainingData
+    public let network: MAFNetwork<Float>
+    public let trainRows: [Int]
+    public let validationRows: [Int]
+    let streams: RandomStreams
+    let workers: Int
+
+    public init(architecture: MAFArchitecture, settings: TrainingSettings, data: TrainingData, seed: UInt64,
+                workers: Int = 2) throws {
+        try settings.validate()
+        let nVal = Int((Double(data.count) * settings.validationFraction).rounded())
+        guard nVal >= 1, data.count - nVal >= settings.batchSize else {
+            throw DigsError.invalidInput(field: "training set",
+                                         problem: "\(data.count) pairs are too few for a validation fraction of \(settings.validationFraction) and batches of \(settings.batchSize)")
+        }
+        self.streams = RandomStreams(seed: seed)
+        var g = streams.generator(.training, index: 0)
+        self.network = MAFNetwork<Float>(architecture: architecture, generator: &g)
+        var split = streams.generator(.training, index: 1)
+        var order = Array(0..<data.count)
+        Self.shuffle(&order, &split)
+        self.validationRows = Array(order[0..<nVal]).sorted()
+        self.trainRows = Array(order[nVal...]).sorted()
+        self.architecture = architecture
+        self.settings = settings
+        self.data = data
+        self.workers = max(1, workers)
+    }
+
+    /// Fisher–Yates with the given generator.
+    static func shuffle(_ a: inout [Int], _ g: inout Xoshiro256StarStar) {
+        for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, Int(g.next() % UInt64(i + 1))) }
+    }
+
+    /// The state before the first epoch.
+    public func initialState() -> TrainerState {
+        TrainerState(parameters: network.parameters, adam: AdamState(count: network.parameters.count),
+                     bestParameters: network.parameters, bestValidationLoss: .infinity, bestEpoch: 0,
+                     epochsSinceImprovement: 0, trainLoss: [], validationLoss: [], finished: false)
+    }
+
+    /// Trains from `state` until early stopping or `maxEpochs`; after every epoch calls
+    /// `epochDone` (progress, checkpoint) with the report and the state so far.
+    public func train(from start: TrainerState? = nil,
+                      epochDone: (EpochReport, TrainerState) throws -> Void) throws -> TrainerState {
+        var state = start ?? initialState()
+        guard state.parameters.count == network.parameters.count else {
+            throw DigsError.invalidInput(field: "resume state", problem: "has \(state.parameters.count) parameters, the flow \(network.parameters.count)")
+        }
+        let optimizer = Adam(learningRate: settings.learningRate)
+        let workspaces = (0..<workers).map { _ in WorkerBuffers(architecture, rows: (settings.batchSize + workers - 1) / workers) }
+        let trainJacobian = trainRows.reduce(0) { $0 + data.logJacobian[$1] } / Double(trainRows.count)
+        let clock = ContinuousClock()
+        while !state.finished && state.epoch < settings.maxEpochs {
+            let began = clock.now
+            network.parameters = state.parameters
+            var order = trainRows
+            var g = streams.generator(.training, index: 1000 + UInt64(state.epoch))
+            Self.shuffle(&order, &g)
+            var lossSum = 0.0
+            var batchStart = 0
+            while batchStart + settings.batchSize <= order.count {
+                let batch = Array(order[batchStart..<(batchStart + settings.batchSize)])
+                lossSum += step(batch, workspaces, &state, optimizer)
+                batchStart += settings.batchSize
+            }
+            let used = batchStart
+            let trainLoss = lossSum / Double(used) - trainJacobian
+            let validationLoss = try self.validationLoss(parameters: state.parameters, workspaces)
+            state.trainLoss.append(trainLoss)
+            state.validationLoss.append(validationLoss)
+            let improved = validationLoss < state.bestValidationLoss
+            if improved {
+                state.bestValidationLoss = validationLoss
+                state.bestParameters = state.parameters
+                state.bestEpoch = state.epoch
+                state.epochsSinceImprovement = 0
+            } else {
+                state.epochsSinceImprovement += 1
+            }
+            if state.epochsSinceImprovement >= settings.stopAfterEpochs || state.epoch >= settings.maxEpochs {
+                state.finished = true
+            }
+            let seconds = (clock.now - began).seconds
+            try epochDone(EpochReport(epoch: state.epoch, trainLoss: trainLoss, validationLoss: validationLoss,
+                                      samplesPerSecond: Double(used) / seconds, improved: improved), state)
+        }
+        network.parameters = state.bestParameters
+        return state
+    }
+
+    /// Per-worker buffers for a slice of the minibatch.
+    final class WorkerBuffers: @unchecked Sendable {
+        var workspace: MAFNetwork<Float>.Workspace
+        var u: [Float], x: [Float], logProb: [Float], weights: [Float], gradient: [Float]
+        init(_ a: MAFArchitecture, rows: Int) {
+            workspace = .init(architecture: a, capacity: rows)
+            u = [Float](repeating: 0, count: rows * a.features)
+            x = [Float](repeating: 0, count: rows * a.context)
+            logProb = [Float](repeating: 0, count: rows)
+            weights = [Float](repeating: 0, count: rows)
+            gradient = []
+        }
+    }
+
+    /// One optimiser step on a minibatch; returns Σ −log q(u | x) over its rows.
+    private func step(_ batch: [Int], _ buffers: [WorkerBuffers], _ state: inout TrainerState, _ optimizer: Adam) -> Double {
+        let a = architecture, d = a.features, c = a.context, n = batch.count
+        let per = (n + workers - 1) / workers
+        let weight = Float(-1) / Float(n)
+        let total = network.parameters.count
+        parallelChunks(workers, workers: workers) { w, _ in
+            let buf = buffers[w]
+            let rows = batch[min(n, w * per)..<min(n, (w + 1) * per)]
+            if buf.gradient.count != total { buf.gradient = [Float](repeating: 0, count: total) }
+            for i in 0..<total { buf.gradient[i] = 0 }
+            guard !rows.isEmpty else { return }
+            for (j, r) in rows.enumerated() {
+                for i in 0..<d { buf.u[j * d + i] = data.u[r * d + i] }
+                for i in 0..<c { buf.x[j * c + i] = data.x[r * c + i] }
+                buf.weights[j] = weight
+            }
+            buf.logProb.withUnsafeMutableBufferPointer { lp in
+                network.logProb(u: buf.u, x: buf.x, batch: rows.count, workspace: &buf.workspace, into: lp.baseAddress!)
+            }
+            buf.gradient.withUnsafeMutableBufferPointer { g in
+                network.backward(weights: buf.weights, batch: rows.count, workspace: &buf.workspace, gradient: g.baseAddress!)
+            }
+        }
+        // Sum the workers' gradients in a fixed order, mask, clip, step.
+        var gradient = buffers[0].gradient
+        for w in 1..<workers { for i in 0..<total { gradient[i] += buffers[w].gradient[i] } }
+        network.maskGradient(&gradient)
+        var norm2 = 0.0
+        for v in gradient { norm2 += Double(v) * Double(v) }
+        let norm = norm2.squareRoot()
+        if norm > settings.clipMaxNorm {
+            let f = Float(settings.clipMaxNorm / (norm + 1e-6))
+            for i in 0..<total { gradient[i] *= f }
+        }
+        state.adam.step(optimizer, parameters: &state.parameters, gradient: gradient)
+        network.parameters = state.parameters
+        var loss = 0.0
+        for w in 0..<workers {
+            let rows = min(n, (w + 1) * per) - min(n, w * per)
+            for j in 0..<max(0, rows) { loss -= Double(buffers[w].logProb[j]) }
+        }
+        return loss
+    }
+
+    /// Mean −log q(θ | x) over the validation rows with the given parameters.
+    func validationLoss(parameters: [Float], _ buffers: [WorkerBuffers]) throws -> Double {
+        network.parameters = parameters
+        let rows = validationRows
+        let chunk = buffers[0].weights.count
+        let chunks = (rows.count + chunk - 1) / chunk
+        var sums = [Double](repeating: 0, count: chunks)
+        sums.withUnsafeMutableBufferPointer { s in
+            let out = DisjointWrites(s)
+            parallelChunks(chunks, workers: workers) { w, k in
+                let buf = buffers[w]
+                let part = rows[(k * chunk)..<min(rows.count, (k + 1) * chunk)]
+                let a = architecture, d = a.features, c = a.context
+                for (j, r) in part.enumerated() {
+                    for i in 0..<d { buf.u[j * d + i] = data.u[r * d + i] }
+                    for i in 0..<c { buf.x[j * c + i] = data.x[r * c + i] }
+                }
+                buf.logProb.withUnsafeMutableBufferPointer { lp in
+                    network.logProb(u: buf.u, x: buf.x, batch: part.count, workspace: &buf.workspace, into: lp.baseAddress!)
+                }
+                var sum = 0.0
+                for (j, r) in part.enumerated() { sum -= Double(buf.logProb[j]) + data.logJacobian[r] }
+                out[k] = sum
+            }
+        }
+        return sums.reduce(0, +) / Double(rows.count)
+    }
+}

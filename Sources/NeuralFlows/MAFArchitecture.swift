@@ -1,0 +1,66 @@
+/// The shape of a masked autoregressive flow q(θ | x) equivalent to `sbi`'s `maf`: `transforms`
+/// MADE-parametrised affine autoregressive transforms (two hidden layers of `hidden` tanh units,
+/// the context x fed into every MADE), each followed by a fixed permutation; standard normal base.
+public struct MAFArchitecture: Codable, Equatable, Sendable {
+    /// dim θ (D).
+    public let features: Int
+    /// dim x (C).
+    public let context: Int
+    /// Hidden units per MADE layer (H).
+    public let hidden: Int
+    /// Number of autoregressive transforms (K).
+    public let transforms: Int
+
+    public init(features: Int, context: Int, hidden: Int, transforms: Int) {
+        self.features = features
+        self.context = context
+        self.hidden = hidden
+        self.transforms = transforms
+    }
+
+    /// Offsets of every parameter block in the flat parameter vector.
+    ///
+    /// Layout: the context layers of all transforms first (weights [K·H × C], then biases
+    /// [K·H], so one matrix product serves every transform), then per transform: input
+    /// weights [H × D], input bias [H], hidden weights [H × H] and bias [H] twice, output
+    /// weights [2D × H] and bias [2D]. Output 2i is the unconstrained scale of feature i,
+    /// output 2i + 1 its shift (nflows' interleaved layout).
+    public struct Layout: Sendable {
+        public let contextWeights: Int
+        public let contextBias: Int
+        /// Start of transform 0's own block.
+        public let transformsStart: Int
+        public let perTransform: Int
+        public let total: Int
+        // Offsets inside a transform's block.
+        let inWeights = 0
+        let inBias: Int
+        let hidden1Weights: Int
+        let hidden1Bias: Int
+        let hidden2Weights: Int
+        let hidden2Bias: Int
+        let outWeights: Int
+        let outBias: Int
+
+        init(_ a: MAFArchitecture) {
+            let d = a.features, h = a.hidden, k = a.transforms
+            contextWeights = 0
+            contextBias = k * h * a.context
+            transformsStart = contextBias + k * h
+            inBias = h * d
+            hidden1Weights = inBias + h
+            hidden1Bias = hidden1Weights + h * h
+            hidden2Weights = hidden1Bias + h
+            hidden2Bias = hidden2Weights + h * h
+            outWeights = hidden2Bias + h
+            outBias = outWeights + 2 * d * h
+            perTransform = outBias + 2 * d
+            total = transformsStart + k * perTransform
+        }
+
+        /// The start of transform k's own block.
+        func base(_ k: Int) -> Int { transformsStart + k * perTransform }
+    }
+
+    public var layout: Layout { Layout(self) }
+}

@@ -1,0 +1,82 @@
+import DigsCore
+import Foundation
+
+/// The fixed maps between physical and network coordinates, stored with the flow so a
+/// trained model is self-contained.
+///
+/// θ: the prior box [low, high] is mapped to ℝ by y = logit((θ − low)/(high − low)), then
+/// z-scored: u = (y − μ_y)/σ_y. So every sample mapped back lies inside the prior.
+/// x: z-scored per pixel, (x − μ_x)/σ_x.
+public struct Standardization: Codable, Equatable, Sendable {
+    public var low: [Double]
+    public var high: [Double]
+    public var thetaMean: [Double]
+    public var thetaStd: [Double]
+    public var xMean: [Double]
+    public var xStd: [Double]
+
+    /// Smallest σ used for z-scoring (a constant pixel or parameter).
+    public static let minimumStd = 1e-8
+
+    public init(low: [Double], high: [Double], thetaMean: [Double], thetaStd: [Double], xMean: [Double], xStd: [Double]) {
+        self.low = low
+        self.high = high
+        self.thetaMean = thetaMean
+        self.thetaStd = thetaStd
+        self.xMean = xMean
+        self.xStd = xStd
+    }
+
+    /// logit((θ − low)/(high − low)) for one parameter; t clamped to [1e-12, 1 − 1e-12] so a
+    /// value on the prior's edge stays finite.
+    @inlinable
+    public static func logit(_ theta: Double, low: Double, high: Double) -> (y: Double, logJacobian: Double) {
+        let t = min(max((theta - low) / (high - low), 1e-12), 1 - 1e-12)
+        // dy/dθ = 1 / ((high − low)·t·(1 − t))
+        return (Foundation.log(t) - Foundation.log1p(-t), -Foundation.log(high - low) - Foundation.log(t) - Foundation.log1p(-t))
+    }
+
+    /// u for one θ row, and log|du/dθ| (so log q(θ) = log q(u) + logJacobian).
+    public func forward(theta: ArraySlice<Double>) -> (u: [Double], logJacobian: Double) {
+        var u = [Double](repeating: 0, count: low.count)
+        var lj = 0.0
+        for (i, value) in theta.enumerated() {
+            let (y, j) = Self.logit(value, low: low[i], high: high[i])
+            u[i] = (y - thetaMean[i]) / thetaStd[i]
+            lj += j - Foundation.log(thetaStd[i])
+        }
+        return (u, lj)
+    }
+
+    /// θ for one u row, and log|du/dθ| at that θ.
+    public func inverse(u: ArraySlice<Double>) -> (theta: [Double], logJacobian: Double) {
+        var theta = [Double](repeating: 0, count: low.count)
+        var lj = 0.0
+        for (i, value) in u.enumerated() {
+            let y = value * thetaStd[i] + thetaMean[i]
+            let t = 1 / (1 + Foundation.exp(-y))
+            theta[i] = low[i] + (high[i] - low[i]) * t
+            lj += Self.logit(theta[i], low: low[i], high: high[i]).logJacobian - Foundation.log(thetaStd[i])
+        }
+        return (theta, lj)
+    }
+
+    /// Standardised x for one row.
+    public func standardize<C: Collection>(x: C) -> [Float] where C.Element == Float {
+        zip(x, zip(xMean, xStd)).map { Float((Double($0) - $1.0) / $1.1) }
+    }
+
+    /// Means and standard deviations (n − 1) of columns, with σ floored at `minimumStd`.
+    public static func moments(rows: Int, columns: Int, value: (Int, Int) -> Double) -> (mean: [Double], std: [Double]) {
+        var mean = [Double](repeating: 0, count: columns), m2 = mean
+        for r in 0..<rows {
+            for c in 0..<columns {
+                let v = value(r, c)
+                let delta = v - mean[c]
+                mean[c] += delta / Double(r + 1)
+                m2[c] += delta * (v - mean[c])
+            }
+        }
+        return (mean, m2.map { max((rows > 1 ? $0 / Double(rows - 1) : 0).squareRoot(), minimumStd) })
+    }
+}
