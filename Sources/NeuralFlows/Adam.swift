@@ -8,14 +8,25 @@ public struct Adam: Codable, Equatable, Sendable {
 
     public init(learningRate: Double) { self.learningRate = learningRate }
 
-    /// One update of a parameter p with gradient g and moments (m, v) at step t ≥ 1.
-    @inlinable
-    public func update(_ p: inout Float, gradient g: Float, m: inout Float, v: inout Float,
-                       correction1: Double, correction2: Double) {
-        m = Float(beta1) * m + Float(1 - beta1) * g
-        v = Float(beta2) * v + Float(1 - beta2) * g * g
-        let mHat = Double(m) / correction1, vHat = Double(v) / correction2
-        p -= Float(learningRate * mHat / (vHat.squareRoot() + epsilon))
+    /// Step-dependent constants of the update: the bias corrections folded into a step size.
+    public struct StepConstants: Sendable {
+        let b1, b2, stepSize, rootC2, eps: Float
+    }
+
+    /// The constants for step t ≥ 1: step size lr/(1 − β₁ᵗ) and √(1 − β₂ᵗ).
+    public func constants(step t: Int) -> StepConstants {
+        let c1 = 1 - Foundation.pow(beta1, Double(t)), c2 = 1 - Foundation.pow(beta2, Double(t))
+        return StepConstants(b1: Float(beta1), b2: Float(beta2), stepSize: Float(learningRate / c1),
+                             rootC2: Float(c2.squareRoot()), eps: Float(epsilon))
+    }
+
+    /// One update of a parameter p with gradient g and moments (m, v):
+    /// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², p ← p − lr·m̂/(√v̂ + ε), m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ).
+    @inline(__always)
+    public static func update(_ p: inout Float, gradient g: Float, m: inout Float, v: inout Float, _ k: StepConstants) {
+        m = k.b1 * m + (1 - k.b1) * g
+        v = k.b2 * v + (1 - k.b2) * g * g
+        p -= k.stepSize * m / (v.squareRoot() / k.rootC2 + k.eps)
     }
 }
 
@@ -40,9 +51,16 @@ public struct AdamState: Equatable, Sendable {
     /// Applies one Adam step to every parameter.
     public mutating func step(_ optimizer: Adam, parameters: inout [Float], gradient: [Float]) {
         step += 1
-        let c1 = 1 - Foundation.pow(optimizer.beta1, Double(step)), c2 = 1 - Foundation.pow(optimizer.beta2, Double(step))
-        for i in parameters.indices {
-            optimizer.update(&parameters[i], gradient: gradient[i], m: &m[i], v: &v[i], correction1: c1, correction2: c2)
+        let k = optimizer.constants(step: step)
+        let n = parameters.count
+        parameters.withUnsafeMutableBufferPointer { p in
+            m.withUnsafeMutableBufferPointer { m in
+                v.withUnsafeMutableBufferPointer { v in
+                    gradient.withUnsafeBufferPointer { g in
+                        for i in 0..<n { Adam.update(&p[i], gradient: g[i], m: &m[i], v: &v[i], k) }
+                    }
+                }
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ public final class FlowPosterior: @unchecked Sendable {
               parameterNames.count == a.features else {
             throw DigsError.invalidInput(field: "flow", problem: "standardisation or names do not match the architecture \(a)")
         }
+        useSingleThreadedBLAS()
         self.network = network
         self.standardization = standardization
         self.parameterNames = parameterNames
@@ -31,7 +32,7 @@ public final class FlowPosterior: @unchecked Sendable {
         }
         let n = theta.shape[0], chunk = 1024
         var out = [Double](repeating: 0, count: n)
-        var ws = MAFNetwork<Float>.Workspace(architecture: a, capacity: min(chunk, max(n, 1)))
+        let ws = MAFNetwork<Float>.Workspace(architecture: a, capacity: min(chunk, max(n, 1)))
         var start = 0
         while start < n {
             let rows = min(chunk, n - start)
@@ -43,7 +44,7 @@ public final class FlowPosterior: @unchecked Sendable {
                 xs += standardization.standardize(x: x.row(r))
             }
             var lp = [Float](repeating: 0, count: rows)
-            lp.withUnsafeMutableBufferPointer { network.logProb(u: u, x: xs, batch: rows, workspace: &ws, into: $0.baseAddress!) }
+            lp.withUnsafeMutableBufferPointer { network.logProb(u: u, x: xs, batch: rows, workspace: ws, into: $0.baseAddress!) }
             for r in 0..<rows { out[start + r] = Double(lp[r]) + jac[r] }
             start += rows
         }
@@ -54,14 +55,14 @@ public final class FlowPosterior: @unchecked Sendable {
     /// Every sample lies inside the prior box (the logit transform).
     public func sample(x: ArraySlice<Float>, count: Int, generator: inout Xoshiro256StarStar) -> (theta: NDArray<Double>, logProb: [Double]) {
         let a = architecture, chunk = 1024
-        var ws = MAFNetwork<Float>.Workspace(architecture: a, capacity: min(chunk, max(count, 1)))
+        let ws = MAFNetwork<Float>.Workspace(architecture: a, capacity: min(chunk, max(count, 1)))
         let xs = standardization.standardize(x: x)
         var theta = [Double](), logq = [Double]()
         theta.reserveCapacity(count * a.features)
         var done = 0
         while done < count {
             let rows = min(chunk, count - done)
-            let (u, lq) = network.sample(x: xs, count: rows, generator: &generator, workspace: &ws)
+            let (u, lq) = network.sample(x: xs, count: rows, generator: &generator, workspace: ws)
             for r in 0..<rows {
                 let (t, j) = standardization.inverse(u: u[(r * a.features)..<((r + 1) * a.features)].map(Double.init)[...])
                 theta += t

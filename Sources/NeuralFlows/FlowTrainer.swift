@@ -84,6 +84,9 @@ public final class FlowTrainer: @unchecked Sendable {
     public let validationRows: [Int]
     let streams: RandomStreams
     let workers: Int
+    /// Every minibatch is split into this many slices whatever the thread count, and their
+    /// gradients are summed in slice order: results do not depend on `workers`.
+    static let slices = 2
 
     public init(architecture: MAFArchitecture, settings: TrainingSettings, data: TrainingData, seed: UInt64,
                 workers: Int = 2) throws {
@@ -104,7 +107,7 @@ public final class FlowTrainer: @unchecked Sendable {
         self.architecture = architecture
         self.settings = settings
         self.data = data
-        self.workers = max(1, workers)
+        self.workers = min(max(1, workers), Self.slices)
     }
 
     /// Fisher–Yates with the given generator.
@@ -123,12 +126,13 @@ public final class FlowTrainer: @unchecked Sendable {
     /// `epochDone` (progress, checkpoint) with the report and the state so far.
     public func train(from start: TrainerState? = nil,
                       epochDone: (EpochReport, TrainerState) throws -> Void) throws -> TrainerState {
+        useSingleThreadedBLAS()
         var state = start ?? initialState()
         guard state.parameters.count == network.parameters.count else {
             throw DigsError.invalidInput(field: "resume state", problem: "has \(state.parameters.count) parameters, the flow \(network.parameters.count)")
         }
         let optimizer = Adam(learningRate: settings.learningRate)
-        let workspaces = (0..<workers).map { _ in WorkerBuffers(architecture, rows: (settings.batchSize + workers - 1) / workers) }
+        let workspaces = (0..<Self.slices).map { _ in WorkerBuffers(architecture, rows: (settings.batchSize + Self.slices - 1) / Self.slices) }
         let trainJacobian = trainRows.reduce(0) { $0 + data.logJacobian[$1] } / Double(trainRows.count)
         let clock = ContinuousClock()
         while !state.finished && state.epoch < settings.maxEpochs {
@@ -145,6 +149,7 @@ public final class FlowTrainer: @unchecked Sendable {
                 batchStart += settings.batchSize
             }
             let used = batchStart
+            state.parameters = network.parameters
             let trainLoss = lossSum / Double(used) - trainJacobian
             let validationLoss = try self.validationLoss(parameters: state.parameters, workspaces)
             state.trainLoss.append(trainLoss)
@@ -171,7 +176,7 @@ public final class FlowTrainer: @unchecked Sendable {
 
     /// Per-worker buffers for a slice of the minibatch.
     final class WorkerBuffers: @unchecked Sendable {
-        var workspace: MAFNetwork<Float>.Workspace
+        let workspace: MAFNetwork<Float>.Workspace
         var u: [Float], x: [Float], logProb: [Float], weights: [Float], gradient: [Float]
         init(_ a: MAFArchitecture, rows: Int) {
             workspace = .init(architecture: a, capacity: rows)
@@ -186,42 +191,64 @@ public final class FlowTrainer: @unchecked Sendable {
     /// One optimiser step on a minibatch; returns Σ −log q(u | x) over its rows.
     private func step(_ batch: [Int], _ buffers: [WorkerBuffers], _ state: inout TrainerState, _ optimizer: Adam) -> Double {
         let a = architecture, d = a.features, c = a.context, n = batch.count
-        let per = (n + workers - 1) / workers
+        let slices = Self.slices
+        let per = (n + slices - 1) / slices
         let weight = Float(-1) / Float(n)
         let total = network.parameters.count
-        parallelChunks(workers, workers: workers) { w, _ in
+        parallelChunks(slices, workers: workers) { _, w in
             let buf = buffers[w]
             let rows = batch[min(n, w * per)..<min(n, (w + 1) * per)]
             if buf.gradient.count != total { buf.gradient = [Float](repeating: 0, count: total) }
-            for i in 0..<total { buf.gradient[i] = 0 }
-            guard !rows.isEmpty else { return }
-            for (j, r) in rows.enumerated() {
-                for i in 0..<d { buf.u[j * d + i] = data.u[r * d + i] }
-                for i in 0..<c { buf.x[j * c + i] = data.x[r * c + i] }
-                buf.weights[j] = weight
-            }
-            buf.logProb.withUnsafeMutableBufferPointer { lp in
-                network.logProb(u: buf.u, x: buf.x, batch: rows.count, workspace: &buf.workspace, into: lp.baseAddress!)
-            }
             buf.gradient.withUnsafeMutableBufferPointer { g in
-                network.backward(weights: buf.weights, batch: rows.count, workspace: &buf.workspace, gradient: g.baseAddress!)
+                g.update(repeating: 0)
+                guard !rows.isEmpty else { return }
+                buf.u.withUnsafeMutableBufferPointer { u in
+                    buf.x.withUnsafeMutableBufferPointer { x in
+                        data.u.withUnsafeBufferPointer { du in
+                            data.x.withUnsafeBufferPointer { dx in
+                                for (j, r) in rows.enumerated() {
+                                    (u.baseAddress! + j * d).update(from: du.baseAddress! + r * d, count: d)
+                                    (x.baseAddress! + j * c).update(from: dx.baseAddress! + r * c, count: c)
+                                }
+                            }
+                        }
+                        buf.weights.withUnsafeMutableBufferPointer { $0.update(repeating: weight) }
+                        buf.logProb.withUnsafeMutableBufferPointer { lp in
+                            network.logProb(u: u.baseAddress!, x: x.baseAddress!, batch: rows.count, workspace: buf.workspace,
+                                            into: lp.baseAddress!)
+                        }
+                    }
+                }
+                buf.weights.withUnsafeBufferPointer { wb in
+                    network.backward(weights: wb.baseAddress!, batch: rows.count, workspace: buf.workspace, gradient: g.baseAddress!)
+                }
             }
         }
-        // Sum the workers' gradients in a fixed order, mask, clip, step.
-        var gradient = buffers[0].gradient
-        for w in 1..<workers { for i in 0..<total { gradient[i] += buffers[w].gradient[i] } }
-        network.maskGradient(&gradient)
+        // Sum the slices' gradients in a fixed order (into slice 0's buffer), mask, clip, step.
         var norm2 = 0.0
-        for v in gradient { norm2 += Double(v) * Double(v) }
+        buffers[0].gradient.withUnsafeMutableBufferPointer { g in
+            for w in 1..<slices {
+                buffers[w].gradient.withUnsafeBufferPointer { o in for i in 0..<total { g[i] += o[i] } }
+            }
+            network.mask.withUnsafeBufferPointer { m in
+                var s: Float = 0
+                for i in 0..<total {
+                    g[i] *= m[i]
+                    s += g[i] * g[i]
+                }
+                norm2 = Double(s)
+            }
+        }
         let norm = norm2.squareRoot()
         if norm > settings.clipMaxNorm {
             let f = Float(settings.clipMaxNorm / (norm + 1e-6))
-            for i in 0..<total { gradient[i] *= f }
+            buffers[0].gradient.withUnsafeMutableBufferPointer { g in for i in 0..<total { g[i] *= f } }
         }
-        state.adam.step(optimizer, parameters: &state.parameters, gradient: gradient)
-        network.parameters = state.parameters
+        let gradient = buffers[0].gradient
+        // The network owns the current weights during an epoch (no copy per step).
+        state.adam.step(optimizer, parameters: &network.parameters, gradient: gradient)
         var loss = 0.0
-        for w in 0..<workers {
+        for w in 0..<slices {
             let rows = min(n, (w + 1) * per) - min(n, w * per)
             for j in 0..<max(0, rows) { loss -= Double(buffers[w].logProb[j]) }
         }
@@ -246,7 +273,7 @@ public final class FlowTrainer: @unchecked Sendable {
                     for i in 0..<c { buf.x[j * c + i] = data.x[r * c + i] }
                 }
                 buf.logProb.withUnsafeMutableBufferPointer { lp in
-                    network.logProb(u: buf.u, x: buf.x, batch: part.count, workspace: &buf.workspace, into: lp.baseAddress!)
+                    network.logProb(u: buf.u, x: buf.x, batch: part.count, workspace: buf.workspace, into: lp.baseAddress!)
                 }
                 var sum = 0.0
                 for (j, r) in part.enumerated() { sum -= Double(buf.logProb[j]) + data.logJacobian[r] }

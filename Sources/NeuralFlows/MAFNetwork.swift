@@ -101,226 +101,208 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
 
     // MARK: - Workspace
 
-    /// Buffers for one batch of up to `capacity` rows, reused across calls.
-    public struct Workspace {
+    /// Buffers for one batch of up to `capacity` rows, reused across calls (raw memory: the
+    /// inner loops run without copy-on-write checks).
+    public final class Workspace: @unchecked Sendable {
         public let capacity: Int
-        var contextAct: [T]      // [B × K·H]
-        var inputs: [[T]]        // K + 1 of [B × D]: u_k; inputs[K] is the base variable
-        var h0, h1, h2: [[T]]    // K of [B × H]
-        var outputs: [[T]]       // K of [B × 2D]
-        var scales: [[T]]        // K of [B × D]
-        var gU, gZ: [T]          // [B × D]
-        var gO: [T]              // [B × 2D]
-        var gA, gB: [T]          // [B × H]
-        var gContext: [T]        // [B × K·H]
-        var context: [T]         // [B × C]: the x of the last forward pass
+        let contextAct: UnsafeMutablePointer<T>   // [B × K·H]
+        let inputs: [UnsafeMutablePointer<T>]     // K + 1 of [B × D]: u_k; inputs[K] is the base variable
+        let h0, h1, h2: [UnsafeMutablePointer<T>] // K of [B × H]
+        let outputs: [UnsafeMutablePointer<T>]    // K of [B × 2D]
+        let scales: [UnsafeMutablePointer<T>]     // K of [B × D]
+        let gU, gZ: UnsafeMutablePointer<T>       // [B × D]
+        let gO: UnsafeMutablePointer<T>           // [B × 2D]
+        let gA, gB: UnsafeMutablePointer<T>       // [B × H]
+        let gContext: UnsafeMutablePointer<T>     // [B × K·H]
+        let context: UnsafeMutablePointer<T>      // [B × C]: the x of the last forward pass
+        private var owned: [UnsafeMutablePointer<T>] = []
 
         public init(architecture a: MAFArchitecture, capacity b: Int) {
             let d = a.features, h = a.hidden, k = a.transforms
+            var owned: [UnsafeMutablePointer<T>] = []
+            func buffer(_ n: Int) -> UnsafeMutablePointer<T> {
+                let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
+                p.initialize(repeating: 0, count: max(n, 1))
+                owned.append(p)
+                return p
+            }
             capacity = b
-            contextAct = [T](repeating: 0, count: b * k * h)
-            inputs = (0...k).map { _ in [T](repeating: 0, count: b * d) }
-            h0 = (0..<k).map { _ in [T](repeating: 0, count: b * h) }
-            h1 = h0
-            h2 = h0
-            outputs = (0..<k).map { _ in [T](repeating: 0, count: b * 2 * d) }
-            scales = (0..<k).map { _ in [T](repeating: 0, count: b * d) }
-            gU = [T](repeating: 0, count: b * d)
-            gZ = gU
-            gO = [T](repeating: 0, count: b * 2 * d)
-            gA = [T](repeating: 0, count: b * h)
-            gB = gA
-            gContext = [T](repeating: 0, count: b * k * h)
-            context = [T](repeating: 0, count: b * a.context)
+            contextAct = buffer(b * k * h)
+            inputs = (0...k).map { _ in buffer(b * d) }
+            h0 = (0..<k).map { _ in buffer(b * h) }
+            h1 = (0..<k).map { _ in buffer(b * h) }
+            h2 = (0..<k).map { _ in buffer(b * h) }
+            outputs = (0..<k).map { _ in buffer(b * 2 * d) }
+            scales = (0..<k).map { _ in buffer(b * d) }
+            gU = buffer(b * d)
+            gZ = buffer(b * d)
+            gO = buffer(b * 2 * d)
+            gA = buffer(b * h)
+            gB = buffer(b * h)
+            gContext = buffer(b * k * h)
+            context = buffer(b * a.context)
+            self.owned = owned
         }
+
+        deinit { for p in owned { p.deallocate() } }
     }
 
     // MARK: - Density
 
     /// log q(u | x) for `batch` rows of u [B × D] and x [B × C] (both standardised), into
     /// `logProb` [B]; leaves the intermediate values in `ws` for `backward`.
-    public func logProb(u: UnsafePointer<T>, x: UnsafePointer<T>, batch: Int, workspace ws: inout Workspace,
+    public func logProb(u: UnsafePointer<T>, x: UnsafePointer<T>, batch: Int, workspace ws: Workspace,
                         into logProb: UnsafeMutablePointer<T>) {
         let a = architecture, d = a.features, h = a.hidden, kh = a.transforms * h
         precondition(batch <= ws.capacity)
         parameters.withUnsafeBufferPointer { p in
             let p = p.baseAddress!
             // Context activations of all transforms in one product: [B × C]·[K·H × C]ᵀ.
-            ws.contextAct.withUnsafeMutableBufferPointer { c in
-                for r in 0..<batch { for j in 0..<kh { c[r * kh + j] = p[layout.contextBias + j] } }
-                T.gemm(transA: false, transB: true, m: batch, n: kh, k: a.context, alpha: 1, a: x, lda: a.context,
-                       b: p + layout.contextWeights, ldb: a.context, beta: 1, c: c.baseAddress!, ldc: kh)
-                for i in 0..<(batch * kh) { c[i] = T.tanh(c[i]) }
-            }
-            ws.inputs[0].withUnsafeMutableBufferPointer { u0 in
-                u0.baseAddress!.update(from: u, count: batch * d)
-            }
-            ws.context.withUnsafeMutableBufferPointer { c in
-                c.baseAddress!.update(from: x, count: batch * a.context)
-            }
+            let c = ws.contextAct
+            for r in 0..<batch { (c + r * kh).update(from: p + layout.contextBias, count: kh) }
+            T.gemm(transA: false, transB: true, m: batch, n: kh, k: a.context, alpha: 1, a: x, lda: a.context,
+                   b: p + layout.contextWeights, ldb: a.context, beta: 1, c: c, ldc: kh)
+            for i in 0..<(batch * kh) { c[i] = T.tanh(c[i]) }
+            ws.inputs[0].update(from: u, count: batch * d)
+            ws.context.update(from: x, count: batch * a.context)
             for i in 0..<batch { logProb[i] = 0 }
             for k in 0..<a.transforms {
-                transformForward(k, batch: batch, p: p, ws: &ws, logDet: logProb)
+                transformForward(k, batch: batch, p: p, ws: ws, logDet: logProb)
             }
         }
         let halfLog2Pi = T(0.5 * Foundation.log(2 * Double.pi))
-        ws.inputs[a.transforms].withUnsafeBufferPointer { z in
-            for r in 0..<batch {
-                var s: T = 0
-                for i in 0..<d { s += z[r * d + i] * z[r * d + i] }
-                logProb[r] += -s / 2 - T(d) * halfLog2Pi
-            }
+        let z = ws.inputs[a.transforms]
+        for r in 0..<batch {
+            var s: T = 0
+            for i in 0..<d { s += z[r * d + i] * z[r * d + i] }
+            logProb[r] += -s / 2 - T(d) * halfLog2Pi
         }
     }
 
     /// One MADE pass of transform k on ws.inputs[k]: fills h₀, h₁, h₂, outputs, scales.
-    func madeForward(_ k: Int, batch: Int, p: UnsafePointer<T>, ws: inout Workspace) {
+    func madeForward(_ k: Int, batch: Int, p: UnsafePointer<T>, ws: Workspace) {
         let a = architecture, d = a.features, h = a.hidden, kh = a.transforms * h, b = layout.base(k)
-        ws.inputs[k].withUnsafeBufferPointer { u in
-            ws.contextAct.withUnsafeBufferPointer { c in
-                ws.h0[k].withUnsafeMutableBufferPointer { h0 in
-                    for r in 0..<batch {
-                        for j in 0..<h { h0[r * h + j] = p[b + layout.inBias + j] + c[r * kh + k * h + j] }
-                    }
-                    T.gemm(transA: false, transB: true, m: batch, n: h, k: d, alpha: 1, a: u.baseAddress!, lda: d,
-                           b: p + b + layout.inWeights, ldb: d, beta: 1, c: h0.baseAddress!, ldc: h)
-                    for i in 0..<(batch * h) { h0[i] = T.tanh(h0[i]) }
-                }
-            }
+        let h0 = ws.h0[k], c = ws.contextAct
+        for r in 0..<batch {
+            for j in 0..<h { h0[r * h + j] = p[b + layout.inBias + j] + c[r * kh + k * h + j] }
         }
-        dense(input: ws.h0[k], output: &ws.h1[k], batch: batch, weights: p + b + layout.hidden1Weights,
+        T.gemm(transA: false, transB: true, m: batch, n: h, k: d, alpha: 1, a: ws.inputs[k], lda: d,
+               b: p + b + layout.inWeights, ldb: d, beta: 1, c: h0, ldc: h)
+        for i in 0..<(batch * h) { h0[i] = T.tanh(h0[i]) }
+        dense(input: h0, output: ws.h1[k], batch: batch, weights: p + b + layout.hidden1Weights,
               bias: p + b + layout.hidden1Bias, inCount: h, outCount: h, tanh: true)
-        dense(input: ws.h1[k], output: &ws.h2[k], batch: batch, weights: p + b + layout.hidden2Weights,
+        dense(input: ws.h1[k], output: ws.h2[k], batch: batch, weights: p + b + layout.hidden2Weights,
               bias: p + b + layout.hidden2Bias, inCount: h, outCount: h, tanh: true)
-        dense(input: ws.h2[k], output: &ws.outputs[k], batch: batch, weights: p + b + layout.outWeights,
+        dense(input: ws.h2[k], output: ws.outputs[k], batch: batch, weights: p + b + layout.outWeights,
               bias: p + b + layout.outBias, inCount: h, outCount: 2 * d, tanh: false)
-        ws.outputs[k].withUnsafeBufferPointer { o in
-            ws.scales[k].withUnsafeMutableBufferPointer { s in
-                for r in 0..<batch {
-                    for i in 0..<d { s[r * d + i] = T.softplus(o[r * 2 * d + 2 * i]) + Self.scaleFloor }
-                }
-            }
+        let o = ws.outputs[k], s = ws.scales[k]
+        for r in 0..<batch {
+            for i in 0..<d { s[r * d + i] = T.softplus(o[r * 2 * d + 2 * i]) + Self.scaleFloor }
         }
     }
 
     /// out = act(in·Wᵀ + b) for a [batch × inCount] input.
-    func dense(input: [T], output: inout [T], batch: Int, weights: UnsafePointer<T>, bias: UnsafePointer<T>,
-               inCount: Int, outCount: Int, tanh: Bool) {
-        input.withUnsafeBufferPointer { x in
-            output.withUnsafeMutableBufferPointer { y in
-                for r in 0..<batch { for j in 0..<outCount { y[r * outCount + j] = bias[j] } }
-                T.gemm(transA: false, transB: true, m: batch, n: outCount, k: inCount, alpha: 1, a: x.baseAddress!,
-                       lda: inCount, b: weights, ldb: inCount, beta: 1, c: y.baseAddress!, ldc: outCount)
-                if tanh { for i in 0..<(batch * outCount) { y[i] = T.tanh(y[i]) } }
-            }
-        }
+    func dense(input x: UnsafeMutablePointer<T>, output y: UnsafeMutablePointer<T>, batch: Int, weights: UnsafePointer<T>,
+               bias: UnsafePointer<T>, inCount: Int, outCount: Int, tanh: Bool) {
+        for r in 0..<batch { (y + r * outCount).update(from: bias, count: outCount) }
+        T.gemm(transA: false, transB: true, m: batch, n: outCount, k: inCount, alpha: 1, a: x,
+               lda: inCount, b: weights, ldb: inCount, beta: 1, c: y, ldc: outCount)
+        if tanh { for i in 0..<(batch * outCount) { y[i] = T.tanh(y[i]) } }
     }
 
-    private func transformForward(_ k: Int, batch: Int, p: UnsafePointer<T>, ws: inout Workspace,
+    private func transformForward(_ k: Int, batch: Int, p: UnsafePointer<T>, ws: Workspace,
                                   logDet: UnsafeMutablePointer<T>) {
         let d = architecture.features
-        madeForward(k, batch: batch, p: p, ws: &ws)
+        madeForward(k, batch: batch, p: p, ws: ws)
         let perm = permutations[k]
-        let u = ws.inputs[k], o = ws.outputs[k], s = ws.scales[k]
-        ws.inputs[k + 1].withUnsafeMutableBufferPointer { next in
-            var z = [T](repeating: 0, count: d)
-            for r in 0..<batch {
-                var ld: T = 0
-                for i in 0..<d {
-                    let scale = s[r * d + i]
-                    z[i] = scale * u[r * d + i] + o[r * 2 * d + 2 * i + 1]
-                    ld += T.log(scale)
-                }
-                for i in 0..<d { next[r * d + i] = z[perm[i]] }
-                logDet[r] += ld
+        let u = ws.inputs[k], o = ws.outputs[k], s = ws.scales[k], next = ws.inputs[k + 1], z = ws.gZ
+        for r in 0..<batch {
+            var ld: T = 0
+            for i in 0..<d {
+                let scale = s[r * d + i]
+                z[i] = scale * u[r * d + i] + o[r * 2 * d + 2 * i + 1]
+                ld += T.log(scale)
             }
+            for i in 0..<d { next[r * d + i] = z[perm[i]] }
+            logDet[r] += ld
         }
     }
 
     // MARK: - Gradient
 
-    /// Accumulates Σ_b w_b·∂log q_b/∂parameters into `gradient` (masked) for the batch last
-    /// passed to `logProb`; writes Σ-free per-row ∂(w_b log q_b)/∂u into `inputGradient` if given.
-    public func backward(weights w: UnsafePointer<T>, batch: Int, workspace ws: inout Workspace,
+    /// Accumulates Σ_b w_b·∂log q_b/∂parameters into `gradient` (masked weights included; see
+    /// `maskGradient`) for the batch last passed to `logProb`; writes ∂(w_b log q_b)/∂u per row
+    /// into `inputGradient` if given.
+    public func backward(weights w: UnsafePointer<T>, batch: Int, workspace ws: Workspace,
                          gradient: UnsafeMutablePointer<T>, inputGradient: UnsafeMutablePointer<T>? = nil) {
         let a = architecture, d = a.features, h = a.hidden, kh = a.transforms * h
+        let gU = ws.gU, gZ = ws.gZ, gO = ws.gO, gA = ws.gA, gB = ws.gB
         // ∂/∂u′ of w·log N(u′) = −w·u′.
-        ws.inputs[a.transforms].withUnsafeBufferPointer { z in
-            for r in 0..<batch { for i in 0..<d { ws.gU[r * d + i] = -w[r] * z[r * d + i] } }
-        }
+        let zBase = ws.inputs[a.transforms]
+        for r in 0..<batch { for i in 0..<d { gU[r * d + i] = -w[r] * zBase[r * d + i] } }
         parameters.withUnsafeBufferPointer { p in
             let p = p.baseAddress!
             for k in stride(from: a.transforms - 1, through: 0, by: -1) {
                 let b = layout.base(k), perm = permutations[k]
                 // Undo the permutation, then through z = s·u + m and log|det|.
-                for r in 0..<batch { for i in 0..<d { ws.gZ[r * d + perm[i]] = ws.gU[r * d + i] } }
+                for r in 0..<batch { for i in 0..<d { gZ[r * d + perm[i]] = gU[r * d + i] } }
                 let u = ws.inputs[k], s = ws.scales[k], o = ws.outputs[k]
                 for r in 0..<batch {
                     for i in 0..<d {
-                        let gz = ws.gZ[r * d + i], scale = s[r * d + i]
+                        let gz = gZ[r * d + i], scale = s[r * d + i]
                         let gs = gz * u[r * d + i] + w[r] / scale
-                        ws.gO[r * 2 * d + 2 * i] = gs * T.sigmoid(o[r * 2 * d + 2 * i])
-                        ws.gO[r * 2 * d + 2 * i + 1] = gz
-                        ws.gU[r * d + i] = gz * scale
+                        gO[r * 2 * d + 2 * i] = gs * T.sigmoid(o[r * 2 * d + 2 * i])
+                        gO[r * 2 * d + 2 * i + 1] = gz
+                        gU[r * d + i] = gz * scale
                     }
                 }
                 // Output layer → h₂ → h₁ → h₀ (gA/gB alternate as the running gradient).
-                denseBackward(gOut: ws.gO, input: ws.h2[k], gIn: &ws.gA, batch: batch, weights: p + b + layout.outWeights,
+                denseBackward(gOut: gO, input: ws.h2[k], gIn: gA, batch: batch, weights: p + b + layout.outWeights,
                               gWeights: gradient + b + layout.outWeights, gBias: gradient + b + layout.outBias,
                               inCount: h, outCount: 2 * d)
-                tanhBackward(&ws.gA, ws.h2[k], batch * h)
-                denseBackward(gOut: ws.gA, input: ws.h1[k], gIn: &ws.gB, batch: batch, weights: p + b + layout.hidden2Weights,
+                tanhBackward(gA, ws.h2[k], batch * h)
+                denseBackward(gOut: gA, input: ws.h1[k], gIn: gB, batch: batch, weights: p + b + layout.hidden2Weights,
                               gWeights: gradient + b + layout.hidden2Weights, gBias: gradient + b + layout.hidden2Bias,
                               inCount: h, outCount: h)
-                tanhBackward(&ws.gB, ws.h1[k], batch * h)
-                denseBackward(gOut: ws.gB, input: ws.h0[k], gIn: &ws.gA, batch: batch, weights: p + b + layout.hidden1Weights,
+                tanhBackward(gB, ws.h1[k], batch * h)
+                denseBackward(gOut: gB, input: ws.h0[k], gIn: gA, batch: batch, weights: p + b + layout.hidden1Weights,
                               gWeights: gradient + b + layout.hidden1Weights, gBias: gradient + b + layout.hidden1Bias,
                               inCount: h, outCount: h)
-                tanhBackward(&ws.gA, ws.h0[k], batch * h)
-                // Pre-activation of h₀ = M_in·u + b_in + c_k: to u (added to the direct path), to M_in, b_in, c_k.
-                denseBackward(gOut: ws.gA, input: u, gIn: &ws.gZ, batch: batch, weights: p + b + layout.inWeights,
+                tanhBackward(gA, ws.h0[k], batch * h)
+                // Pre-activation of h₀ = M_in·u + b_in + c_k: to u (added to the direct path), M_in, b_in, c_k.
+                denseBackward(gOut: gA, input: u, gIn: gZ, batch: batch, weights: p + b + layout.inWeights,
                               gWeights: gradient + b + layout.inWeights, gBias: gradient + b + layout.inBias,
                               inCount: d, outCount: h)
-                for i in 0..<(batch * d) { ws.gU[i] += ws.gZ[i] }
-                let c = ws.contextAct
+                for i in 0..<(batch * d) { gU[i] += gZ[i] }
+                let c = ws.contextAct, gc = ws.gContext
                 for r in 0..<batch {
                     for j in 0..<h {
                         let act = c[r * kh + k * h + j]
-                        ws.gContext[r * kh + k * h + j] = ws.gA[r * h + j] * (1 - act * act)
+                        gc[r * kh + k * h + j] = gA[r * h + j] * (1 - act * act)
                     }
                 }
             }
         }
         // Context layers of all transforms: ∂W_c += ∂preᵀ·x, ∂b_c += Σ_rows ∂pre.
-        ws.gContext.withUnsafeBufferPointer { g in
-            ws.context.withUnsafeBufferPointer { x in
-                T.gemm(transA: true, transB: false, m: kh, n: a.context, k: batch, alpha: 1, a: g.baseAddress!, lda: kh,
-                       b: x.baseAddress!, ldb: a.context, beta: 1, c: gradient + layout.contextWeights, ldc: a.context)
-            }
-            for r in 0..<batch { for j in 0..<kh { gradient[layout.contextBias + j] += g[r * kh + j] } }
-        }
-        if let inputGradient { for i in 0..<(batch * d) { inputGradient[i] = ws.gU[i] } }
+        let g = ws.gContext
+        T.gemm(transA: true, transB: false, m: kh, n: a.context, k: batch, alpha: 1, a: g, lda: kh,
+               b: ws.context, ldb: a.context, beta: 1, c: gradient + layout.contextWeights, ldc: a.context)
+        for r in 0..<batch { for j in 0..<kh { gradient[layout.contextBias + j] += g[r * kh + j] } }
+        if let inputGradient { inputGradient.update(from: gU, count: batch * d) }
     }
 
-    /// gIn = gOut·W; ∂W += gOutᵀ·input (masked); ∂b += Σ_rows gOut.
-    func denseBackward(gOut: [T], input: [T], gIn: inout [T], batch: Int, weights: UnsafePointer<T>,
-                       gWeights: UnsafeMutablePointer<T>, gBias: UnsafeMutablePointer<T>, inCount: Int, outCount: Int) {
-        gOut.withUnsafeBufferPointer { go in
-            input.withUnsafeBufferPointer { x in
-                gIn.withUnsafeMutableBufferPointer { gi in
-                    T.gemm(transA: false, transB: false, m: batch, n: inCount, k: outCount, alpha: 1, a: go.baseAddress!,
-                           lda: outCount, b: weights, ldb: inCount, beta: 0, c: gi.baseAddress!, ldc: inCount)
-                }
-                // Masked weights stay 0: their gradient is multiplied by the mask afterwards
-                // (`maskGradient`), so the full outer product is accumulated here.
-                T.gemm(transA: true, transB: false, m: outCount, n: inCount, k: batch, alpha: 1, a: go.baseAddress!,
-                       lda: outCount, b: x.baseAddress!, ldb: inCount, beta: 1, c: gWeights, ldc: inCount)
-                for r in 0..<batch { for j in 0..<outCount { gBias[j] += go[r * outCount + j] } }
-            }
-        }
+    /// gIn = gOut·W; ∂W += gOutᵀ·input; ∂b += Σ_rows gOut.
+    func denseBackward(gOut: UnsafeMutablePointer<T>, input: UnsafeMutablePointer<T>, gIn: UnsafeMutablePointer<T>,
+                       batch: Int, weights: UnsafePointer<T>, gWeights: UnsafeMutablePointer<T>,
+                       gBias: UnsafeMutablePointer<T>, inCount: Int, outCount: Int) {
+        T.gemm(transA: false, transB: false, m: batch, n: inCount, k: outCount, alpha: 1, a: gOut,
+               lda: outCount, b: weights, ldb: inCount, beta: 0, c: gIn, ldc: inCount)
+        T.gemm(transA: true, transB: false, m: outCount, n: inCount, k: batch, alpha: 1, a: gOut,
+               lda: outCount, b: input, ldb: inCount, beta: 1, c: gWeights, ldc: inCount)
+        for r in 0..<batch { for j in 0..<outCount { gBias[j] += gOut[r * outCount + j] } }
     }
 
-    func tanhBackward(_ g: inout [T], _ act: [T], _ n: Int) {
+    func tanhBackward(_ g: UnsafeMutablePointer<T>, _ act: UnsafeMutablePointer<T>, _ n: Int) {
         for i in 0..<n { g[i] *= 1 - act[i] * act[i] }
     }
 
@@ -337,7 +319,7 @@ extension MAFNetwork {
     /// each transform dimension by dimension (D MADE passes per transform); returns u
     /// [count × D] and log q(u | x).
     public func sample(x: [T], count: Int, generator g: inout Xoshiro256StarStar,
-                       workspace ws: inout Workspace) -> (u: [T], logProb: [T]) {
+                       workspace ws: Workspace) -> (u: [T], logProb: [T]) {
         let a = architecture, d = a.features, h = a.hidden, kh = a.transforms * h
         precondition(count <= ws.capacity && x.count == a.context)
         var logq = [T](repeating: 0, count: count)
@@ -355,25 +337,26 @@ extension MAFNetwork {
             for j in 0..<kh { c[j] = T.tanh(c[j]) }
             for r in 0..<count { for j in 0..<kh { ws.contextAct[r * kh + j] = c[j] } }
             let halfLog2Pi = T(0.5 * Foundation.log(2 * Double.pi))
+            let base = ws.inputs[a.transforms]
             for r in 0..<count {
                 var s: T = 0
                 for i in 0..<d {
                     let z = T(g.nextNormal())
-                    ws.inputs[a.transforms][r * d + i] = z
+                    base[r * d + i] = z
                     s += z * z
                 }
                 logq[r] = -s / 2 - T(d) * halfLog2Pi
             }
             var z = [T](repeating: 0, count: count * d)
             for k in stride(from: a.transforms - 1, through: 0, by: -1) {
-                let perm = permutations[k]
-                for r in 0..<count { for i in 0..<d { z[r * d + perm[i]] = ws.inputs[k + 1][r * d + i] } }
-                for i in 0..<(count * d) { ws.inputs[k][i] = 0 }
+                let perm = permutations[k], next = ws.inputs[k + 1], u = ws.inputs[k]
+                for r in 0..<count { for i in 0..<d { z[r * d + perm[i]] = next[r * d + i] } }
+                for i in 0..<(count * d) { u[i] = 0 }
                 for i in 0..<d {
-                    madeForward(k, batch: count, p: p, ws: &ws)
+                    madeForward(k, batch: count, p: p, ws: ws)
                     for r in 0..<count {
                         let shift = ws.outputs[k][r * 2 * d + 2 * i + 1], scale = ws.scales[k][r * d + i]
-                        ws.inputs[k][r * d + i] = (z[r * d + i] - shift) / scale
+                        u[r * d + i] = (z[r * d + i] - shift) / scale
                     }
                 }
                 // The last pass saw every u_j with j < D − 1, so all its scales are final.
@@ -384,6 +367,6 @@ extension MAFNetwork {
                 }
             }
         }
-        return (Array(ws.inputs[0][0..<(count * d)]), logq)
+        return (Array(UnsafeBufferPointer(start: ws.inputs[0], count: count * d)), logq)
     }
 }

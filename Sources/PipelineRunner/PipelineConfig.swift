@@ -1,6 +1,7 @@
 import DigsCore
 import ForwardModel
 import Foundation
+import NeuralFlows
 import Yams
 
 /// A pipeline file (`pipelines/*.yaml`): names, seed, output folder and every stage's
@@ -13,6 +14,8 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
     public var ssp: SSPSettings
     public var model: ModelSettings
     public var samplePrior: SamplePriorSettings
+    public var augment: AugmentSettings
+    public var train: TrainingSettings
 
     public struct SSPSettings: Codable, Equatable, Sendable {
         /// Folder for the downloaded wheel and unpacked grids.
@@ -53,7 +56,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case name, seed, output, ssp, model, samplePrior = "sample_prior" }
+    enum CodingKeys: String, CodingKey { case name, seed, output, ssp, model, samplePrior = "sample_prior", augment, train }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -63,6 +66,8 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         ssp = try c.decodeIfPresent(SSPSettings.self, forKey: .ssp) ?? .defaults
         model = try c.decodeIfPresent(ModelSettings.self, forKey: .model) ?? .paper
         samplePrior = try c.decodeIfPresent(SamplePriorSettings.self, forKey: .samplePrior) ?? .defaults
+        augment = try c.decodeIfPresent(AugmentSettings.self, forKey: .augment) ?? .defaults
+        train = try c.decodeIfPresent(TrainingSettings.self, forKey: .train) ?? TrainingSettings()
     }
 
     /// The built-in defaults (no pipeline file).

@@ -12,7 +12,7 @@ struct Digs: ParsableCommand {
         """,
         version: digsVersionString,
         groupedSubcommands: [
-            CommandGroup(name: "Stages", subcommands: [SSP.self, SamplePrior.self, Simulate.self]),
+            CommandGroup(name: "Stages", subcommands: [SSP.self, SamplePrior.self, Simulate.self, Augment.self, Train.self]),
             CommandGroup(name: "Product tools", subcommands: [Validate.self, Inspect.self, Benchmark.self]),
         ]
     )

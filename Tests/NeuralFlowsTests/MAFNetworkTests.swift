@@ -22,9 +22,9 @@ struct MAFNetworkTests {
     }
 
     func logProb(_ f: MAFNetwork<Double>, _ u: [Double], _ x: [Double], rows: Int) -> [Double] {
-        var ws = MAFNetwork<Double>.Workspace(architecture: f.architecture, capacity: rows)
+        let ws = MAFNetwork<Double>.Workspace(architecture: f.architecture, capacity: rows)
         var out = [Double](repeating: 0, count: rows)
-        out.withUnsafeMutableBufferPointer { o in f.logProb(u: u, x: x, batch: rows, workspace: &ws, into: o.baseAddress!) }
+        out.withUnsafeMutableBufferPointer { o in f.logProb(u: u, x: x, batch: rows, workspace: ws, into: o.baseAddress!) }
         return out
     }
 
@@ -32,12 +32,12 @@ struct MAFNetworkTests {
         let f = Self.flow(), rows = 4
         let (u, x) = Self.batch(Self.small, rows: rows, seed: 9)
         let w: [Double] = [0.7, -1.3, 0.4, 2.0]
-        var ws = MAFNetwork<Double>.Workspace(architecture: f.architecture, capacity: rows)
+        let ws = MAFNetwork<Double>.Workspace(architecture: f.architecture, capacity: rows)
         var lp = [Double](repeating: 0, count: rows)
-        lp.withUnsafeMutableBufferPointer { f.logProb(u: u, x: x, batch: rows, workspace: &ws, into: $0.baseAddress!) }
+        lp.withUnsafeMutableBufferPointer { f.logProb(u: u, x: x, batch: rows, workspace: ws, into: $0.baseAddress!) }
         var grad = [Double](repeating: 0, count: f.parameters.count)
         grad.withUnsafeMutableBufferPointer { g in
-            f.backward(weights: w, batch: rows, workspace: &ws, gradient: g.baseAddress!)
+            f.backward(weights: w, batch: rows, workspace: ws, gradient: g.baseAddress!)
         }
         f.maskGradient(&grad)
         func loss() -> Double { zip(w, logProb(f, u, x, rows: rows)).reduce(0) { $0 + $1.0 * $1.1 } }
@@ -65,13 +65,13 @@ struct MAFNetworkTests {
         let f = Self.flow(), rows = 3
         var (u, x) = Self.batch(Self.small, rows: rows, seed: 10)
         let w: [Double] = [1, 1, 1]
-        var ws = MAFNetwork<Double>.Workspace(architecture: f.architecture, capacity: rows)
+        let ws = MAFNetwork<Double>.Workspace(architecture: f.architecture, capacity: rows)
         var lp = [Double](repeating: 0, count: rows)
-        lp.withUnsafeMutableBufferPointer { f.logProb(u: u, x: x, batch: rows, workspace: &ws, into: $0.baseAddress!) }
+        lp.withUnsafeMutableBufferPointer { f.logProb(u: u, x: x, batch: rows, workspace: ws, into: $0.baseAddress!) }
         var grad = [Double](repeating: 0, count: f.parameters.count)
         var gu = [Double](repeating: 0, count: u.count)
         grad.withUnsafeMutableBufferPointer { g in
-            gu.withUnsafeMutableBufferPointer { f.backward(weights: w, batch: rows, workspace: &ws, gradient: g.baseAddress!, inputGradient: $0.baseAddress!) }
+            gu.withUnsafeMutableBufferPointer { f.backward(weights: w, batch: rows, workspace: ws, gradient: g.baseAddress!, inputGradient: $0.baseAddress!) }
         }
         for i in u.indices {
             let h = 1e-6, saved = u[i]
@@ -109,8 +109,8 @@ struct MAFNetworkTests {
         let f = Self.flow()
         var g = Xoshiro256StarStar(seed: 3)
         let x = [0.5, -0.25, 1.5, 0.0]
-        var ws = MAFNetwork<Double>.Workspace(architecture: f.architecture, capacity: 50)
-        let (u, logq) = f.sample(x: x, count: 50, generator: &g, workspace: &ws)
+        let ws = MAFNetwork<Double>.Workspace(architecture: f.architecture, capacity: 50)
+        let (u, logq) = f.sample(x: x, count: 50, generator: &g, workspace: ws)
         let forward = logProb(f, u, [Double]((0..<50).flatMap { _ in x }), rows: 50)
         for i in 0..<50 { #expect(abs(forward[i] - logq[i]) < 1e-9) }
     }

@@ -1,0 +1,80 @@
+import DigsCore
+import Foundation
+
+/// How observed data vectors scatter around the noiseless model x = log10 L_λ.
+public enum NoiseModel: Codable, Equatable, Sendable {
+    /// x + N(0, σ²) per pixel with σ in dex; the paper's 5 %: σ = log10(1.05).
+    case logGaussian(sigmaDex: Double)
+    /// Gaussian in linear flux: L·(1 + f·n), n ~ N(0, 1); draws with 1 + f·n ≤ 0 are redrawn.
+    case fractional(fraction: Double)
+    /// x + N(0, σ_j²) with one σ (dex) per pixel.
+    case perPixel(sigmaDex: [Double])
+
+    /// The paper's noise: 5 % per pixel, as log10(1.05) dex.
+    public static let paper = NoiseModel.logGaussian(sigmaDex: log10(1.05))
+
+    /// Adds one noise realisation to a row of x.
+    public func apply(to x: inout ArraySlice<Float>, generator g: inout Xoshiro256StarStar) {
+        switch self {
+        case let .logGaussian(sigma):
+            for i in x.indices { x[i] += Float(sigma * g.nextNormal()) }
+        case let .fractional(f):
+            for i in x.indices {
+                var factor = 0.0
+                repeat { factor = 1 + f * g.nextNormal() } while factor <= 0
+                x[i] += Float(log10(factor))
+            }
+        case let .perPixel(sigmas):
+            for (j, i) in x.indices.enumerated() { x[i] += Float(sigmas[j] * g.nextNormal()) }
+        }
+    }
+
+    /// Checks the model against the number of pixels.
+    public func validate(pixels: Int) throws {
+        switch self {
+        case let .logGaussian(s):
+            guard s > 0, s.isFinite else { throw DigsError.invalidInput(field: "augment.noise.sigma_dex", problem: "must be > 0") }
+        case let .fractional(f):
+            guard f > 0, f < 1 else { throw DigsError.invalidInput(field: "augment.noise.fraction", problem: "must be in (0, 1)") }
+        case let .perPixel(s):
+            guard s.count == pixels else {
+                throw DigsError.invalidInput(field: "augment.noise.sigma_dex", problem: "lists \(s.count) values for \(pixels) pixels")
+            }
+            guard s.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                throw DigsError.invalidInput(field: "augment.noise.sigma_dex", problem: "values must be > 0")
+            }
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case model, sigmaDex = "sigma_dex", fraction }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        switch try c.decode(String.self, forKey: .model) {
+        case "log_gaussian":
+            self = .logGaussian(sigmaDex: try c.decodeIfPresent(Double.self, forKey: .sigmaDex) ?? log10(1.05))
+        case "fractional":
+            self = .fractional(fraction: try c.decodeIfPresent(Double.self, forKey: .fraction) ?? 0.05)
+        case "per_pixel":
+            self = .perPixel(sigmaDex: try c.decode([Double].self, forKey: .sigmaDex))
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .model, in: c,
+                                                   debugDescription: "unknown noise model '\(other)' (expected log_gaussian, fractional or per_pixel)")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case let .logGaussian(s):
+            try c.encode("log_gaussian", forKey: .model)
+            try c.encode(s, forKey: .sigmaDex)
+        case let .fractional(f):
+            try c.encode("fractional", forKey: .model)
+            try c.encode(f, forKey: .fraction)
+        case let .perPixel(s):
+            try c.encode("per_pixel", forKey: .model)
+            try c.encode(s, forKey: .sigmaDex)
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import DigsCore
+import Foundation
+import ProductIO
+
+/// The `flow_model` product: a self-contained trained flow (every weight and mask by name,
+/// the permutations, the standardisation constants, the training curve) plus the optimiser
+/// state needed to resume training.
+public enum FlowModelFile {
+    /// Named views of the flat parameter vector: (dataset name, offset, shape, mask name).
+    static func blocks(_ a: MAFArchitecture) -> [(String, Int, [Int], String?)] {
+        let l = a.layout, d = a.features, h = a.hidden
+        var out: [(String, Int, [Int], String?)] = [
+            ("weights/context_weight", l.contextWeights, [a.transforms * h, a.context], nil),
+            ("weights/context_bias", l.contextBias, [a.transforms * h], nil),
+        ]
+        for k in 0..<a.transforms {
+            let b = l.base(k), t = String(format: "weights/transform_%02d/", k)
+            out += [
+                (t + "input_weight", b + l.inWeights, [h, d], "masks/input"),
+                (t + "input_bias", b + l.inBias, [h], nil),
+                (t + "hidden1_weight", b + l.hidden1Weights, [h, h], "masks/hidden"),
+                (t + "hidden1_bias", b + l.hidden1Bias, [h], nil),
+                (t + "hidden2_weight", b + l.hidden2Weights, [h, h], "masks/hidden"),
+                (t + "hidden2_bias", b + l.hidden2Bias, [h], nil),
+                (t + "output_weight", b + l.outWeights, [2 * d, h], "masks/output"),
+                (t + "output_bias", b + l.outBias, [2 * d], nil),
+            ]
+        }
+        return out
+    }
+
+    /// Writes the flow (with `posterior.network.parameters` as the stored weights).
+    public static func write(_ posterior: FlowPosterior, state: TrainerState?, settings: TrainingSettings,
+                             path: String, seed: UInt64, config: String, inputs: [ProductInput],
+                             parameterUnits: [String], wavelength: [Double], overwrite: Bool) throws {
+        let a = posterior.architecture, net = posterior.network
+        let w = try ProductWriter(path: path, kind: .flowModel, seed: seed, config: config, inputs: inputs, overwrite: overwrite)
+        for (name, offset, shape, _) in blocks(a) {
+            let n = shape.reduce(1, *)
+            try w.write(name, NDArray(shape: shape, data: Array(net.parameters[offset..<(offset + n)])),
+                        axes: shape.count == 2 ? ["out", "in"] : ["out"], units: "", description: "flow weights (network coordinates)")
+        }
+        let masks = MADEMasks(features: a.features, hidden: a.hidden, multiplier: 2)
+        try w.write("masks/input", NDArray(shape: [a.hidden, a.features], data: masks.input), axes: ["out", "in"], units: "",
+                    description: "MADE mask of the input layer (1 = connection)")
+        try w.write("masks/hidden", NDArray(shape: [a.hidden, a.hidden], data: masks.hiddenToHidden), axes: ["out", "in"],
+                    units: "", description: "MADE mask of both hidden layers")
+        try w.write("masks/output", NDArray(shape: [2 * a.features, a.hidden], data: masks.output), axes: ["out", "in"],
+                    units: "", description: "MADE mask of the output layer (rows 2i: scale, 2i+1: shift of feature i)")
+        try w.write("permutations", NDArray(shape: [a.transforms, a.features], data: net.permutations.flatMap { $0.map(Int64.init) }),
+                    axes: ["transform", "parameter"], units: "", description: "the permutation after each transform")
+        let s = posterior.standardization
+        let names = posterior.parameterNames
+        try w.write("transforms/wavelength", NDArray(shape: [wavelength.count], data: wavelength), axes: ["pixel"],
+                    units: "Angstrom", description: "wavelength of each pixel of x the flow was trained on")
+        try w.write("transforms/x_mean", NDArray(shape: [a.context], data: s.xMean), axes: ["pixel"],
+                    units: "log(solLum/Angstrom)", description: "mean of x over the training set")
+        try w.write("transforms/x_std", NDArray(shape: [a.context], data: s.xStd), axes: ["pixel"],
+                    units: "log(solLum/Angstrom)", description: "standard deviation of x over the training set")
+        try w.writeParameterArray("transforms/prior_low", NDArray(shape: [a.features], data: s.low),
+                                  axes: ["parameter"], parameterNames: names, parameterUnits: parameterUnits,
+                                  description: "lower prior bound (logit transform)")
+        try w.writeParameterArray("transforms/prior_high", NDArray(shape: [a.features], data: s.high),
+                                  axes: ["parameter"], parameterNames: names, parameterUnits: parameterUnits,
+                                  description: "upper prior bound (logit transform)")
+        try w.write("transforms/z_mean", NDArray(shape: [a.features], data: s.thetaMean), axes: ["parameter"], units: "",
+                    description: "mean of logit(theta) over the training set")
+        try w.write("transforms/z_std", NDArray(shape: [a.features], data: s.thetaStd), axes: ["parameter"], units: "",
+                    description: "standard deviation of logit(theta) over the training set")
+        let trainLoss = state?.trainLoss ?? [], valLoss = state?.validationLoss ?? []
+        try w.write("training/train_loss", NDArray(shape: [trainLoss.count], data: trainLoss), axes: ["epoch"], units: "",
+                    description: "mean negative log-probability per training pair, per epoch")
+        try w.write("training/val_loss", NDArray(shape: [valLoss.count], data: valLoss), axes: ["epoch"], units: "",
+                    description: "mean negative log-probability per validation pair, per epoch")
+        if let state {
+            let n = state.parameters.count
+            try w.write("state/parameters", NDArray(shape: [n], data: state.parameters), axes: ["weight"], units: "",
+                        description: "weights after the last epoch (for resuming)")
+            try w.write("state/adam_m", NDArray(shape: [n], data: state.adam.m), axes: ["weight"], units: "",
+                        description: "Adam first moments")
+            try w.write("state/adam_v", NDArray(shape: [n], data: state.adam.v), axes: ["weight"], units: "",
+                        description: "Adam second moments")
+            try w.file.setAttribute("adam_step", .int(Int64(state.adam.step)))
+            try w.file.setAttribute("epochs_since_improvement", .int(Int64(state.epochsSinceImprovement)))
+            try w.file.setAttribute("best_validation_loss", .double(state.bestValidationLoss))
+        }
+        try w.file.setAttribute("architecture", .string("maf"))
+        try w.file.setAttribute("hidden_features", .int(Int64(a.hidden)))
+        try w.file.setAttribute("num_transforms", .int(Int64(a.transforms)))
+        try w.file.setAttribute("parameter_names", .strings(names))
+        try w.file.setAttribute("parameter_units", .strings(parameterUnits))
+        try w.file.setAttribute("training_settings", .string(String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)))
+        try w.file.setAttribute("training_finished", .int(state?.finished == false ? 0 : 1))
+        try w.file.setAttribute("best_epoch", .int(Int64(state?.bestEpoch ?? 0)))
+        try w.commit()
+    }
+
+    /// A loaded flow: the posterior with its stored (best) weights, and the training state when present.
+    public struct Loaded {
+        public let posterior: FlowPosterior
+        public let state: TrainerState?
+        public let parameterUnits: [String]
+        /// Pixel wavelengths of the x the flow was trained on, Å.
+        public let wavelength: [Double]
+        public let product: Product
+    }
+
+    public static func read(path: String) throws -> Loaded {
+        let product = try Product.open(path, expecting: .flowModel)
+        let file = product.file
+        func int(_ name: String) throws -> Int {
+            guard let v = try file.attribute(name)?.intValue else {
+                throw DigsError.invalidProduct(path: path, field: "root attribute '\(name)'", problem: "is missing or not an integer")
+            }
+            return Int(v)
+        }
+        func doubles(_ name: String) throws -> [Double] { try product.dataset(name, rank: 1).read(as: Double.self).data }
+        guard try file.attribute("architecture")?.stringValue == "maf" else {
+            throw DigsError.invalidProduct(path: path, field: "root attribute 'architecture'", problem: "is not 'maf'")
+        }
+        let names = try file.attribute("parameter_names")?.stringsValue ?? []
+        let xMean = try doubles("transforms/x_mean")
+        let a = MAFArchitecture(features: names.count, context: xMean.count, hidden: try int("hidden_features"),
+                                transforms: try int("num_transforms"))
+        var parameters = [Float](repeating: 0, count: a.layout.total)
+        for (name, offset, shape, _) in blocks(a) {
+            let block: NDArray<Float> = try product.dataset(name, dtype: .float32).read()
+            guard block.shape == shape else {
+                throw DigsError.invalidProduct(path: path, field: "dataset '\(name)'", problem: "has shape \(block.shape), expected \(shape)")
+            }
+            for (i, v) in block.data.enumerated() { parameters[offset + i] = v }
+        }
+        let perms: NDArray<Int64> = try product.dataset("permutations", rank: 2).read()
+        let permutations = (0..<a.transforms).map { k in (0..<a.features).map { Int(perms.data[k * a.features + $0]) } }
+        let network = try MAFNetwork<Float>(architecture: a, parameters: parameters, permutations: permutations)
+        let s = Standardization(low: try doubles("transforms/prior_low"), high: try doubles("transforms/prior_high"),
+                                thetaMean: try doubles("transforms/z_mean"), thetaStd: try doubles("transforms/z_std"),
+                                xMean: xMean, xStd: try doubles("transforms/x_std"))
+        let posterior = try FlowPosterior(network: network, standardization: s, parameterNames: names)
+        var state: TrainerState?
+        if file.exists("state/parameters") {
+            let current: NDArray<Float> = try product.dataset("state/parameters").read()
+            state = TrainerState(
+                parameters: current.data,
+                adam: AdamState(m: try product.dataset("state/adam_m").read(as: Float.self).data,
+                                v: try product.dataset("state/adam_v").read(as: Float.self).data, step: try int("adam_step")),
+                bestParameters: parameters,
+                bestValidationLoss: try file.attribute("best_validation_loss")?.doublesValue?.first ?? .infinity,
+                bestEpoch: try int("best_epoch"), epochsSinceImprovement: try int("epochs_since_improvement"),
+                trainLoss: try doubles("training/train_loss"), validationLoss: try doubles("training/val_loss"),
+                finished: try int("training_finished") == 1)
+        }
+        return Loaded(posterior: posterior, state: state,
+                      parameterUnits: try file.attribute("parameter_units")?.stringsValue ?? names.map { _ in "" },
+                      wavelength: try doubles("transforms/wavelength"), product: product)
+    }
+}

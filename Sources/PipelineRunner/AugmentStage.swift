@@ -1,0 +1,98 @@
+import DigsCore
+import ForwardModel
+import Foundation
+import ProductIO
+
+/// Settings of `digs augment`.
+public struct AugmentSettings: Codable, Equatable, Sendable {
+    /// Noise realisations per noiseless spectrum (the paper: 200).
+    public var realisations: Int
+    public var noise: NoiseModel
+
+    public static let defaults = AugmentSettings(realisations: 10, noise: .paper)
+
+    public init(realisations: Int, noise: NoiseModel) {
+        self.realisations = realisations
+        self.noise = noise
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        realisations = try c.decodeIfPresent(Int.self, forKey: .realisations) ?? Self.defaults.realisations
+        noise = try c.decodeIfPresent(NoiseModel.self, forKey: .noise) ?? Self.defaults.noise
+    }
+}
+
+/// `digs augment`: K noise realisations of every noiseless spectrum of a `sed_set` →
+/// `augmented_batches`, with θ exactly paired. Row i·K + k is spectrum i with noise stream
+/// i·K + k, so any sharding of the sources gives the same rows. Streams by chunks of sources.
+public enum AugmentStage {
+    public static func run(settings: AugmentSettings, sedPath: String, output: String, seed: UInt64, overwrite: Bool,
+                           chunk: Int = 2048, log: (String) -> Void) throws {
+        if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
+        guard settings.realisations >= 1 else {
+            throw DigsError.invalidInput(field: "augment.realisations", problem: "must be at least 1")
+        }
+        let sed = try Product.open(sedPath, expecting: .sedSet)
+        let flux = try sed.dataset("log_flux", dtype: .float32, rank: 2)
+        let thetaSet = try sed.dataset("theta", dtype: .float64, rank: 2)
+        let (n, p) = (flux.shape[0], flux.shape[1])
+        guard thetaSet.shape[0] == n else {
+            throw DigsError.invalidProduct(path: sedPath, field: "theta", problem: "has \(thetaSet.shape[0]) rows, log_flux \(n)")
+        }
+        try settings.noise.validate(pixels: p)
+        let names = try thetaSet.attribute("parameter_names")?.stringsValue ?? []
+        let units = try thetaSet.attribute("units")?.stringsValue ?? []
+        let wavelength: NDArray<Double> = try sed.dataset("wavelength").read()
+        let k = settings.realisations
+        let writer = try ProductWriter(path: output, kind: .augmentedBatches, seed: seed,
+                                       config: PipelineConfig.json(settings), inputs: [sed.asInput(role: "sed_set")],
+                                       overwrite: overwrite)
+        try writer.write("wavelength", wavelength, axes: ["pixel"], units: "Angstrom", description: "pixel wavelengths")
+        let x = try writer.createDataset("x", dtype: .float32, shape: [0, p], axes: ["row", "pixel"],
+                                         units: "log(solLum/Angstrom)", description: "noisy data vectors", extendable: true)
+        let theta = try writer.createParameterDataset("theta", dtype: .float64, shape: [0, names.count],
+                                                      axes: ["row", "parameter"], parameterNames: names,
+                                                      parameterUnits: units, description: "parameters of each row",
+                                                      extendable: true)
+        let source = try writer.createDataset("source_index", dtype: .int64, shape: [0], axes: ["row"], units: "",
+                                              description: "row of the noiseless spectrum in the sed_set", extendable: true)
+        try writer.file.setAttribute("noise_model", .string(PipelineConfig.json(settings.noise)))
+        try writer.file.setAttribute("realisations", .int(Int64(k)))
+        let streams = RandomStreams(seed: seed)
+        var start = 0
+        while start < n {
+            let end = min(n, start + chunk), rows = end - start
+            let clean: NDArray<Float> = try flux.readRows(start..<end)
+            let t: NDArray<Double> = try thetaSet.readRows(start..<end)
+            var noisy = [Float](repeating: 0, count: rows * k * p)
+            var pairedTheta = [Double](), index = [Int64]()
+            pairedTheta.reserveCapacity(rows * k * t.shape[1])
+            let first = start
+            noisy.withUnsafeMutableBufferPointer { buffer in
+                let out = DisjointWrites(buffer)
+                parallelChunks(rows, workers: 2) { _, i in
+                    for r in 0..<k {
+                        let row = (first + i) * k + r
+                        var g = streams.generator(.noise, index: UInt64(row))
+                        var v = clean.data[(i * p)..<((i + 1) * p)]
+                        settings.noise.apply(to: &v, generator: &g)
+                        for (j, value) in v.enumerated() { out[(i * k + r) * p + j] = value }
+                    }
+                }
+            }
+            for i in 0..<rows {
+                for _ in 0..<k {
+                    pairedTheta += t.row(i)
+                    index.append(Int64(start + i))
+                }
+            }
+            try x.append(NDArray(shape: [rows * k, p], data: noisy))
+            try theta.append(NDArray(shape: [rows * k, t.shape[1]], data: pairedTheta))
+            try source.append(NDArray(shape: [rows * k], data: index))
+            start = end
+            log("augmented \(start)/\(n) spectra → \(start * k) rows")
+        }
+        try writer.commit()
+    }
+}
