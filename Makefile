@@ -45,20 +45,29 @@ python-test: venv swift-test
 test: swift-test python-test
 
 ## The quickstart pipeline, stage by stage (until `digs run` lands): SSP import, prior draws
-## and noiseless spectra for the training and test sets, then validation of every product.
+## and noiseless spectra for the training and test sets, noisy training pairs, the trained
+## flow, then validation of every product.
 demo: build
 	$(DIGS) ssp import -c $(PIPELINE) --force
 	$(DIGS) sample-prior -c $(PIPELINE) --set train --force
 	$(DIGS) sample-prior -c $(PIPELINE) --set test --force
 	$(DIGS) simulate -c $(PIPELINE) --set train --force
 	$(DIGS) simulate -c $(PIPELINE) --set test --force
+	$(DIGS) augment -c $(PIPELINE) --force
+	$(DIGS) train -c $(PIPELINE) --force
 	$(DIGS) validate $(PIPELINE_OUTPUT)/*.h5
-	$(DIGS) inspect $(PIPELINE_OUTPUT)/03_sed_train.h5
+	$(DIGS) inspect $(PIPELINE_OUTPUT)/05_flow.h5
 
-## Speed figures against the reference tools, measured in the same run.
+## Speed figures against the reference tools, measured in the same run. The training
+## benchmark needs a Python with torch and sbi: `make bench SBI_PYTHON=/path/to/python`
+## (torch is large, so it is not installed here); it uses the quickstart's training pairs.
+SBI_PYTHON ?=
 bench: build venv
 	test -f products/smoke/01_ssp_library.h5 || $(DIGS) ssp import -c pipelines/smoke.yaml
 	$(VENV)/bin/python Tests/benchmarks/simulate_vs_bagpipes.py products/smoke/01_ssp_library.h5 200
+	@if [ -n "$(SBI_PYTHON)" ] && [ -f products/quickstart/04_augmented.h5 ]; then \
+	  $(SBI_PYTHON) Tests/benchmarks/train_vs_sbi.py products/quickstart/04_augmented.h5 100000 $(DIGS); \
+	else echo "training benchmark skipped: set SBI_PYTHON and run make demo first"; fi
 
 clean:
 	rm -rf .build products/*/

@@ -58,7 +58,12 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .target(name: "ForwardModel", dependencies: ["DigsCore", "SpectralSynthesis", "CBLAS"], exclude: ["README.md"]),
-        .target(name: "NeuralFlows", dependencies: ["DigsCore", "ProductIO", "CBLAS"], exclude: ["README.md"]),
+        .target(
+            name: "NeuralFlows", dependencies: ["DigsCore", "ProductIO", "CBLAS"], exclude: ["README.md"],
+            // The training loops index raw buffers whose sizes are checked once per call;
+            // dropping per-element overflow checks makes them vectorise (~1.3× faster training).
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
         .target(
             name: "PipelineRunner",
             dependencies: [
@@ -83,6 +88,6 @@ let package = Package(
         .testTarget(name: "ProductIOTests", dependencies: ["ProductIO", "DigsCore", "CHDF5"]),
         .testTarget(name: "SpectralSynthesisTests", dependencies: ["SpectralSynthesis", "DigsCore", "ProductIO"]),
         .testTarget(name: "ForwardModelTests", dependencies: ["ForwardModel", "SpectralSynthesis", "DigsCore"]),
-        .testTarget(name: "NeuralFlowsTests", dependencies: ["NeuralFlows", "DigsCore"]),
+        .testTarget(name: "NeuralFlowsTests", dependencies: ["NeuralFlows", "DigsCore", "ProductIO"]),
     ]
 )

@@ -8,7 +8,7 @@ import ProductIO
 /// every epoch into the output product (resumable with `resume: true`).
 public enum TrainStage {
     public static func run(settings: TrainingSettings, priors: PriorSet, dataPath: String, output: String, seed: UInt64,
-                           overwrite: Bool, resume: Bool, dropInvalid: Bool, threads: Int,
+                           overwrite: Bool, resume: Bool, dropInvalid: Bool, limit: Int? = nil, threads: Int,
                            log: (String) -> Void) throws {
         let exists = FileManager.default.fileExists(atPath: output)
         if exists && !overwrite && !resume { throw DigsError.alreadyExists(path: output) }
@@ -23,16 +23,16 @@ public enum TrainStage {
         let data = try Product.open(dataPath, expecting: .augmentedBatches)
         let xSet = try data.dataset("x", dtype: .float32, rank: 2)
         let thetaSet = try data.dataset("theta", rank: 2)
-        let (m, c) = (xSet.shape[0], xSet.shape[1])
-        guard thetaSet.shape[0] == m else {
-            throw DigsError.invalidProduct(path: dataPath, field: "theta", problem: "has \(thetaSet.shape[0]) rows but x has \(m)")
+        guard thetaSet.shape[0] == xSet.shape[0] else {
+            throw DigsError.invalidProduct(path: dataPath, field: "theta", problem: "has \(thetaSet.shape[0]) rows but x has \(xSet.shape[0])")
         }
+        let (m, c) = (min(xSet.shape[0], limit ?? .max), xSet.shape[1])
         guard thetaSet.shape[1] == priors.count else {
             throw DigsError.invalidProduct(path: dataPath, field: "theta", problem: "has \(thetaSet.shape[1]) parameters, the pipeline \(priors.count)")
         }
         log("reading \(m) training pairs from \(dataPath)")
-        var x: NDArray<Float> = try xSet.read()
-        var theta: NDArray<Double> = try thetaSet.read()
+        var x: NDArray<Float> = try xSet.readRows(0..<m)
+        var theta: NDArray<Double> = try thetaSet.readRows(0..<m)
         let d = priors.count
         let invalid = (0..<m).filter { r in
             !x.data[(r * c)..<((r + 1) * c)].allSatisfy(\.isFinite) || !theta.data[(r * d)..<((r + 1) * d)].allSatisfy(\.isFinite)

@@ -24,6 +24,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Stop after at most this many epochs (default: the pipeline's train.max_epochs).")
     var maxEpochs: Int?
 
+    @Option(name: .long, help: "Use only the first N training pairs (quick experiments, benchmarks).")
+    var limit: Int?
+
     @Flag(name: .long, help: "Continue the unfinished training stored in the output product.")
     var resume = false
 
@@ -40,7 +43,8 @@ struct Train: ParsableCommand {
         try TrainStage.run(settings: settings, priors: pipeline.model.parameters,
                            dataPath: try common.outputPath(data, default: "04_augmented.h5"),
                            output: try common.outputPath(output, default: "05_flow.h5"), seed: seed ?? pipeline.seed,
-                           overwrite: common.force, resume: resume, dropInvalid: dropInvalid, threads: common.threads,
+                           overwrite: common.force, resume: resume, dropInvalid: dropInvalid, limit: limit,
+                           threads: common.threads,
                            log: progress)
     }
 }
