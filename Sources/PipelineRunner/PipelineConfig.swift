@@ -75,11 +75,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
 
     /// Reads a pipeline file; errors name the file and the offending key.
     public static func load(path: String) throws -> PipelineConfig {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw FileManager.default.fileExists(atPath: path)
-                ? DigsError.unreadableFile(path: path, reason: "not UTF-8 text")
-                : DigsError.fileNotFound(path: path)
-        }
+        let text = try readTextFile(path)
         do {
             return try YAMLDecoder().decode(PipelineConfig.self, from: text)
         } catch let error as DigsError {

@@ -7,11 +7,7 @@ import Foundation
 public enum ThetaTable {
     /// Reads the table into [N, P] in the priors' order, checking every value against the prior.
     public static func read(path: String, priors: PriorSet) throws -> NDArray<Double> {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw FileManager.default.fileExists(atPath: path)
-                ? DigsError.unreadableFile(path: path, reason: "not UTF-8 text")
-                : DigsError.fileNotFound(path: path)
-        }
+        let text = try readTextFile(path)
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .enumerated().filter { !$0.element.isEmpty && !$0.element.hasPrefix("#") }
         guard let header = lines.first else {

@@ -30,27 +30,9 @@ public enum TrainStage {
         guard thetaSet.shape[1] == priors.count else {
             throw DigsError.invalidProduct(path: dataPath, field: "theta", problem: "has \(thetaSet.shape[1]) parameters, the pipeline \(priors.count)")
         }
-        log("reading \(m) training pairs from \(dataPath)")
-        var x: NDArray<Float> = try xSet.readRows(0..<m)
-        var theta: NDArray<Double> = try thetaSet.readRows(0..<m)
+        let (training, standardization) = try loadPairs(xSet, thetaSet, rows: m, priors: priors, dataPath: dataPath,
+                                                        dropInvalid: dropInvalid, log: log)
         let d = priors.count
-        let invalid = (0..<m).filter { r in
-            !x.data[(r * c)..<((r + 1) * c)].allSatisfy(\.isFinite) || !theta.data[(r * d)..<((r + 1) * d)].allSatisfy(\.isFinite)
-        }
-        if !invalid.isEmpty {
-            guard dropInvalid else {
-                throw DigsError.invalidProduct(path: dataPath, field: "x/theta",
-                                               problem: "\(invalid.count) of \(m) rows hold NaN or infinite values (first: row \(invalid[0])); use --drop-invalid to train without them")
-            }
-            log("dropping \(invalid.count) rows with NaN or infinite values")
-            let bad = Set(invalid)
-            let keep = (0..<m).filter { !bad.contains($0) }
-            x = try NDArray(shape: [keep.count, c], data: keep.flatMap { x.row($0) })
-            theta = try NDArray(shape: [keep.count, d], data: keep.flatMap { theta.row($0) })
-        }
-        for r in 0..<theta.shape[0] { try priors.check(theta.row(r), row: r, source: dataPath) }
-        let low = priors.entries.map(\.prior.low), high = priors.entries.map(\.prior.high)
-        let (training, standardization) = TrainingData.prepare(theta: theta, x: x, low: low, high: high)
         let architecture = MAFArchitecture(features: d, context: c, hidden: settings.hiddenFeatures,
                                            transforms: settings.numTransforms)
         let trainer = try FlowTrainer(architecture: architecture, settings: settings, data: training, seed: seed, workers: threads)
@@ -83,5 +65,34 @@ public enum TrainStage {
         }
         log(String(format: "finished after %d epochs; best validation loss %.4f at epoch %d", state.epoch,
                    state.bestValidationLoss, state.bestEpoch))
+    }
+
+    /// Reads the first `rows` pairs, refuses (or drops) non-finite rows and θ outside the
+    /// prior, and standardises them; the raw arrays are released when this returns, so the
+    /// peak memory during training is one copy of x (float32) plus the flow.
+    static func loadPairs(_ xSet: HDF5Dataset, _ thetaSet: HDF5Dataset, rows m: Int, priors: PriorSet, dataPath: String,
+                          dropInvalid: Bool, log: (String) -> Void) throws -> (TrainingData, Standardization) {
+        let c = xSet.shape[1], d = priors.count
+        log("reading \(m) training pairs from \(dataPath)")
+        var x: NDArray<Float> = try xSet.readRows(0..<m)
+        var theta: NDArray<Double> = try thetaSet.readRows(0..<m)
+        let invalid = (0..<m).filter { r in
+            !x.data[(r * c)..<((r + 1) * c)].allSatisfy(\.isFinite) || !theta.data[(r * d)..<((r + 1) * d)].allSatisfy(\.isFinite)
+        }
+        if !invalid.isEmpty {
+            guard dropInvalid else {
+                throw DigsError.invalidProduct(path: dataPath, field: "x/theta",
+                                               problem: "\(invalid.count) of \(m) rows hold NaN or infinite values (first: row \(invalid[0])); use --drop-invalid to train without them")
+            }
+            log("dropping \(invalid.count) rows with NaN or infinite values")
+            let bad = Set(invalid)
+            let keep = (0..<m).filter { !bad.contains($0) }
+            x = try NDArray(shape: [keep.count, c], data: keep.flatMap { x.row($0) })
+            theta = try NDArray(shape: [keep.count, d], data: keep.flatMap { theta.row($0) })
+        }
+        for r in 0..<theta.shape[0] { try priors.check(theta.row(r), row: r, source: dataPath) }
+        let low = priors.entries.map(\.prior.low), high = priors.entries.map(\.prior.high)
+        let (training, standardization) = TrainingData.prepare(theta: theta, x: x, low: low, high: high)
+        return (training, standardization)
     }
 }

@@ -225,3 +225,18 @@ def test_training_set_with_nan_rows_is_refused_or_dropped(trained, tmp_path):
     assert not (tmp_path / "f.h5").exists()
     r = digs("train", "-c", config, "--data", bad, "-o", tmp_path / "f.h5", "--drop-invalid", "--max-epochs", 1)
     assert "dropping 2 rows" in r.stderr
+
+
+def test_training_set_with_mismatched_theta_and_x_is_refused(trained, tmp_path):
+    bad = tmp_path / "short.h5"
+    shutil.copy(trained / "aug.h5", bad)
+    with h5py.File(bad, "r+") as f:
+        theta = f["theta"][()][:-7]
+        attrs = dict(f["theta"].attrs)
+        del f["theta"]
+        f["theta"] = theta
+        for k, v in attrs.items():
+            f["theta"].attrs[k] = v
+    r = digs("train", "-c", ROOT / "pipelines" / "smoke.yaml", "--data", bad, "-o", tmp_path / "f.h5", check=False)
+    assert r.returncode != 0 and "short.h5" in r.stderr and "2993 rows but x has 3000" in r.stderr
+    assert not (tmp_path / "f.h5").exists()
