@@ -240,3 +240,22 @@ def test_training_set_with_mismatched_theta_and_x_is_refused(trained, tmp_path):
     r = digs("train", "-c", ROOT / "pipelines" / "smoke.yaml", "--data", bad, "-o", tmp_path / "f.h5", check=False)
     assert r.returncode != 0 and "short.h5" in r.stderr and "2993 rows but x has 3000" in r.stderr
     assert not (tmp_path / "f.h5").exists()
+
+
+def test_own_ssp_grid_in_the_schema_can_be_imported(products, tmp_path):
+    # A user's grid in the ssp_library schema (here: DIGS's own product) is validated,
+    # cropped to the pipeline's wavelength range and re-stamped with provenance.
+    config = tmp_path / "optical.yaml"
+    config.write_text("name: optical\nssp: {wavelength_min: 2500, wavelength_max: 11000}\n")
+    digs("ssp", "import", "-c", config, "--from-product", products / "ssp.h5", "-o", tmp_path / "own.h5")
+    with h5py.File(products / "ssp.h5", "r") as a, h5py.File(tmp_path / "own.h5", "r") as b:
+        w = a["wavelength"][()]
+        keep = (w >= 2500) & (w <= 11000)
+        np.testing.assert_array_equal(b["wavelength"][()], w[keep])
+        np.testing.assert_array_equal(b["flux"][()], a["flux"][()][:, :, keep])
+        np.testing.assert_array_equal(b["nebular/continuum"][2, 3], a["nebular/continuum"][2, 3][:, keep])
+        assert b.attrs["source"] == a.attrs["source"]
+    bad = tmp_path / "bad.h5"
+    shutil.copy(products / "theta.h5", bad)
+    r = digs("ssp", "import", "--from-product", bad, "-o", tmp_path / "x.h5", check=False)
+    assert r.returncode != 0 and "bad.h5" in r.stderr
