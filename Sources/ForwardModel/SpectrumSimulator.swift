@@ -131,7 +131,7 @@ public final class SpectrumSimulator: @unchecked Sendable {
                 }
             }
         }
-        let beta = 0.4 * DustLaw.magnitudesPerOpticalDepth * log(10.0)
+        let beta = DustLaw.extinctionPerDust2
         for (b, g) in range.enumerated() {
             let q = beta * theta.data[g * stride + index.dust]
             let logMass = theta.data[g * stride + index.mass]

@@ -6,24 +6,24 @@ import ProductIO
 /// the permutations, the standardisation constants, the training curve) plus the optimiser
 /// state needed to resume training.
 public enum FlowModelFile {
-    /// Named views of the flat parameter vector: (dataset name, offset, shape, mask name).
-    static func blocks(_ a: MAFArchitecture) -> [(String, Int, [Int], String?)] {
+    /// Named views of the flat parameter vector: (dataset name, offset, shape).
+    static func blocks(_ a: MAFArchitecture) -> [(String, Int, [Int])] {
         let l = a.layout, d = a.features, h = a.hidden
-        var out: [(String, Int, [Int], String?)] = [
-            ("weights/context_weight", l.contextWeights, [a.transforms * h, a.context], nil),
-            ("weights/context_bias", l.contextBias, [a.transforms * h], nil),
+        var out: [(String, Int, [Int])] = [
+            ("weights/context_weight", l.contextWeights, [a.transforms * h, a.context]),
+            ("weights/context_bias", l.contextBias, [a.transforms * h]),
         ]
         for k in 0..<a.transforms {
             let b = l.base(k), t = String(format: "weights/transform_%02d/", k)
             out += [
-                (t + "input_weight", b + l.inWeights, [h, d], "masks/input"),
-                (t + "input_bias", b + l.inBias, [h], nil),
-                (t + "hidden1_weight", b + l.hidden1Weights, [h, h], "masks/hidden"),
-                (t + "hidden1_bias", b + l.hidden1Bias, [h], nil),
-                (t + "hidden2_weight", b + l.hidden2Weights, [h, h], "masks/hidden"),
-                (t + "hidden2_bias", b + l.hidden2Bias, [h], nil),
-                (t + "output_weight", b + l.outWeights, [2 * d, h], "masks/output"),
-                (t + "output_bias", b + l.outBias, [2 * d], nil),
+                (t + "input_weight", b + l.inWeights, [h, d]),
+                (t + "input_bias", b + l.inBias, [h]),
+                (t + "hidden1_weight", b + l.hidden1Weights, [h, h]),
+                (t + "hidden1_bias", b + l.hidden1Bias, [h]),
+                (t + "hidden2_weight", b + l.hidden2Weights, [h, h]),
+                (t + "hidden2_bias", b + l.hidden2Bias, [h]),
+                (t + "output_weight", b + l.outWeights, [2 * d, h]),
+                (t + "output_bias", b + l.outBias, [2 * d]),
             ]
         }
         return out
@@ -35,7 +35,7 @@ public enum FlowModelFile {
                              parameterUnits: [String], wavelength: [Double], overwrite: Bool) throws {
         let a = posterior.architecture, net = posterior.network
         let w = try ProductWriter(path: path, kind: .flowModel, seed: seed, config: config, inputs: inputs, overwrite: overwrite)
-        for (name, offset, shape, _) in blocks(a) {
+        for (name, offset, shape) in blocks(a) {
             let n = shape.reduce(1, *)
             try w.write(name, NDArray(shape: shape, data: Array(net.parameters[offset..<(offset + n)])),
                         axes: shape.count == 2 ? ["out", "in"] : ["out"], units: "", description: "flow weights (network coordinates)")
@@ -123,7 +123,7 @@ public enum FlowModelFile {
         let a = MAFArchitecture(features: names.count, context: xMean.count, hidden: try int("hidden_features"),
                                 transforms: try int("num_transforms"))
         var parameters = [Float](repeating: 0, count: a.layout.total)
-        for (name, offset, shape, _) in blocks(a) {
+        for (name, offset, shape) in blocks(a) {
             let block: NDArray<Float> = try product.dataset(name, dtype: .float32).read()
             guard block.shape == shape else {
                 throw DigsError.invalidProduct(path: path, field: "dataset '\(name)'", problem: "has shape \(block.shape), expected \(shape)")

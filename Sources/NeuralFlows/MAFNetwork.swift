@@ -153,16 +153,11 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
     /// `logProb` [B]; leaves the intermediate values in `ws` for `backward`.
     public func logProb(u: UnsafePointer<T>, x: UnsafePointer<T>, batch: Int, workspace ws: Workspace,
                         into logProb: UnsafeMutablePointer<T>) {
-        let a = architecture, d = a.features, h = a.hidden, kh = a.transforms * h
+        let a = architecture, d = a.features
         precondition(batch <= ws.capacity)
         parameters.withUnsafeBufferPointer { p in
             let p = p.baseAddress!
-            // Context activations of all transforms in one product: [B × C]·[K·H × C]ᵀ.
-            let c = ws.contextAct
-            for r in 0..<batch { (c + r * kh).update(from: p + layout.contextBias, count: kh) }
-            T.gemm(transA: false, transB: true, m: batch, n: kh, k: a.context, alpha: 1, a: x, lda: a.context,
-                   b: p + layout.contextWeights, ldb: a.context, beta: 1, c: c, ldc: kh)
-            for i in 0..<(batch * kh) { c[i] = T.tanh(c[i]) }
+            contextActivations(x: x, rows: batch, p: p, into: ws.contextAct)
             ws.inputs[0].update(from: u, count: batch * d)
             ws.context.update(from: x, count: batch * a.context)
             for i in 0..<batch { logProb[i] = 0 }
@@ -177,6 +172,16 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
             for i in 0..<d { s += z[r * d + i] * z[r * d + i] }
             logProb[r] += -s / 2 - T(d) * halfLog2Pi
         }
+    }
+
+    /// tanh(W_c·x + b_c) for the context layers of all transforms in one product,
+    /// [rows × C]·[K·H × C]ᵀ, into `c` [rows × K·H].
+    func contextActivations(x: UnsafePointer<T>, rows: Int, p: UnsafePointer<T>, into c: UnsafeMutablePointer<T>) {
+        let a = architecture, kh = a.transforms * a.hidden
+        for r in 0..<rows { (c + r * kh).update(from: p + layout.contextBias, count: kh) }
+        T.gemm(transA: false, transB: true, m: rows, n: kh, k: a.context, alpha: 1, a: x, lda: a.context,
+               b: p + layout.contextWeights, ldb: a.context, beta: 1, c: c, ldc: kh)
+        for i in 0..<(rows * kh) { c[i] = T.tanh(c[i]) }
     }
 
     /// One MADE pass of transform k on ws.inputs[k]: fills h₀, h₁, h₂, outputs, scales.
@@ -326,16 +331,8 @@ extension MAFNetwork {
         parameters.withUnsafeBufferPointer { p in
             let p = p.baseAddress!
             // Context activations of one row, repeated for every sample.
-            var c = [T](repeating: 0, count: kh)
-            for j in 0..<kh { c[j] = p[layout.contextBias + j] }
-            c.withUnsafeMutableBufferPointer { cb in
-                x.withUnsafeBufferPointer { xb in
-                    T.gemm(transA: false, transB: true, m: 1, n: kh, k: a.context, alpha: 1, a: xb.baseAddress!,
-                           lda: a.context, b: p + layout.contextWeights, ldb: a.context, beta: 1, c: cb.baseAddress!, ldc: kh)
-                }
-            }
-            for j in 0..<kh { c[j] = T.tanh(c[j]) }
-            for r in 0..<count { for j in 0..<kh { ws.contextAct[r * kh + j] = c[j] } }
+            x.withUnsafeBufferPointer { contextActivations(x: $0.baseAddress!, rows: 1, p: p, into: ws.contextAct) }
+            for r in 1..<max(count, 1) { (ws.contextAct + r * kh).update(from: ws.contextAct, count: kh) }
             let halfLog2Pi = T(0.5 * Foundation.log(2 * Double.pi))
             let base = ws.inputs[a.transforms]
             for r in 0..<count {

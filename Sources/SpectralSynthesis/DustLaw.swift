@@ -12,6 +12,9 @@ public enum DustLaw: Codable, Equatable, Sendable {
     /// 1.086 = 2.5 log10(e) rounded as in the paper: mag per unit optical depth.
     public static let magnitudesPerOpticalDepth = 1.086
 
+    /// −ln(transmission) per unit dust2 and unit relative attenuation: 0.4·1.086·ln 10.
+    public static let extinctionPerDust2 = 0.4 * magnitudesPerOpticalDepth * log(10.0)
+
     /// A_λ / (1.086 · dust2): the curve normalised at 5500 Å (k(λ)/4.05 for Calzetti).
     public func relativeAttenuation(wavelength λ: Double) -> Double {
         switch self {
@@ -24,7 +27,7 @@ public enum DustLaw: Codable, Equatable, Sendable {
 
     /// Transmission 10^(−0.4 · 1.086 · dust2 · relativeAttenuation(λ)) at each wavelength.
     public func transmission(wavelengths: [Double], dust2: Double) -> [Double] {
-        let c = -0.4 * Self.magnitudesPerOpticalDepth * dust2 * log(10.0)
+        let c = -Self.extinctionPerDust2 * dust2
         return wavelengths.map { exp(c * relativeAttenuation(wavelength: $0)) }
     }
 

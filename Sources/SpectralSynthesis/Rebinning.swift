@@ -1,9 +1,7 @@
 /// Flux-conserving rebinning operators, as sparse linear maps.
 ///
-/// Two input models: samples of a piecewise-linear function (exact average of the linear
-/// interpolant over each output bin — for the raw SSP grids), and piecewise-constant bins
-/// (the `spectres` algorithm of Carnall 2017 — for the internal grid onto the instrument
-/// pixels). Output bins are given by their edges; an output bin partly outside the input
+/// The input is piecewise constant on its bins (the `spectres` algorithm of Carnall 2017):
+/// the internal grid onto the instrument pixels, and library ages onto age bins. Output bins are given by their edges; an output bin partly outside the input
 /// range is an error for the caller to prevent (the maps assume full coverage).
 public enum Rebinning {
     /// Bin edges around centres: midpoints inside, half a step beyond the ends.
@@ -13,34 +11,6 @@ public enum Rebinning {
         for i in 0..<(x.count - 1) { e.append((x[i] + x[i + 1]) / 2) }
         e.append(x[x.count - 1] + (x[x.count - 1] - x[x.count - 2]) / 2)
         return e
-    }
-
-    /// Averages of the piecewise-linear interpolant through (x, f) over each bin
-    /// [edges[j], edges[j+1]]; the bins must lie within [x.first, x.last].
-    public static func averagingPiecewiseLinear(samples x: [Double], onto edges: [Double]) -> SparseLinearMap {
-        var rows: [[(Int, Double)]] = []
-        var i = 0  // segment index: [x[i], x[i+1]]
-        for j in 0..<(edges.count - 1) {
-            let lo = edges[j], hi = edges[j + 1]
-            precondition(lo >= x[0] && hi <= x[x.count - 1] && hi > lo, "bin [\(lo), \(hi)] outside the samples")
-            while i < x.count - 2 && x[i + 1] <= lo { i += 1 }
-            var weights: [Int: Double] = [:]
-            var k = i
-            while k < x.count - 1 && x[k] < hi {
-                let a = max(lo, x[k]), b = min(hi, x[k + 1])
-                if b > a {
-                    // ∫_a^b linear(f_k, f_{k+1}) = (b − a)·[f_k (1 − m) + f_{k+1} m], m = mid fraction
-                    let h = x[k + 1] - x[k]
-                    let m = ((a + b) / 2 - x[k]) / h
-                    weights[k, default: 0] += (b - a) * (1 - m)
-                    weights[k + 1, default: 0] += (b - a) * m
-                }
-                k += 1
-            }
-            let width = hi - lo
-            rows.append(weights.sorted { $0.key < $1.key }.map { ($0.key, $0.value / width) })
-        }
-        return SparseLinearMap(inputCount: x.count, rows: rows)
     }
 
     /// Averages of a piecewise-constant function (value f_i on [inEdges[i], inEdges[i+1]])

@@ -36,20 +36,6 @@ struct WavelengthOperatorTests {
         #expect(abs(total - expected) / expected < 1e-12)
     }
 
-    @Test func piecewiseLinearAveragingIsExactForAQuadraticsInterpolant() {
-        // f = λ² sampled every 0.5 Å: the average of its linear interpolant over [a, b] is
-        // (b³ − a³)/3(b − a) plus the interpolation excess h²/6 of a parabola.
-        let x = stride(from: 1000.0, through: 1200, by: 0.5).map { $0 }
-        let f = x.map { $0 * $0 }
-        let edges = [1010.0, 1060, 1110, 1160]
-        let out = Rebinning.averagingPiecewiseLinear(samples: x, onto: edges).apply(f)
-        for j in 0..<3 {
-            let a = edges[j], b = edges[j + 1]
-            let exact = (b * b * b - a * a * a) / (3 * (b - a)) + 0.25 / 6
-            #expect(abs(out[j] - exact) / exact < 1e-12)
-        }
-    }
-
     @Test func instrumentResponseKeepsAFlatSpectrumFlatAndConservesLineFlux() throws {
         let settings = InstrumentSettings.paper
         let ssp = stride(from: 2000.0, through: 12000, by: 1).map { $0 }
