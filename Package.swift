@@ -64,10 +64,11 @@ let package = Package(
             // dropping per-element overflow checks makes them vectorise (~1.3× faster training).
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
+        .target(name: "Diagnostics", dependencies: ["DigsCore"], exclude: ["README.md"]),
         .target(
             name: "PipelineRunner",
             dependencies: [
-                "DigsCore", "ProductIO", "SpectralSynthesis", "ForwardModel", "NeuralFlows",
+                "DigsCore", "ProductIO", "SpectralSynthesis", "ForwardModel", "NeuralFlows", "Diagnostics",
                 .product(name: "Yams", package: "Yams"),
             ],
             exclude: ["README.md"]
@@ -88,6 +89,7 @@ let package = Package(
         .testTarget(name: "ProductIOTests", dependencies: ["ProductIO", "DigsCore", "CHDF5"]),
         .testTarget(name: "SpectralSynthesisTests", dependencies: ["SpectralSynthesis", "DigsCore", "ProductIO"]),
         .testTarget(name: "ForwardModelTests", dependencies: ["ForwardModel", "SpectralSynthesis", "DigsCore"]),
-        .testTarget(name: "NeuralFlowsTests", dependencies: ["NeuralFlows", "DigsCore", "ProductIO"]),
+        .testTarget(name: "NeuralFlowsTests", dependencies: ["NeuralFlows", "DigsCore", "ProductIO", "Diagnostics"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "DigsCore"]),
     ]
 )

@@ -20,6 +20,10 @@ public struct RandomStreams: Sendable, Equatable {
         public static let training = Purpose(rawValue: 3)
         public static let posteriorSampling = Purpose(rawValue: 4)
         public static let mcmc = Purpose(rawValue: 5)
+        /// The single noise draw that turns a noiseless test spectrum into an observation.
+        public static let observation = Purpose(rawValue: 6)
+        /// Rank tie-breaking and TARP reference points of the calibration checks.
+        public static let calibration = Purpose(rawValue: 7)
         public static let testing = Purpose(rawValue: 99)
     }
 

@@ -29,6 +29,16 @@ public enum NoiseModel: Codable, Equatable, Sendable {
         }
     }
 
+    /// The 1-σ scatter of x per pixel, dex: exact for `logGaussian` and `perPixel`; for
+    /// `fractional` the first-order σ = f/ln 10 of log10(1 + f·n).
+    public func sigmaDex(pixels: Int) -> [Double] {
+        switch self {
+        case let .logGaussian(s): return [Double](repeating: s, count: pixels)
+        case let .fractional(f): return [Double](repeating: f / log(10), count: pixels)
+        case let .perPixel(s): return s
+        }
+    }
+
     /// Checks the model against the number of pixels.
     public func validate(pixels: Int) throws {
         switch self {

@@ -81,6 +81,42 @@ public final class SpectrumSimulator: @unchecked Sendable {
         return (logFlux, Derived(logLivingMass: living, massWeightedAge: mwa, sfrWeightedAge: swa))
     }
 
+    /// The derived quantities alone (no spectrum): cheap, for every posterior sample.
+    public func derived(_ theta: NDArray<Double>) -> Derived {
+        let n = theta.shape[0], stride = theta.shape[1]
+        var masses = [Double](repeating: 0, count: rows.ages)
+        var out = Derived(logLivingMass: [], massWeightedAge: [], sfrWeightedAge: [])
+        for g in 0..<n {
+            let d = starFormation(theta.data[(g * stride)..<((g + 1) * stride)], masses: &masses) { _, _, _ in }
+            out.logLivingMass.append(d.logLivingMass)
+            out.massWeightedAge.append(d.massWeightedAge)
+            out.sfrWeightedAge.append(d.sfrWeightedAge)
+        }
+        return out
+    }
+
+    /// The star-formation history of one θ row: fills `masses` with the fraction of the mass
+    /// formed in each age bin, reports each (metallicity grid, age bin, mass fraction) weight
+    /// of the SSP mix to `weight`, and returns the derived quantities.
+    private func starFormation(_ t: ArraySlice<Double>, masses: inout [Double], weight: (Int, Int, Double) -> Void)
+        -> (logLivingMass: Double, massWeightedAge: Double, sfrWeightedAge: Double) {
+        let base = t.startIndex, na = rows.ages
+        let sfh = DelayedTauSFH(age: t[base + index.age] * 1e9, tau: pow(10, t[base + index.tau]) * 1e9)
+        sfh.binFractions(edges: ageEdges, into: &masses)
+        let (zi, zw) = Interpolation.bracket(logMetallicity, t[base + index.z])
+        var livingMass = 0.0, livingAge = 0.0
+        for (z, w) in [(zi, 1 - zw), (zi + 1, zw)] where w > 0 {
+            for a in 0..<na where masses[a] != 0 {
+                let m = w * masses[a]
+                weight(z, a, m)
+                let alive = m * rows.livingMassFraction[z * na + a]
+                livingMass += alive
+                livingAge += alive * ageCentres[a]
+            }
+        }
+        return (log10(livingMass) + t[base + index.mass], livingAge / livingMass / 1e9, sfh.sfrWeightedAge / 1e9)
+    }
+
     struct Scratch {
         var weights: [Float]
         var product: [Float]
@@ -103,24 +139,10 @@ public final class SpectrumSimulator: @unchecked Sendable {
         for i in 0..<(range.count * k) { s.weights[i] = 0 }
         for (b, g) in range.enumerated() {
             let t = theta.data[(g * stride)..<((g + 1) * stride)]
-            let base = t.startIndex
-            let sfh = DelayedTauSFH(age: t[base + index.age] * 1e9, tau: pow(10, t[base + index.tau]) * 1e9)
-            sfh.binFractions(edges: ageEdges, into: &s.masses)
-            let (zi, zw) = Interpolation.bracket(logMetallicity, t[base + index.z])
-            var livingMass = 0.0, livingAge = 0.0
-            for (z, w) in [(zi, 1 - zw), (zi + 1, zw)] where w > 0 {
-                let rowBase = b * k + z * na
-                for a in 0..<na where s.masses[a] != 0 {
-                    let m = w * s.masses[a]
-                    s.weights[rowBase + a] = Float(m)
-                    let alive = m * rows.livingMassFraction[z * na + a]
-                    livingMass += alive
-                    livingAge += alive * ageCentres[a]
-                }
-            }
-            out.livingMass[g] = log10(livingMass) + t[base + index.mass]
-            out.massWeightedAge[g] = livingAge / livingMass / 1e9
-            out.sfrWeightedAge[g] = sfh.sfrWeightedAge / 1e9
+            let d = starFormation(t, masses: &s.masses) { z, a, m in s.weights[b * k + z * na + a] = Float(m) }
+            out.livingMass[g] = d.logLivingMass
+            out.massWeightedAge[g] = d.massWeightedAge
+            out.sfrWeightedAge[g] = d.sfrWeightedAge
         }
         // product[B, 2P] = weights[B, K] · rows[K, 2P]
         s.weights.withUnsafeBufferPointer { w in

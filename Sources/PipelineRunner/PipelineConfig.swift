@@ -16,6 +16,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
     public var samplePrior: SamplePriorSettings
     public var augment: AugmentSettings
     public var train: TrainingSettings
+    public var infer: InferSettings
 
     public struct SSPSettings: Codable, Equatable, Sendable {
         /// Folder for the downloaded wheel and unpacked grids.
@@ -56,7 +57,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case name, seed, output, ssp, model, samplePrior = "sample_prior", augment, train }
+    enum CodingKeys: String, CodingKey { case name, seed, output, ssp, model, samplePrior = "sample_prior", augment, train, infer }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -68,6 +69,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         samplePrior = try c.decodeIfPresent(SamplePriorSettings.self, forKey: .samplePrior) ?? .defaults
         augment = try c.decodeIfPresent(AugmentSettings.self, forKey: .augment) ?? .defaults
         train = try c.decodeIfPresent(TrainingSettings.self, forKey: .train) ?? TrainingSettings()
+        infer = try c.decodeIfPresent(InferSettings.self, forKey: .infer) ?? InferSettings()
     }
 
     /// The built-in defaults (no pipeline file).

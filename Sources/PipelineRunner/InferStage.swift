@@ -1,0 +1,292 @@
+import DigsCore
+import Diagnostics
+import ForwardModel
+import Foundation
+import NeuralFlows
+import ProductIO
+import SpectralSynthesis
+
+/// Settings of `digs infer`.
+public struct InferSettings: Codable, Equatable, Sendable {
+    /// Posterior samples per galaxy.
+    public var samples: Int = 1000
+    /// Samples per galaxy whose spectra are simulated for the posterior predictive check.
+    public var ppcSamples: Int = 50
+    /// A galaxy whose predictive χ² has a survival probability below this is flagged
+    /// out-of-distribution (flag 1).
+    public var ppcPValue: Double = 1e-3
+    /// Galaxies per chunk (memory is flat in the number of galaxies).
+    public var chunk: Int = 128
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey { case samples, ppcSamples = "ppc_samples", ppcPValue = "ppc_pvalue", chunk }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = InferSettings()
+        samples = try c.decodeIfPresent(Int.self, forKey: .samples) ?? d.samples
+        ppcSamples = try c.decodeIfPresent(Int.self, forKey: .ppcSamples) ?? d.ppcSamples
+        ppcPValue = try c.decodeIfPresent(Double.self, forKey: .ppcPValue) ?? d.ppcPValue
+        chunk = try c.decodeIfPresent(Int.self, forKey: .chunk) ?? d.chunk
+    }
+
+    func validate() throws {
+        guard samples >= 1 else { throw DigsError.invalidInput(field: "infer.samples", problem: "must be at least 1 (is \(samples))") }
+        guard ppcSamples >= 0 && ppcSamples <= samples else {
+            throw DigsError.invalidInput(field: "infer.ppc_samples", problem: "must be between 0 and infer.samples (is \(ppcSamples))")
+        }
+        guard ppcPValue >= 0 && ppcPValue < 1 else { throw DigsError.invalidInput(field: "infer.ppc_pvalue", problem: "must be in [0, 1)") }
+        guard chunk >= 1 else { throw DigsError.invalidInput(field: "infer.chunk", problem: "must be at least 1") }
+    }
+}
+
+/// Quality flags of a galaxy's posterior (bit mask).
+public enum PosteriorFlag {
+    /// The predictive χ² is implausible for the noise model: out of distribution.
+    public static let outOfDistribution: UInt8 = 1
+    /// NaN/infinite flux, non-positive σ or masked pixels the flow cannot use: skipped.
+    public static let invalidInput: UInt8 = 2
+    /// A posterior median lies within 1 % of the prior width of a prior edge.
+    public static let medianAtPriorEdge: UInt8 = 4
+}
+
+/// `digs infer`: posterior samples for every observation (an `observation_set`, or a `sed_set`
+/// turned into observations) → `posterior_samples`, with summaries, derived quantities of every
+/// sample, the posterior predictive check and quality flags. Galaxy g draws from stream
+/// (`.posteriorSampling`, g): results do not depend on threads or chunking.
+public enum InferStage {
+    public static func run(settings: InferSettings, model: ModelSettings, noise: NoiseModel, flowPath: String,
+                           observationsPath: String, sspPath: String, output: String, seed: UInt64, overwrite: Bool,
+                           threads: Int, log: (String) -> Void) throws {
+        if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
+        try settings.validate()
+        let flow = try FlowModelFile.read(path: flowPath)
+        let posterior = flow.posterior
+        let source = try ObservationSource(path: observationsPath, noise: noise, seed: seed)
+        try checkCompatible(flow: flow, flowPath: flowPath, source: source, model: model)
+        let sspProduct = try Product.open(sspPath, expecting: .sspLibrary)
+        log("preparing the forward model for derived quantities and the predictive check")
+        let simulator = try SpectrumSimulator(library: try SSPLibrary(product: sspProduct), settings: model)
+        let (n, p, d, s) = (source.count, source.pixels, posterior.parameterNames.count, settings.samples)
+        let names = posterior.parameterNames, units = flow.parameterUnits
+        let derivedNames = ["log_surviving_mass", "mass_weighted_age"], derivedUnits = ["log(solMass)", "Gyr"]
+        let q = derivedNames.count
+
+        var inputs = [flow.product.asInput(role: "flow_model"), source.product.asInput(role: "observations"),
+                      sspProduct.asInput(role: "ssp_library")]
+        inputs.sort { $0.role < $1.role }
+        let writer = try ProductWriter(path: output, kind: .posteriorSamples, seed: seed, config: PipelineConfig.json(settings),
+                                       inputs: inputs, overwrite: overwrite)
+        try source.allIDs.write(to: writer)
+        try writer.write("wavelength", NDArray(shape: [p], data: source.wavelength), axes: ["pixel"], units: "Angstrom",
+                         description: "rest-frame pixel wavelengths")
+        func parameterSet(_ name: String, _ shape: [Int], _ axes: [String], _ description: String, dtype: HDF5DType = .float64,
+                          names: [String] = names, units: [String] = units) throws -> HDF5Dataset {
+            try writer.createParameterDataset(name, dtype: dtype, shape: shape, axes: axes, parameterNames: names,
+                                              parameterUnits: units, description: description, extendable: true)
+        }
+        func set(_ name: String, _ dtype: HDF5DType, _ shape: [Int], _ axes: [String], _ units: String,
+                 _ description: String) throws -> HDF5Dataset {
+            try writer.createDataset(name, dtype: dtype, shape: shape, axes: axes, units: units, description: description,
+                                     extendable: true)
+        }
+        let samplesSet = try parameterSet("samples", [0, s, d], ["galaxy", "sample", "parameter"], "posterior samples", dtype: .float32)
+        let logProbSet = try set("log_prob", .float32, [0, s], ["galaxy", "sample"], "", "flow log-density of each sample")
+        let percentileSet = try parameterSet("percentiles", [0, 3, d], ["galaxy", "quantile", "parameter"], "16th, 50th and 84th percentiles")
+        let meanSet = try parameterSet("mean", [0, d], ["galaxy", "parameter"], "posterior mean")
+        let stdSet = try parameterSet("std", [0, d], ["galaxy", "parameter"], "posterior standard deviation")
+        let mapSet = try parameterSet("map", [0, d], ["galaxy", "parameter"], "highest-density sample")
+        let truthSets = try source.parameterNames.map { _ in
+            (try parameterSet("theta_true", [0, d], ["galaxy", "parameter"], "true parameters"),
+             try set("log_prob_true", .float64, [0], ["galaxy"], "", "flow log-density of the true parameters"))
+        }
+        let flagSet = try set("flags", .uint8, [0], ["galaxy"], "",
+                              "bit mask: 1 out-of-distribution (predictive check), 2 invalid input (skipped), 4 median at a prior edge")
+        let observedSet = try set("observed/log_flux", .float32, [0, p], ["galaxy", "pixel"], "log(solLum/Angstrom)",
+                                  "the observed spectrum the posterior conditions on")
+        let observedSigmaSet = try set("observed/log_flux_sigma", .float32, [0, p], ["galaxy", "pixel"], "dex", "its 1-sigma uncertainty")
+        let derivedSamplesSet = try parameterSet("derived/samples", [0, s, q], ["galaxy", "sample", "derived"],
+                                                 "derived quantities of each posterior sample", dtype: .float32,
+                                                 names: derivedNames, units: derivedUnits)
+        try derivedSamplesSet.setAttribute("derived_names", .strings(derivedNames))
+        let derivedPercentileSet = try parameterSet("derived/percentiles", [0, 3, q], ["galaxy", "quantile", "derived"],
+                                                    "16th, 50th and 84th percentiles of the derived quantities",
+                                                    names: derivedNames, units: derivedUnits)
+        let derivedMeanSet = try parameterSet("derived/mean", [0, q], ["galaxy", "derived"], "posterior mean of the derived quantities",
+                                              names: derivedNames, units: derivedUnits)
+        let derivedStdSet = try parameterSet("derived/std", [0, q], ["galaxy", "derived"],
+                                             "posterior standard deviation of the derived quantities", names: derivedNames, units: derivedUnits)
+        let derivedMapSet = try parameterSet("derived/map", [0, q], ["galaxy", "derived"],
+                                             "derived quantities of the highest-density sample", names: derivedNames, units: derivedUnits)
+        let ppcSets = try [("median", "median of the noiseless model spectra of the predictive samples"),
+                           ("p16", "16th percentile of the predictive model spectra"),
+                           ("p84", "84th percentile of the predictive model spectra")].map {
+            try set("ppc/" + $0.0, .float32, [0, p], ["galaxy", "pixel"], "log(solLum/Angstrom)", $0.1)
+        }
+        let residualSet = try set("ppc/residual", .float32, [0, p], ["galaxy", "pixel"], "dex", "observed minus predictive median")
+        let chi2Set = try set("ppc/chi2", .float64, [0], ["galaxy"], "", "sum over usable pixels of (residual / sigma)^2")
+        let dofSet = try set("ppc/dof", .int32, [0], ["galaxy"], "", "usable pixels in chi2")
+        let pvalueSet = try set("ppc/pvalue", .float64, [0], ["galaxy"], "",
+                                "chi-square survival probability of chi2 with dof degrees of freedom")
+        try writer.file.setAttribute("parameter_names", .strings(names))
+        try writer.file.setAttribute("samples_per_galaxy", .int(Int64(s)))
+        try writer.file.setAttribute("ppc_samples", .int(Int64(settings.ppcSamples)))
+        try writer.file.setAttribute("ppc_pvalue_threshold", .double(settings.ppcPValue))
+        try writer.file.setAttribute("prior_low", .doubles(posterior.standardization.low))
+        try writer.file.setAttribute("prior_high", .doubles(posterior.standardization.high))
+
+        let streams = RandomStreams(seed: seed)
+        let prior = model.parameters
+        let clock = ContinuousClock()
+        let began = clock.now
+        var start = 0, flagged = [UInt8: Int]()
+        while start < n {
+            let chunk = try source.read(start..<min(n, start + settings.chunk))
+            var results = [GalaxyPosterior?](repeating: nil, count: chunk.count)
+            results.withUnsafeMutableBufferPointer { buffer in
+                let out = DisjointWrites(buffer)
+                parallelChunks(chunk.count, workers: threads) { _, i in
+                    var g = streams.generator(.posteriorSampling, index: UInt64(chunk.first + i))
+                    out[i] = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, simulator: simulator,
+                                             prior: prior, settings: settings, generator: &g)
+                }
+            }
+            let r = results.map { $0! }, c = chunk.count
+            func rows<T: HDF5Element>(_ shape: [Int], _ values: (GalaxyPosterior) -> [T]) throws -> NDArray<T> {
+                try NDArray(shape: [c] + shape, data: r.flatMap(values))
+            }
+            try samplesSet.append(rows([s, d]) { $0.samples.map(Float.init) })
+            try logProbSet.append(rows([s]) { $0.logProb.map(Float.init) })
+            try percentileSet.append(rows([3, d]) { $0.summary.map { $0.p16 + $0.p50 + $0.p84 } ?? .nans(3 * d) })
+            try meanSet.append(rows([d]) { $0.summary?.mean ?? .nans(d) })
+            try stdSet.append(rows([d]) { $0.summary?.std ?? .nans(d) })
+            try mapSet.append(rows([d]) { $0.summary?.map ?? .nans(d) })
+            if let (theta, logProb) = truthSets {
+                try theta.append(NDArray(shape: [c, d], data: chunk.thetaTrue!))
+                try logProb.append(rows([]) { [$0.truthLogProb] })
+            }
+            try flagSet.append(rows([]) { [$0.flags] })
+            try observedSet.append(NDArray(shape: [c, p], data: chunk.logFlux))
+            try observedSigmaSet.append(NDArray(shape: [c, p], data: chunk.sigma))
+            try derivedSamplesSet.append(rows([s, q]) { $0.derivedSamples.map(Float.init) })
+            try derivedPercentileSet.append(rows([3, q]) { $0.derived.map { $0.p16 + $0.p50 + $0.p84 } ?? .nans(3 * q) })
+            try derivedMeanSet.append(rows([q]) { $0.derived?.mean ?? .nans(q) })
+            try derivedStdSet.append(rows([q]) { $0.derived?.std ?? .nans(q) })
+            try derivedMapSet.append(rows([q]) { $0.derived?.map ?? .nans(q) })
+            for (k, dataset) in ppcSets.enumerated() { try dataset.append(rows([p]) { $0.predictive[k] }) }
+            try residualSet.append(rows([p]) { $0.residual })
+            try chi2Set.append(rows([]) { [$0.chi2] })
+            try dofSet.append(rows([]) { [Int32($0.dof)] })
+            try pvalueSet.append(rows([]) { [$0.pValue] })
+            for g in r { for bit in [UInt8(1), 2, 4] where g.flags & bit != 0 { flagged[bit, default: 0] += 1 } }
+            start += c
+            let seconds = (clock.now - began).seconds
+            log(String(format: "inferred %d/%d galaxies (%.1f ms per galaxy, %d samples each)", start, n,
+                       1000 * seconds / Double(start), s))
+        }
+        try writer.commit()
+        log("flags: \(flagged[1] ?? 0) out-of-distribution, \(flagged[2] ?? 0) invalid input, \(flagged[4] ?? 0) with a median at a prior edge")
+    }
+
+    /// Refuses observations the flow was not trained for: another pixel grid, other parameters.
+    static func checkCompatible(flow: FlowModelFile.Loaded, flowPath: String, source: ObservationSource,
+                                model: ModelSettings) throws {
+        let trained = flow.wavelength, observed = source.wavelength
+        let sameGrid = trained.count == observed.count
+            && zip(trained, observed).allSatisfy { abs($0 - $1) <= 1e-6 * $0 }
+        guard sameGrid else {
+            func describe(_ w: [Double]) -> String {
+                w.isEmpty ? "no pixels" : String(format: "%d pixels, %.1f–%.1f Å", w.count, w.first!, w.last!)
+            }
+            throw DigsError.invalidProduct(path: source.path, field: "wavelength",
+                                           problem: "has \(describe(observed)); the flow \(flowPath) was trained on \(describe(trained)) — resample the observations onto the flow's grid or train a flow for theirs")
+        }
+        let names = flow.posterior.parameterNames
+        if let truth = source.parameterNames, truth != names {
+            throw DigsError.invalidProduct(path: source.path, field: "theta_true parameter_names",
+                                           problem: "are \(truth); the flow \(flowPath) infers \(names)")
+        }
+        guard model.parameters.names == names else {
+            throw DigsError.invalidInput(field: "model.parameters",
+                                         problem: "the pipeline lists \(model.parameters.names); the flow \(flowPath) infers \(names)")
+        }
+    }
+}
+
+extension Array where Element: FloatingPoint {
+    static func nans(_ n: Int) -> [Element] { [Element](repeating: .nan, count: n) }
+}
+
+/// The posterior of one galaxy: samples, summaries, derived quantities, predictive check, flags.
+struct GalaxyPosterior {
+    var samples: [Double], logProb: [Double]
+    var summary: SampleSummary?
+    var derivedSamples: [Double]
+    var derived: SampleSummary?
+    /// Predictive median, 16th and 84th percentile spectra.
+    var predictive: [[Float]]
+    var residual: [Float]
+    var chi2 = Double.nan, dof = 0, pValue = Double.nan
+    var truthLogProb = Double.nan
+    var flags: UInt8 = 0
+
+    init(chunk: ObservationChunk, row i: Int, pixels p: Int, posterior: FlowPosterior, simulator: SpectrumSimulator,
+         prior: PriorSet, settings: InferSettings, generator g: inout Xoshiro256StarStar) {
+        let d = posterior.parameterNames.count, s = settings.samples, q = 2
+        let x = chunk.logFlux[(i * p)..<((i + 1) * p)], sigma = chunk.sigma[(i * p)..<((i + 1) * p)]
+        let mask = chunk.mask[(i * p)..<((i + 1) * p)]
+        let valid = x.allSatisfy(\.isFinite) && sigma.allSatisfy { $0.isFinite && $0 > 0 } && mask.allSatisfy { $0 == 1 }
+        guard valid else {
+            samples = .nans(s * d)
+            logProb = .nans(s)
+            derivedSamples = .nans(s * q)
+            predictive = [[Float]](repeating: .nans(p), count: 3)
+            residual = .nans(p)
+            flags = PosteriorFlag.invalidInput
+            return
+        }
+        let draw = posterior.sample(x: x, count: s, generator: &g)
+        samples = draw.theta.data
+        logProb = draw.logProb
+        let summary = SampleSummary(samples: samples, logProb: logProb, dimensions: d)
+        self.summary = summary
+        let derivedValues = simulator.derived(draw.theta)
+        derivedSamples = (0..<s).flatMap { [derivedValues.logLivingMass[$0], derivedValues.massWeightedAge[$0]] }
+        derived = SampleSummary(samples: derivedSamples, logProb: logProb, dimensions: q)
+        if let truth = chunk.thetaTrue {
+            let t = try! NDArray(shape: [1, d], data: Array(truth[(i * d)..<((i + 1) * d)]))
+            truthLogProb = (try? posterior.logProb(theta: t, x: NDArray(shape: [1, p], data: Array(x))))?.first ?? .nan
+        }
+        for (j, entry) in prior.entries.enumerated() {
+            let margin = 0.01 * (entry.prior.high - entry.prior.low)
+            if summary.p50[j] < entry.prior.low + margin || summary.p50[j] > entry.prior.high - margin {
+                flags |= PosteriorFlag.medianAtPriorEdge
+            }
+        }
+        // Posterior predictive check on the first ppcSamples draws (independent by construction).
+        predictive = [[Float]](repeating: .nans(p), count: 3)
+        residual = .nans(p)
+        let m = settings.ppcSamples
+        guard m > 0 else { return }
+        let subset = try! NDArray(shape: [m, d], data: Array(samples[0..<(m * d)]))
+        let spectra = simulator.simulate(subset, threads: 1).logFlux.data
+        var column = [Double](repeating: 0, count: m)
+        chi2 = 0
+        for j in 0..<p {
+            for k in 0..<m { column[k] = Double(spectra[k * p + j]) }
+            column.sort()
+            let median = SampleSummary.percentile(sorted: column, 50)
+            predictive[0][j] = Float(median)
+            predictive[1][j] = Float(SampleSummary.percentile(sorted: column, 16))
+            predictive[2][j] = Float(SampleSummary.percentile(sorted: column, 84))
+            let r = Double(x[x.startIndex + j]) - median
+            residual[j] = Float(r)
+            let z = r / Double(sigma[sigma.startIndex + j])
+            chi2 += z * z
+        }
+        dof = p
+        pValue = SpecialFunctions.regularizedGammaQ(Double(dof) / 2, chi2 / 2)
+        if pValue < settings.ppcPValue { flags |= PosteriorFlag.outOfDistribution }
+    }
+}

@@ -1,0 +1,143 @@
+import DigsCore
+import ForwardModel
+import Foundation
+import ProductIO
+
+/// Observation ids as the input gave them: integers (simulated sets: the row) or strings.
+public enum ObservationIDs: Sendable, Equatable {
+    case integers([Int64])
+    case strings([String])
+
+    public var count: Int {
+        switch self {
+        case let .integers(v): return v.count
+        case let .strings(v): return v.count
+        }
+    }
+
+    /// Reads the `ids` dataset of a product (int64 or string).
+    public static func read(_ product: Product) throws -> ObservationIDs {
+        let set = try product.dataset("ids", rank: 1)
+        if set.dtype == .string { return .strings(try set.readStrings()) }
+        return .integers(try set.read(as: Int64.self).data)
+    }
+
+    /// Writes them as the `ids` dataset of a product being written.
+    public func write(to writer: ProductWriter) throws {
+        switch self {
+        case let .integers(v):
+            try writer.write("ids", NDArray(shape: [v.count], data: v), axes: ["galaxy"], units: "", description: "observation ids")
+        case let .strings(v):
+            try writer.writeStrings("ids", v, axis: "galaxy", description: "observation ids")
+        }
+    }
+}
+
+/// A block of observed spectra on the instrument grid, galaxies `first ..< first + count`.
+public struct ObservationChunk: Sendable {
+    public var first: Int
+    public var count: Int
+    /// log10 L_λ, [count × P] row-major, log(L☉/Å).
+    public var logFlux: [Float]
+    /// 1-σ uncertainty of logFlux, [count × P], dex.
+    public var sigma: [Float]
+    /// 1 = usable pixel, [count × P].
+    public var mask: [UInt8]
+    /// True parameters when known, [count × D].
+    public var thetaTrue: [Double]?
+}
+
+/// Observed spectra read in chunks from an `observation_set`, or made from a `sed_set` of
+/// noiseless test spectra by one noise draw each (stream `.observation`, index = row, so
+/// any chunking or sharding gives the same observations) with the truth kept.
+public final class ObservationSource {
+    public let product: Product
+    public let count: Int
+    public let pixels: Int
+    /// Rest-frame pixel wavelengths, Å.
+    public let wavelength: [Double]
+    public let ids: ObservationIDs
+    /// Names and units of the true parameters, when the truth is known.
+    public let parameterNames: [String]?
+    public let parameterUnits: [String]?
+    /// For a sed_set: the noise model and seed of the draws.
+    public let noise: NoiseModel?
+    let streams: RandomStreams
+    let flux: HDF5Dataset
+    let sigmaSet: HDF5Dataset?
+    let maskSet: HDF5Dataset?
+    let thetaSet: HDF5Dataset?
+
+    public var path: String { product.path }
+    public var isSimulated: Bool { noise != nil }
+
+    /// Opens an observation_set, or a sed_set (then `noise` and `seed` make the observations).
+    public init(path: String, noise: NoiseModel, seed: UInt64) throws {
+        product = try Product.open(path)
+        switch product.kind {
+        case .observationSet:
+            self.noise = nil
+            sigmaSet = try product.dataset("log_flux_sigma", dtype: .float32, rank: 2)
+            maskSet = try product.dataset("mask", rank: 2)
+            ids = try ObservationIDs.read(product)
+        case .sedSet:
+            self.noise = noise
+            sigmaSet = nil
+            maskSet = nil
+            ids = .integers([])
+        default:
+            throw DigsError.wrongProductKind(path: path, found: product.kind.rawValue, expected: "observation_set or sed_set")
+        }
+        flux = try product.dataset("log_flux", dtype: .float32, rank: 2)
+        (count, pixels) = (flux.shape[0], flux.shape[1])
+        wavelength = try product.dataset("wavelength", rank: 1).read(as: Double.self).data
+        guard wavelength.count == pixels else {
+            throw DigsError.invalidProduct(path: path, field: "wavelength", problem: "has \(wavelength.count) pixels, log_flux \(pixels)")
+        }
+        let thetaName = product.kind == .sedSet ? "theta" : "theta_true"
+        thetaSet = product.file.exists(thetaName) ? try product.dataset(thetaName, dtype: .float64, rank: 2) : nil
+        parameterNames = try thetaSet?.attribute("parameter_names")?.stringsValue
+        parameterUnits = try thetaSet?.attribute("units")?.stringsValue
+        streams = RandomStreams(seed: seed)
+        if let sigmaSet, sigmaSet.shape != flux.shape {
+            throw DigsError.invalidProduct(path: path, field: "log_flux_sigma", problem: "has shape \(sigmaSet.shape), log_flux \(flux.shape)")
+        }
+        if let maskSet, maskSet.shape != flux.shape {
+            throw DigsError.invalidProduct(path: path, field: "mask", problem: "has shape \(maskSet.shape), log_flux \(flux.shape)")
+        }
+        if let thetaSet, thetaSet.shape[0] != count {
+            throw DigsError.invalidProduct(path: path, field: thetaName, problem: "has \(thetaSet.shape[0]) rows, log_flux \(count)")
+        }
+        if ids.count != count && product.kind == .observationSet {
+            throw DigsError.invalidProduct(path: path, field: "ids", problem: "has \(ids.count) entries, log_flux \(count) rows")
+        }
+        if let noise = self.noise { try noise.validate(pixels: pixels) }
+    }
+
+    /// The ids of all observations (a sed_set's are its row numbers).
+    public var allIDs: ObservationIDs {
+        isSimulated ? .integers((0..<count).map(Int64.init)) : ids
+    }
+
+    /// Observations `range`.
+    public func read(_ range: Range<Int>) throws -> ObservationChunk {
+        var logFlux: [Float] = try flux.readRows(range).data
+        let n = range.count, p = pixels
+        let theta: [Double]? = try thetaSet.map { try $0.readRows(range).data }
+        if let noise {
+            let sigma = noise.sigmaDex(pixels: p).map(Float.init)
+            for i in 0..<n {
+                var g = streams.generator(.observation, index: UInt64(range.lowerBound + i))
+                var row = logFlux[(i * p)..<((i + 1) * p)]
+                noise.apply(to: &row, generator: &g)
+                logFlux.replaceSubrange((i * p)..<((i + 1) * p), with: row)
+            }
+            return ObservationChunk(first: range.lowerBound, count: n, logFlux: logFlux,
+                                    sigma: Array((0..<n).map { _ in sigma }.joined()),
+                                    mask: [UInt8](repeating: 1, count: n * p), thetaTrue: theta)
+        }
+        return ObservationChunk(first: range.lowerBound, count: n, logFlux: logFlux,
+                                sigma: try sigmaSet!.readRows(range).data, mask: try maskSet!.readRows(range).data,
+                                thetaTrue: theta)
+    }
+}
