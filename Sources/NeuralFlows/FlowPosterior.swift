@@ -55,14 +55,14 @@ public final class FlowPosterior: @unchecked Sendable {
     /// Every sample lies inside the prior box (the logit transform).
     public func sample(x: ArraySlice<Float>, count: Int, generator: inout Xoshiro256StarStar) -> (theta: NDArray<Double>, logProb: [Double]) {
         let a = architecture, chunk = 1024
-        let ws = MAFNetwork<Float>.Workspace(architecture: a, capacity: min(chunk, max(count, 1)))
+        let ws = MAFNetwork<Float>.SamplingScratch(architecture: a, capacity: min(chunk, max(count, 1)))
         let xs = standardization.standardize(x: x)
         var theta = [Double](), logq = [Double]()
         theta.reserveCapacity(count * a.features)
         var done = 0
         while done < count {
             let rows = min(chunk, count - done)
-            let (u, lq) = network.sample(x: xs, count: rows, generator: &generator, workspace: ws)
+            let (u, lq) = network.sample(x: xs, count: rows, generator: &generator, scratch: ws)
             for r in 0..<rows {
                 let (t, j) = standardization.inverse(u: u[(r * a.features)..<((r + 1) * a.features)].map(Double.init)[...])
                 theta += t

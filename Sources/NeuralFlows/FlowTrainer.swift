@@ -131,7 +131,6 @@ public final class FlowTrainer: @unchecked Sendable {
         guard state.parameters.count == network.parameters.count else {
             throw DigsError.invalidInput(field: "resume state", problem: "has \(state.parameters.count) parameters, the flow \(network.parameters.count)")
         }
-        let optimizer = Adam(learningRate: settings.learningRate)
         let workspaces = (0..<Self.slices).map { _ in WorkerBuffers(architecture, rows: (settings.batchSize + Self.slices - 1) / Self.slices) }
         let trainJacobian = trainRows.reduce(0) { $0 + data.logJacobian[$1] } / Double(trainRows.count)
         let clock = ContinuousClock()
@@ -143,6 +142,7 @@ public final class FlowTrainer: @unchecked Sendable {
             Self.shuffle(&order, &g)
             var lossSum = 0.0
             var batchStart = 0
+            let optimizer = Adam(learningRate: settings.learningRate(after: state.validationLoss))
             while batchStart + settings.batchSize <= order.count {
                 let batch = Array(order[batchStart..<(batchStart + settings.batchSize)])
                 lossSum += step(batch, workspaces, &state, optimizer)

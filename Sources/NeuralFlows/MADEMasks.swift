@@ -14,6 +14,8 @@ public struct MADEMasks: Sendable, Equatable {
     public let hiddenToHidden: [UInt8]
     /// [features·multiplier × hidden].
     public let output: [UInt8]
+    /// Degree of each hidden unit: it depends on inputs 1…degree only.
+    public let hiddenDegrees: [Int]
 
     public init(features d: Int, hidden h: Int, multiplier: Int) {
         let inDegrees = (0..<d).map { $0 + 1 }
@@ -22,6 +24,7 @@ public struct MADEMasks: Sendable, Equatable {
         features = d
         hidden = h
         self.multiplier = multiplier
+        self.hiddenDegrees = hiddenDegrees
         input = hiddenDegrees.flatMap { o in inDegrees.map { o >= $0 ? 1 : 0 } }
         hiddenToHidden = hiddenDegrees.flatMap { o in hiddenDegrees.map { o >= $0 ? 1 : 0 } }
         output = outDegrees.flatMap { o in hiddenDegrees.map { o > $0 ? 1 : 0 } }

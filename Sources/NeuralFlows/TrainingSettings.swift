@@ -12,13 +12,18 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var maxEpochs = 1000
     /// Gradient-norm clipping threshold (L2 over all parameters).
     public var clipMaxNorm = 5.0
+    /// Reduce-on-plateau: the learning rate is multiplied by this after every
+    /// `lrDecayPatience` epochs without a lower validation loss (1 = constant rate, sbi's way).
+    public var lrDecayFactor = 1.0
+    public var lrDecayPatience = 5
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case hiddenFeatures = "hidden_features", numTransforms = "num_transforms", learningRate = "learning_rate"
         case batchSize = "batch_size", validationFraction = "validation_fraction", stopAfterEpochs = "stop_after_epochs"
-        case maxEpochs = "max_epochs", clipMaxNorm = "clip_max_norm"
+        case maxEpochs = "max_epochs", clipMaxNorm = "clip_max_norm", lrDecayFactor = "lr_decay_factor"
+        case lrDecayPatience = "lr_decay_patience"
     }
 
     public init(from decoder: Decoder) throws {
@@ -32,6 +37,8 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         stopAfterEpochs = try c.decodeIfPresent(Int.self, forKey: .stopAfterEpochs) ?? d.stopAfterEpochs
         maxEpochs = try c.decodeIfPresent(Int.self, forKey: .maxEpochs) ?? d.maxEpochs
         clipMaxNorm = try c.decodeIfPresent(Double.self, forKey: .clipMaxNorm) ?? d.clipMaxNorm
+        lrDecayFactor = try c.decodeIfPresent(Double.self, forKey: .lrDecayFactor) ?? d.lrDecayFactor
+        lrDecayPatience = try c.decodeIfPresent(Int.self, forKey: .lrDecayPatience) ?? d.lrDecayPatience
         try validate()
     }
 
@@ -44,5 +51,23 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         guard validationFraction > 0, validationFraction < 1 else { throw bad("validation_fraction", "must be in (0, 1)") }
         guard stopAfterEpochs >= 1, maxEpochs >= 1 else { throw bad("stop_after_epochs", "and max_epochs must be at least 1") }
         guard clipMaxNorm > 0 else { throw bad("clip_max_norm", "must be positive") }
+        guard lrDecayFactor > 0, lrDecayFactor <= 1 else { throw bad("lr_decay_factor", "must be in (0, 1]") }
+        guard lrDecayPatience >= 1 else { throw bad("lr_decay_patience", "must be at least 1") }
+    }
+
+    /// The learning rate for the epoch after the given validation losses: replayed from the
+    /// history, so a resumed run continues with exactly the rate it stopped at.
+    public func learningRate(after validationLoss: [Double]) -> Double {
+        var rate = learningRate, best = Double.infinity, since = 0
+        for loss in validationLoss {
+            if loss < best {
+                best = loss
+                since = 0
+            } else {
+                since += 1
+                if since % lrDecayPatience == 0 { rate *= lrDecayFactor }
+            }
+        }
+        return rate
     }
 }

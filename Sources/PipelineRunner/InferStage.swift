@@ -125,10 +125,10 @@ public enum InferStage {
             try set("ppc/" + $0.0, .float32, [0, p], ["galaxy", "pixel"], "log(solLum/Angstrom)", $0.1)
         }
         let residualSet = try set("ppc/residual", .float32, [0, p], ["galaxy", "pixel"], "dex", "observed minus predictive median")
-        let chi2Set = try set("ppc/chi2", .float64, [0], ["galaxy"], "", "sum over usable pixels of (residual / sigma)^2")
+        let chi2Set = try set("ppc/chi2", .float64, [0], ["galaxy"], "", "sum over usable pixels of (residual / sigma)^2 for the predictive median")
         let dofSet = try set("ppc/dof", .int32, [0], ["galaxy"], "", "usable pixels in chi2")
         let pvalueSet = try set("ppc/pvalue", .float64, [0], ["galaxy"], "",
-                                "chi-square survival probability of chi2 with dof degrees of freedom")
+                                "posterior predictive p-value: mean over the predictive samples of the chi-square survival probability of sum((observed - model)/sigma)^2 with dof degrees of freedom")
         try writer.file.setAttribute("parameter_names", .strings(names))
         try writer.file.setAttribute("samples_per_galaxy", .int(Int64(s)))
         try writer.file.setAttribute("ppc_samples", .int(Int64(settings.ppcSamples)))
@@ -272,21 +272,28 @@ struct GalaxyPosterior {
         let subset = try! NDArray(shape: [m, d], data: Array(samples[0..<(m * d)]))
         let spectra = simulator.simulate(subset, threads: 1).logFlux.data
         var column = [Double](repeating: 0, count: m)
+        var sampleChi2 = [Double](repeating: 0, count: m)
         chi2 = 0
         for j in 0..<p {
-            for k in 0..<m { column[k] = Double(spectra[k * p + j]) }
+            let observed = Double(x[x.startIndex + j]), sd = Double(sigma[sigma.startIndex + j])
+            for k in 0..<m {
+                column[k] = Double(spectra[k * p + j])
+                let z = (observed - column[k]) / sd
+                sampleChi2[k] += z * z
+            }
             column.sort()
             let median = SampleSummary.percentile(sorted: column, 50)
             predictive[0][j] = Float(median)
             predictive[1][j] = Float(SampleSummary.percentile(sorted: column, 16))
             predictive[2][j] = Float(SampleSummary.percentile(sorted: column, 84))
-            let r = Double(x[x.startIndex + j]) - median
-            residual[j] = Float(r)
-            let z = r / Double(sigma[sigma.startIndex + j])
-            chi2 += z * z
+            residual[j] = Float(observed - median)
+            chi2 += (observed - median) * (observed - median) / (sd * sd)
         }
         dof = p
-        pValue = SpecialFunctions.regularizedGammaQ(Double(dof) / 2, chi2 / 2)
+        // Posterior predictive p-value of the discrepancy χ²(x, θ) (Gelman, Meng & Stern 1996):
+        // P(χ²(x_rep, θ) ≥ χ²(x, θ)) averaged over the posterior; given θ, χ²(x_rep, θ) follows
+        // χ² with `dof` degrees of freedom exactly under the Gaussian noise model.
+        pValue = sampleChi2.reduce(0) { $0 + SpecialFunctions.regularizedGammaQ(Double(dof) / 2, $1 / 2) } / Double(m)
         if pValue < settings.ppcPValue { flags |= PosteriorFlag.outOfDistribution }
     }
 }

@@ -59,9 +59,10 @@ public enum TrainStage {
         let state = try trainer.train(from: previous?.state) { report, state in
             try save(state)
             let elapsed = (clock.now - began).seconds
-            log(String(format: "epoch %4d  train %.4f  val %.4f%@  %6.0f pairs/s  %5.0f s  (stops after %d more without improvement)",
+            log(String(format: "epoch %4d  train %.4f  val %.4f%@  lr %.1e  %6.0f pairs/s  %5.0f s  (stops after %d more without improvement)",
                        report.epoch, report.trainLoss, report.validationLoss, report.improved ? " *" : "  ",
-                       report.samplesPerSecond, elapsed, settings.stopAfterEpochs - state.epochsSinceImprovement))
+                       settings.learningRate(after: state.validationLoss), report.samplesPerSecond, elapsed,
+                       settings.stopAfterEpochs - state.epochsSinceImprovement))
         }
         log(String(format: "finished after %d epochs; best validation loss %.4f at epoch %d", state.epoch,
                    state.bestValidationLoss, state.bestEpoch))

@@ -1,0 +1,57 @@
+import DigsCore
+import ForwardModel
+import Foundation
+import NeuralFlows
+import ProductIO
+import SpectralSynthesis
+
+/// Times posterior inference in memory — what `digs benchmark infer` prints: drawing the
+/// samples alone, and the whole per-galaxy work of `digs infer` (samples, summaries, derived
+/// quantities of every sample, predictive check), best of 3, galaxies split over threads.
+public enum InferBenchmark {
+    public struct Result: Codable, Sendable {
+        public let galaxies: Int
+        public let samplesPerGalaxy: Int
+        public let threads: Int
+        /// Milliseconds per galaxy for drawing the samples only.
+        public let samplingMilliseconds: Double
+        /// Milliseconds per galaxy for everything `digs infer` computes.
+        public let fullMilliseconds: Double
+    }
+
+    public static func run(settings: InferSettings, model: ModelSettings, noise: NoiseModel, flowPath: String,
+                           observationsPath: String, sspPath: String, galaxies: Int, threads: Int,
+                           repeats: Int = 3) throws -> Result {
+        let flow = try FlowModelFile.read(path: flowPath)
+        let source = try ObservationSource(path: observationsPath, noise: noise, seed: 1)
+        try InferStage.checkCompatible(flow: flow, flowPath: flowPath, source: source, model: model)
+        let simulator = try SpectrumSimulator(library: try SSPLibrary(product: try Product.open(sspPath, expecting: .sspLibrary)),
+                                              settings: model)
+        let n = min(galaxies, source.count), p = source.pixels
+        guard n > 0 else { throw DigsError.invalidProduct(path: observationsPath, field: "log_flux", problem: "holds no spectra") }
+        let chunk = try source.read(0..<n)
+        let posterior = flow.posterior, s = settings.samples, prior = model.parameters
+        let streams = RandomStreams(seed: 1)
+        let clock = ContinuousClock()
+        func best(_ body: @Sendable (Int) -> Void) -> Double {
+            var fastest = Double.infinity
+            for _ in 0..<repeats {
+                let start = clock.now
+                parallelChunks(n, workers: threads) { _, i in body(i) }
+                fastest = min(fastest, (clock.now - start).seconds)
+            }
+            return 1000 * fastest / Double(n)
+        }
+        let sampling = best { i in
+            var g = streams.generator(.posteriorSampling, index: UInt64(i))
+            _ = posterior.sample(x: chunk.logFlux[(i * p)..<((i + 1) * p)], count: s, generator: &g)
+        }
+        let full = best { i in
+            var g = streams.generator(.posteriorSampling, index: UInt64(i))
+            _ = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, simulator: simulator, prior: prior,
+                                settings: settings, generator: &g)
+        }
+        return Result(galaxies: n, samplesPerGalaxy: s, threads: threads, samplingMilliseconds: sampling,
+                      fullMilliseconds: full)
+    }
+}
