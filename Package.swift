@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "PipelineRunner",
             dependencies: [
-                "DigsCore", "ProductIO", "SpectralSynthesis", "ForwardModel", "NeuralFlows", "Diagnostics",
+                "DigsCore", "ProductIO", "FITSIO", "SpectralSynthesis", "ForwardModel", "NeuralFlows", "Diagnostics",
                 .product(name: "Yams", package: "Yams"),
             ],
             exclude: ["README.md"]
@@ -91,5 +91,6 @@ let package = Package(
         .testTarget(name: "ForwardModelTests", dependencies: ["ForwardModel", "SpectralSynthesis", "DigsCore"]),
         .testTarget(name: "NeuralFlowsTests", dependencies: ["NeuralFlows", "DigsCore", "ProductIO", "Diagnostics"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "DigsCore"]),
+        .testTarget(name: "FITSIOTests", dependencies: ["FITSIO", "DigsCore"]),
     ]
 )

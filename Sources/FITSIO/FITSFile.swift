@@ -2,7 +2,8 @@ import CFITSIO
 import DigsCore
 import Foundation
 
-/// An open FITS file (cfitsio), read-only: HDU navigation, header keywords and images.
+/// An open FITS file (cfitsio), read-only: HDU navigation, header keywords, images and
+/// numeric table columns.
 ///
 /// cfitsio status codes become `DigsError.library` errors naming the file, the HDU and the
 /// operation, with cfitsio's own message.
@@ -72,6 +73,35 @@ public final class FITSFile {
             try call("reading image") { ffgpv(pointer, TDOUBLE, 1, Int64(count), &nullValue, &data, &anyNull, &$0) }
         }
         return try NDArray(shape: fitsShape.reversed(), data: data)
+    }
+
+    /// Moves to the HDU with this EXTNAME.
+    public func moveTo(extname: String) throws {
+        var name = Array(extname.utf8CString)
+        try call("moving to HDU \(extname)") { ffmnhd(pointer, ANY_HDU, &name, 0, &$0) }
+    }
+
+    /// The number of rows of the current table.
+    public func rowCount() throws -> Int {
+        var rows: Int = 0
+        try call("reading NAXIS2") { ffgnrw(pointer, &rows, &$0) }
+        return rows
+    }
+
+    /// A numeric column of the current table as Float64 (vector cells flattened row by row);
+    /// NaN stays NaN.
+    public func readColumn(_ name: String) throws -> [Double] {
+        var column: Int32 = 0, template = Array(name.utf8CString)
+        try call("finding column \(name)") { ffgcno(pointer, CASEINSEN, &template, &column, &$0) }
+        var repeatCount: Int = 0, width: Int = 0, type: Int32 = 0
+        try call("reading the format of column \(name)") { ffgtcl(pointer, column, &type, &repeatCount, &width, &$0) }
+        let n = try rowCount() * repeatCount
+        var data = [Double](repeating: 0, count: n)
+        if n > 0 {
+            var anyNull: Int32 = 0
+            try call("reading column \(name)") { ffgcvd(pointer, column, 1, 1, Int64(n), .nan, &data, &anyNull, &$0) }
+        }
+        return data
     }
 
     private func call(_ operation: String, _ body: (inout Int32) -> Int32) throws {

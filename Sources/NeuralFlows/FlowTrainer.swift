@@ -163,7 +163,8 @@ public final class FlowTrainer: @unchecked Sendable {
             } else {
                 state.epochsSinceImprovement += 1
             }
-            if state.epochsSinceImprovement >= settings.stopAfterEpochs || state.epoch >= settings.maxEpochs {
+            if state.epochsSinceImprovement >= settings.stopAfterEpochs || state.epoch >= settings.maxEpochs
+                || settings.learningRate(after: state.validationLoss) < settings.minLearningRate {
                 state.finished = true
             }
             let seconds = (clock.now - began).seconds

@@ -16,6 +16,8 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     /// `lrDecayPatience` epochs without a lower validation loss (1 = constant rate, sbi's way).
     public var lrDecayFactor = 1.0
     public var lrDecayPatience = 5
+    /// Training ends once the decayed rate falls below this (0 = never; early stopping still applies).
+    public var minLearningRate = 0.0
 
     public init() {}
 
@@ -23,7 +25,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         case hiddenFeatures = "hidden_features", numTransforms = "num_transforms", learningRate = "learning_rate"
         case batchSize = "batch_size", validationFraction = "validation_fraction", stopAfterEpochs = "stop_after_epochs"
         case maxEpochs = "max_epochs", clipMaxNorm = "clip_max_norm", lrDecayFactor = "lr_decay_factor"
-        case lrDecayPatience = "lr_decay_patience"
+        case lrDecayPatience = "lr_decay_patience", minLearningRate = "min_learning_rate"
     }
 
     public init(from decoder: Decoder) throws {
@@ -39,6 +41,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         clipMaxNorm = try c.decodeIfPresent(Double.self, forKey: .clipMaxNorm) ?? d.clipMaxNorm
         lrDecayFactor = try c.decodeIfPresent(Double.self, forKey: .lrDecayFactor) ?? d.lrDecayFactor
         lrDecayPatience = try c.decodeIfPresent(Int.self, forKey: .lrDecayPatience) ?? d.lrDecayPatience
+        minLearningRate = try c.decodeIfPresent(Double.self, forKey: .minLearningRate) ?? d.minLearningRate
         try validate()
     }
 
@@ -53,6 +56,9 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         guard clipMaxNorm > 0 else { throw bad("clip_max_norm", "must be positive") }
         guard lrDecayFactor > 0, lrDecayFactor <= 1 else { throw bad("lr_decay_factor", "must be in (0, 1]") }
         guard lrDecayPatience >= 1 else { throw bad("lr_decay_patience", "must be at least 1") }
+        guard minLearningRate >= 0, minLearningRate < learningRate else {
+            throw bad("min_learning_rate", "must be at least 0 and below learning_rate")
+        }
     }
 
     /// The learning rate for the epoch after the given validation losses: replayed from the

@@ -67,7 +67,10 @@ struct Benchmark: ParsableCommand {
         func run() throws {
             let pipeline = try common.pipeline()
             var settings = pipeline.infer
-            if let samples { settings.samples = samples }
+            if let samples {
+                settings.samples = samples
+                settings.ppcSamples = min(settings.ppcSamples, max(samples, 0))
+            }
             let r = try InferBenchmark.run(settings: settings, model: pipeline.model, noise: pipeline.augment.noise,
                                            flowPath: try common.outputPath(flow, default: "05_flow.h5"),
                                            observationsPath: try common.outputPath(observations, default: "03_sed_test.h5"),

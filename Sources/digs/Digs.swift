@@ -13,7 +13,7 @@ struct Digs: ParsableCommand {
         version: digsVersionString,
         groupedSubcommands: [
             CommandGroup(name: "Stages", subcommands: [SSP.self, SamplePrior.self, Simulate.self, Augment.self, Train.self,
-                                                   Observe.self, Infer.self, SBC.self]),
+                                                   Observe.self, Infer.self, SBC.self, Export.self]),
             CommandGroup(name: "Product tools", subcommands: [Validate.self, Inspect.self, Benchmark.self]),
         ]
     )

@@ -75,7 +75,10 @@ struct Infer: ParsableCommand {
     func run() throws {
         let pipeline = try common.pipeline()
         var settings = pipeline.infer
-        if let samples { settings.samples = samples }
+        if let samples {
+                settings.samples = samples
+                settings.ppcSamples = min(settings.ppcSamples, max(samples, 0))
+            }
         try InferStage.run(settings: settings, model: pipeline.model, noise: pipeline.augment.noise,
                            flowPath: try common.outputPath(flow, default: "05_flow.h5"),
                            observationsPath: try common.outputPath(observations, default: "06_observations_\(set).h5"),

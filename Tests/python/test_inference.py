@@ -13,21 +13,7 @@ from scipy import stats
 
 from digs_cli import ROOT, digs
 
-SAMPLES = 300
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    d = tmp_path_factory.mktemp("infer")
-    text = (ROOT / "pipelines" / "smoke.yaml").read_text().replace("output: products/smoke", f"output: {d}")
-    text = text.replace("  test: 20 ", "  test: 60 ")
-    pipeline = d / "smoke.yaml"
-    pipeline.write_text(text)
-    for args in (["ssp", "import"], ["sample-prior", "--set", "train"], ["sample-prior", "--set", "test"],
-                 ["simulate", "--set", "train"], ["simulate", "--set", "test"], ["augment"], ["train"], ["observe"],
-                 ["infer", "--samples", SAMPLES], ["sbc"]):
-        digs(*args, "-c", pipeline)
-    return d, pipeline
+from conftest import SAMPLES
 
 
 def test_products_validate(run):

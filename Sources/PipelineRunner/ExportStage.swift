@@ -1,0 +1,230 @@
+import DigsCore
+import FITSIO
+import ForwardModel
+import Foundation
+import ProductIO
+
+/// `digs export`: a `posterior_samples` product → a FITS catalog, one BINTABLE
+/// `DIGS_POSTERIORS` with one row per galaxy (percentiles, mean, std, MAP, truth when known,
+/// derived quantities, predictive check, quality FLAG), units in FITS syntax, descriptions in
+/// TCOMMn, UCDs in TUCDn, provenance in the primary header, and optionally the calibration
+/// table `DIGS_CALIBRATION` and the full samples. Written to a temporary name and renamed;
+/// streams by row blocks.
+public enum ExportStage {
+    /// Catalog name, UCD and meaning of each known parameter and derived quantity.
+    static let vocabulary: [String: (column: String, ucd: String, meaning: String)] = [
+        "log_mass": ("LOG_MASS", "phys.mass", "log10 of the stellar mass formed"),
+        "t_age": ("T_AGE", "time.age", "age of the galaxy (time since star formation began)"),
+        "log_tau": ("LOG_TAU", "time.scale", "log10 of the e-folding time of the delayed-tau SFH"),
+        "log_z": ("LOG_Z", "phys.abund.Z", "stellar metallicity log10(Z/Zsun)"),
+        "dust2": ("DUST2", "phys.absorption.opticalDepth", "optical depth of diffuse dust at 5500 Angstrom"),
+        "log_surviving_mass": ("LOGMSTAR", "phys.mass", "log10 of the mass in living stars (remnants excluded)"),
+        "mass_weighted_age": ("MWAGE", "time.age", "mean age of the living stellar mass"),
+    ]
+
+    static let statistics: [(suffix: String, ucd: String, meaning: String)] = [
+        ("P16", "stat.percentile", "16th percentile of the posterior"),
+        ("P50", "stat.median", "posterior median"),
+        ("P84", "stat.percentile", "84th percentile of the posterior"),
+        ("MEAN", "stat.mean", "posterior mean"),
+        ("STD", "stat.stdev", "posterior standard deviation"),
+        ("MAP", "stat.max", "highest-density posterior sample"),
+    ]
+
+    public static func run(posteriorPath: String, sbcPath: String?, output: String, pipelineName: String,
+                           includeSamples: Bool, overwrite: Bool, chunk: Int = 4096, log: (String) -> Void) throws {
+        if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
+        let product = try Product.open(posteriorPath, expecting: .posteriorSamples)
+        let samplesSet = try product.dataset("samples", dtype: .float32, rank: 3)
+        let (n, s, d) = (samplesSet.shape[0], samplesSet.shape[1], samplesSet.shape[2])
+        let names = try product.file.attribute("parameter_names")?.stringsValue ?? []
+        let units = try samplesSet.attribute("units")?.stringsValue ?? []
+        guard names.count == d, units.count == d else {
+            throw DigsError.invalidProduct(path: posteriorPath, field: "parameter_names/units", problem: "must list \(d) parameters")
+        }
+        let derivedSet = product.file.exists("derived/samples") ? try product.dataset("derived/samples", rank: 3) : nil
+        let derivedNames = try derivedSet?.attribute("derived_names")?.stringsValue ?? []
+        let derivedUnits = try derivedSet?.attribute("units")?.stringsValue ?? []
+        let hasTruth = product.file.exists("theta_true")
+        let ids = try ObservationIDs.read(product)
+        guard ids.count == n else {
+            throw DigsError.invalidProduct(path: posteriorPath, field: "ids", problem: "has \(ids.count) entries for \(n) galaxies")
+        }
+
+        // Columns, in order, each with how its values are read for a block of galaxies.
+        var columns = [FITSColumn]()
+        var fillers = [(Range<Int>) throws -> ColumnValues]()
+        switch ids {
+        case let .integers(v):
+            columns.append(FITSColumn(name: "ID", format: "K", unit: "", comment: "observation id", ucd: "meta.id;meta.main"))
+            fillers.append { .int64(Array(v[$0])) }
+        case let .strings(v):
+            let width = max(1, v.map(\.utf8.count).max() ?? 1)
+            columns.append(FITSColumn(name: "ID", format: "\(width)A", unit: "", comment: "observation id", ucd: "meta.id;meta.main"))
+            fillers.append { .strings(Array(v[$0])) }
+        }
+        func parameterColumns(_ name: String, _ unit: String, index j: Int, count: Int, prefix: String) throws {
+            let word = vocabulary[name] ?? (name.uppercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }, "", name)
+            let percentiles = try product.dataset(prefix + "percentiles", dtype: .float64, rank: 3)
+            for (q, stat) in statistics.enumerated() {
+                columns.append(FITSColumn(name: "\(word.column)_\(stat.suffix)", format: "D", unit: fitsUnit(unit),
+                                          comment: "\(stat.meaning): \(word.meaning)",
+                                          ucd: word.ucd.isEmpty ? stat.ucd : "\(word.ucd);\(stat.ucd)"))
+                if q < 3 {
+                    fillers.append { rows in
+                        let block: NDArray<Double> = try percentiles.readRows(rows)
+                        return .double((0..<rows.count).map { block.data[($0 * 3 + q) * count + j] })
+                    }
+                } else {
+                    let set = try product.dataset(prefix + ["mean", "std", "map"][q - 3], dtype: .float64, rank: 2)
+                    fillers.append { rows in
+                        let block: NDArray<Double> = try set.readRows(rows)
+                        return .double((0..<rows.count).map { block.data[$0 * count + j] })
+                    }
+                }
+            }
+        }
+        for (j, name) in names.enumerated() {
+            try parameterColumns(name, units[j], index: j, count: d, prefix: "")
+            if hasTruth {
+                let word = vocabulary[name]?.column ?? name.uppercased()
+                let truth = try product.dataset("theta_true", dtype: .float64, rank: 2)
+                columns.append(FITSColumn(name: "\(word)_TRUE", format: "D", unit: fitsUnit(units[j]),
+                                          comment: "true value (simulated observation): \(vocabulary[name]?.meaning ?? name)"))
+                fillers.append { rows in
+                    let block: NDArray<Double> = try truth.readRows(rows)
+                    return .double((0..<rows.count).map { block.data[$0 * d + j] })
+                }
+            }
+        }
+        for (j, name) in derivedNames.enumerated() {
+            try parameterColumns(name, derivedUnits[j], index: j, count: derivedNames.count, prefix: "derived/")
+        }
+        if product.file.exists("ppc/chi2") {
+            let chi2 = try product.dataset("ppc/chi2", dtype: .float64, rank: 1)
+            let dof = try product.dataset("ppc/dof", rank: 1)
+            let pvalue = try product.dataset("ppc/pvalue", dtype: .float64, rank: 1)
+            columns.append(FITSColumn(name: "PPC_CHI2", format: "D", unit: "",
+                                      comment: "chi-square of the observed spectrum against the predictive median", ucd: "stat.fit.chi2"))
+            fillers.append { .double(try chi2.readRows($0).data) }
+            columns.append(FITSColumn(name: "PPC_DOF", format: "J", unit: "", comment: "pixels in PPC_CHI2", ucd: "stat.fit.dof"))
+            fillers.append { .int32(try dof.readRows($0, as: Int32.self).data) }
+            columns.append(FITSColumn(name: "PPC_PVALUE", format: "D", unit: "",
+                                      comment: "posterior predictive p-value of the chi-square discrepancy", ucd: "stat.probability"))
+            fillers.append { .double(try pvalue.readRows($0).data) }
+        }
+        let flags = try product.dataset("flags", dtype: .uint8, rank: 1)
+        columns.append(FITSColumn(name: "FLAG", format: "B", unit: "",
+                                  comment: "1 out-of-distribution, 2 invalid input, 4 median at a prior edge; 0 fine",
+                                  ucd: "meta.code.qual"))
+        fillers.append { .uint8(try flags.readRows($0).data) }
+        if includeSamples {
+            columns.append(FITSColumn(name: "SAMPLES", format: "\(s * d)E", unit: "",
+                                      comment: "posterior samples, \(s) x (\(names.joined(separator: ", "))) in the units above",
+                                      dimensions: [d, s]))
+            fillers.append { .float(try samplesSet.readRows($0).data) }
+        }
+
+        let temporary = output + ".tmp-\(getpid())"
+        do {
+            let writer = try FITSTableWriter(path: temporary, primaryKeywords: try primaryKeywords(
+                product: product, pipelineName: pipelineName, names: names, samples: s))
+            try writer.writeDate()
+            try writer.createTable(extname: "DIGS_POSTERIORS", columns: columns, keywords: [
+                FITSKeyword("ORIGIN", .string("DIGS"), "software that made this table"),
+                FITSKeyword("NSAMPLE", .int(Int64(s)), "posterior samples per galaxy"),
+            ])
+            try writer.writeDate()
+            var start = 0
+            while start < n {
+                let rows = start..<min(n, start + chunk)
+                for (c, fill) in fillers.enumerated() {
+                    switch try fill(rows) {
+                    case let .double(v): try writer.write(column: c + 1, firstRow: start + 1, v)
+                    case let .float(v): try writer.write(column: c + 1, firstRow: start + 1, v)
+                    case let .int64(v): try writer.write(column: c + 1, firstRow: start + 1, v)
+                    case let .int32(v): try writer.write(column: c + 1, firstRow: start + 1, v.map(Int64.init))
+                    case let .uint8(v): try writer.write(column: c + 1, firstRow: start + 1, v)
+                    case let .strings(v): try writer.write(column: c + 1, firstRow: start + 1, v)
+                    }
+                }
+                start = rows.upperBound
+                log("exported \(start)/\(n) galaxies")
+            }
+            if let sbcPath { try writeCalibration(sbcPath: sbcPath, posterior: product, writer: writer) }
+            try writer.finish()
+            if rename(temporary, output) != 0 {
+                throw DigsError.unreadableFile(path: output, reason: "cannot move the catalog into place: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        log("wrote \(output): \(n) rows, \(columns.count) columns")
+    }
+
+    enum ColumnValues {
+        case double([Double]), float([Float]), int64([Int64]), int32([Int32]), uint8([UInt8]), strings([String])
+    }
+
+    /// FITS unit strings: DIGS's units are already FITS syntax; dex never appears.
+    static func fitsUnit(_ unit: String) -> String { unit }
+
+    static func primaryKeywords(product: Product, pipelineName: String, names: [String],
+                                samples: Int) throws -> [FITSKeyword] {
+        let p = product.provenance
+        var k = [
+            FITSKeyword("ORIGIN", .string("DIGS"), "Deep Inference of Galaxy Spectra"),
+            FITSKeyword("CREATOR", .string("digs \(digsVersion)"), "software and version"),
+            FITSKeyword("PIPELINE", .string(pipelineName), "pipeline name"),
+            FITSKeyword("SEED", .int(Int64(bitPattern: p.seed)), "seed of the posterior sampling"),
+            FITSKeyword("NSAMPLE", .int(Int64(samples)), "posterior samples per galaxy"),
+            FITSKeyword("POSTDIG", .string(p.contentDigest), "content digest of the posterior_samples product"),
+            FITSKeyword("POSTTIME", .string(p.created), "UTC creation time of the posterior product"),
+        ]
+        for input in p.inputs {
+            let key = ["flow_model": "FLOWDIG", "observations": "OBSDIG", "ssp_library": "SSPDIG"][input.role]
+            if let key { k.append(FITSKeyword(key, .string(input.contentDigest), "content digest of the \(input.role) product")) }
+        }
+        let low = try product.file.attribute("prior_low")?.doublesValue ?? []
+        let high = try product.file.attribute("prior_high")?.doublesValue ?? []
+        for (j, name) in names.enumerated() where j < low.count && j < high.count {
+            k.append(FITSKeyword("PNAME\(j + 1)", .string(name), "parameter \(j + 1)"))
+            k.append(FITSKeyword("PLOW\(j + 1)", .double(low[j]), "lower prior bound of \(name)"))
+            k.append(FITSKeyword("PHIGH\(j + 1)", .double(high[j]), "upper prior bound of \(name)"))
+        }
+        return k
+    }
+
+    /// The second table: one row per parameter with the SBC, coverage and accuracy figures.
+    static func writeCalibration(sbcPath: String, posterior: Product, writer: FITSTableWriter) throws {
+        let sbc = try Product.open(sbcPath, expecting: .sbcResult)
+        guard sbc.provenance.inputs.contains(where: { $0.contentDigest == posterior.provenance.contentDigest }) else {
+            throw DigsError.invalidProduct(path: sbcPath, field: "inputs",
+                                           problem: "was not computed from \(posterior.path) (different content digest): products of different runs")
+        }
+        let names = try sbc.file.attribute("parameter_names")?.stringsValue ?? []
+        let fields: [(String, String, String)] = [
+            ("KS_PVALUE", "ks_pvalue", "KS p-value of SBC rank uniformity"),
+            ("CHI2_PVALUE", "chi2_pvalue", "chi-square p-value of the SBC rank histogram"),
+            ("MAX_COVERAGE_ERROR", "max_coverage_error", "largest |marginal coverage - level| over levels 0.05-0.95"),
+            ("BIAS", "accuracy/bias", "mean of median - truth (parameter units)"),
+            ("RMSE", "accuracy/rmse", "root mean square of median - truth (parameter units)"),
+            ("PEARSON_R", "accuracy/pearson_r", "Pearson correlation of medians and truths"),
+            ("CHI_MEAN", "accuracy/chi_mean", "mean of (median - truth) / ((P84 - P16) / 2)"),
+            ("CHI_STD", "accuracy/chi_std", "standard deviation of that chi"),
+        ]
+        let width = max(1, names.map(\.utf8.count).max() ?? 1)
+        let columns = [FITSColumn(name: "PARAMETER", format: "\(width)A", unit: "", comment: "parameter name", ucd: "meta.id")]
+            + fields.map { FITSColumn(name: $0.0, format: "D", unit: "", comment: $0.2) }
+        let galaxies = try sbc.dataset("ranks", rank: 2).shape[0]
+        try writer.createTable(extname: "DIGS_CALIBRATION", columns: columns, keywords: [
+            FITSKeyword("NGALAXY", .int(Int64(galaxies)), "test galaxies in the calibration"),
+            FITSKeyword("SBCDIG", .string(sbc.provenance.contentDigest), "content digest of the sbc_result product"),
+        ])
+        try writer.write(column: 1, firstRow: 1, names)
+        for (c, field) in fields.enumerated() {
+            try writer.write(column: c + 2, firstRow: 1, try sbc.dataset(field.1, dtype: .float64, rank: 1).read(as: Double.self).data)
+        }
+    }
+}
