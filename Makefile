@@ -46,7 +46,8 @@ test: swift-test python-test
 
 ## The quickstart pipeline, stage by stage (until `digs run` lands): SSP import, prior draws
 ## and noiseless spectra for the training and test sets, noisy training pairs, the trained
-## flow, then validation of every product.
+## flow, the test observations, their posteriors, the calibration table, the FITS catalog,
+## then validation of every product.
 demo: build
 	$(DIGS) ssp import -c $(PIPELINE) --force
 	$(DIGS) sample-prior -c $(PIPELINE) --set train --force
@@ -55,8 +56,12 @@ demo: build
 	$(DIGS) simulate -c $(PIPELINE) --set test --force
 	$(DIGS) augment -c $(PIPELINE) --force
 	$(DIGS) train -c $(PIPELINE) --force
+	$(DIGS) observe -c $(PIPELINE) --force
+	$(DIGS) infer -c $(PIPELINE) --force
+	$(DIGS) sbc -c $(PIPELINE) --force
+	$(DIGS) export -c $(PIPELINE) --force
 	$(DIGS) validate $(PIPELINE_OUTPUT)/*.h5
-	$(DIGS) inspect $(PIPELINE_OUTPUT)/05_flow.h5
+	fitsverify -q $(PIPELINE_OUTPUT)/catalog_test.fits
 
 ## Speed figures against the reference tools, measured in the same run. The training
 ## benchmark needs a Python with torch and sbi: `make bench SBI_PYTHON=/path/to/python`

@@ -65,10 +65,11 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(name: "Diagnostics", dependencies: ["DigsCore"], exclude: ["README.md"]),
+        .target(name: "MCMC", dependencies: ["DigsCore"], exclude: ["README.md"]),
         .target(
             name: "PipelineRunner",
             dependencies: [
-                "DigsCore", "ProductIO", "FITSIO", "SpectralSynthesis", "ForwardModel", "NeuralFlows", "Diagnostics",
+                "DigsCore", "ProductIO", "FITSIO", "SpectralSynthesis", "ForwardModel", "NeuralFlows", "Diagnostics", "MCMC",
                 .product(name: "Yams", package: "Yams"),
             ],
             exclude: ["README.md"]
@@ -92,5 +93,6 @@ let package = Package(
         .testTarget(name: "NeuralFlowsTests", dependencies: ["NeuralFlows", "DigsCore", "ProductIO", "Diagnostics"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "DigsCore"]),
         .testTarget(name: "FITSIOTests", dependencies: ["FITSIO", "DigsCore"]),
+        .testTarget(name: "MCMCTests", dependencies: ["MCMC", "DigsCore"]),
     ]
 )
