@@ -185,6 +185,8 @@ public enum InferStage {
             log(String(format: "inferred %d/%d galaxies (%.1f ms per galaxy, %d samples each)", start, n,
                        1000 * seconds / Double(start), s))
         }
+        try writer.file.setAttribute("milliseconds_per_galaxy", .double(1000 * (clock.now - began).seconds / Double(max(n, 1))))
+        try writer.file.setAttribute("threads", .int(Int64(threads)))
         try writer.commit()
         log("flags: \(flagged[1] ?? 0) out-of-distribution, \(flagged[2] ?? 0) invalid input, \(flagged[4] ?? 0) with a median at a prior edge")
     }

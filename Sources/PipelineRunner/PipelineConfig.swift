@@ -17,6 +17,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
     public var augment: AugmentSettings
     public var train: TrainingSettings
     public var infer: InferSettings
+    public var mcmc: MCMCSettings
 
     public struct SSPSettings: Codable, Equatable, Sendable {
         /// Folder for the downloaded wheel and unpacked grids.
@@ -57,7 +58,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case name, seed, output, ssp, model, samplePrior = "sample_prior", augment, train, infer }
+    enum CodingKeys: String, CodingKey { case name, seed, output, ssp, model, samplePrior = "sample_prior", augment, train, infer, mcmc }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -70,6 +71,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         augment = try c.decodeIfPresent(AugmentSettings.self, forKey: .augment) ?? .defaults
         train = try c.decodeIfPresent(TrainingSettings.self, forKey: .train) ?? TrainingSettings()
         infer = try c.decodeIfPresent(InferSettings.self, forKey: .infer) ?? InferSettings()
+        mcmc = try c.decodeIfPresent(MCMCSettings.self, forKey: .mcmc) ?? MCMCSettings()
     }
 
     /// The built-in defaults (no pipeline file).

@@ -120,12 +120,10 @@ public enum SBCStage {
                         samples: Int, skipped: Int) -> String {
         var lines = ["Calibration on \(galaxies) test galaxies, \(samples) posterior samples each" +
                      (skipped > 0 ? " (\(skipped) skipped: invalid input)" : ""),
-                     String(format: "%-12@ %9@ %9@ %9@ %10@ %10@ %7@ %7@ %7@", "parameter" as NSString, "KS p" as NSString,
-                            "chi2 p" as NSString, "max|cov|" as NSString, "bias" as NSString, "RMSE" as NSString,
-                            "r" as NSString, "<chi>" as NSString, "sd chi" as NSString)]
+                     "parameter      KS p    chi2 p  max|cov|       bias       RMSE       r   <chi>  sd chi"]
         for (j, name) in names.enumerated() {
             let a = r.accuracy[j]
-            lines.append(String(format: "%-12@ %9.3g %9.3g %9.3f %10.4f %10.4f %7.3f %7.3f %7.3f", name as NSString,
+            lines.append(name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %9.3g %9.3g %9.3f %10.4f %10.4f %7.3f %7.3f %7.3f",
                                 r.ksPValue[j], r.chi2PValue[j], r.maxCoverageError[j], a.bias, a.rmse, a.pearsonR,
                                 a.chiMean, a.chiStd) + (units[j].isEmpty ? "" : "  [\(units[j])]"))
         }

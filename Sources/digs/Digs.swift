@@ -13,7 +13,8 @@ struct Digs: ParsableCommand {
         version: digsVersionString,
         groupedSubcommands: [
             CommandGroup(name: "Stages", subcommands: [SSP.self, SamplePrior.self, Simulate.self, Augment.self, Train.self,
-                                                   Observe.self, Infer.self, SBC.self, Export.self]),
+                                                   Observe.self, Infer.self, SBC.self, MCMCCommand.self, Compare.self,
+                                                   Export.self]),
             CommandGroup(name: "Product tools", subcommands: [Validate.self, Inspect.self, Benchmark.self]),
         ]
     )

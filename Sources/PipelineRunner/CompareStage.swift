@@ -1,0 +1,82 @@
+import DigsCore
+import Diagnostics
+import Foundation
+import ProductIO
+
+/// `digs compare`: NPE posteriors against MCMC chains on the same observations — per galaxy and
+/// parameter the offset of the medians in MCMC σ, the ratio of 68 % widths and the energy
+/// distance; and the time per galaxy of each method.
+public enum CompareStage {
+    public struct Row: Codable, Sendable {
+        public let id: String
+        public let parameter: String
+        public let medianOffset: Double
+        public let widthRatio: Double
+        public let energyDistance: Double
+    }
+
+    public struct Result: Codable, Sendable {
+        public let rows: [Row]
+        public let mcmcSecondsPerGalaxy: Double
+        public let npeMillisecondsPerGalaxy: Double?
+        public let text: String
+    }
+
+    public static func run(mcmcPath: String, posteriorPath: String) throws -> Result {
+        let mcmc = try Product.open(mcmcPath, expecting: .mcmcChains)
+        let posterior = try Product.open(posteriorPath, expecting: .posteriorSamples)
+        let observed = { (p: Product) in p.provenance.inputs.first { $0.role == "observations" }?.contentDigest }
+        guard let digest = observed(mcmc), digest == observed(posterior) else {
+            throw DigsError.invalidProduct(path: mcmcPath, field: "inputs",
+                                           problem: "its observations differ from those of \(posteriorPath): products of different runs")
+        }
+        let names = try mcmc.file.attribute("parameter_names")?.stringsValue ?? []
+        guard try posterior.file.attribute("parameter_names")?.stringsValue == names else {
+            throw DigsError.invalidProduct(path: posteriorPath, field: "parameter_names", problem: "differ from the chains' \(names)")
+        }
+        let chains = try mcmc.dataset("chains", rank: 4), samples = try posterior.dataset("samples", rank: 3)
+        let (g, t, w, d) = (chains.shape[0], chains.shape[1], chains.shape[2], chains.shape[3])
+        let index: [Int64] = try mcmc.dataset("galaxy_index", rank: 1).read(as: Int64.self).data
+        let ids = try ObservationIDs.read(mcmc)
+        var rows = [Row]()
+        for k in 0..<g {
+            let c: NDArray<Float> = try chains.readHyperslab(start: [k, 0, 0, 0], count: [1, t, w, d])
+            let s: NDArray<Float> = try samples.readHyperslab(start: [Int(index[k]), 0, 0], count: [1, samples.shape[1], d])
+            let id: String
+            switch ids {
+            case let .integers(v): id = String(v[k])
+            case let .strings(v): id = v[k]
+            }
+            for (j, name) in names.enumerated() {
+                let reference = stride(from: j, to: c.data.count, by: d).map { Double(c.data[$0]) }
+                let test = stride(from: j, to: s.data.count, by: d).map { Double(s.data[$0]) }
+                let cmp = SampleComparison(test: test, reference: reference)
+                rows.append(Row(id: id, parameter: name, medianOffset: cmp.medianOffset, widthRatio: cmp.widthRatio,
+                                energyDistance: cmp.energyDistance))
+            }
+        }
+        let seconds: [Double] = try mcmc.dataset("seconds", rank: 1).read(as: Double.self).data
+        let mcmcSeconds = seconds.reduce(0, +) / Double(max(1, seconds.count))
+        let npeMilliseconds = try posterior.file.attribute("milliseconds_per_galaxy")?.doublesValue?.first
+        let npeThreads = try posterior.file.attribute("threads")?.intValue ?? 1
+        var lines = ["NPE vs MCMC on \(g) galaxies (\(t) steps × \(w) walkers per chain; NPE \(samples.shape[1]) samples)",
+                     "parameter     |median offset| / σ_MCMC    width ratio NPE/MCMC    energy distance / σ_MCMC",
+                     "              mean      max               median  min   max       mean"]
+        for name in names {
+            let r = rows.filter { $0.parameter == name }
+            let offsets = r.map { abs($0.medianOffset) }, ratios = r.map(\.widthRatio).sorted()
+            lines.append(name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %6.2f    %6.2f               %5.2f  %5.2f %5.2f     %6.3f",
+                                offsets.reduce(0, +) / Double(offsets.count), offsets.max() ?? .nan,
+                                SampleSummary.percentile(sorted: ratios, 50), ratios.first ?? .nan, ratios.last ?? .nan,
+                                r.map(\.energyDistance).reduce(0, +) / Double(r.count)))
+        }
+        if let npeMilliseconds {
+            lines.append(String(format: "time per galaxy: MCMC %.1f s on one core, NPE %.2f ms (all of digs infer on %d threads): NPE is %.0f× faster",
+                                mcmcSeconds, npeMilliseconds, Int(npeThreads), 1000 * mcmcSeconds / npeMilliseconds))
+        } else {
+            lines.append(String(format: "time per galaxy: MCMC %.1f s on one core", mcmcSeconds))
+        }
+        return Result(rows: rows, mcmcSecondsPerGalaxy: mcmcSeconds, npeMillisecondsPerGalaxy: npeMilliseconds,
+                      text: lines.joined(separator: "\n"))
+    }
+}

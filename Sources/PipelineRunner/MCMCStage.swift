@@ -1,0 +1,305 @@
+import DigsCore
+import ForwardModel
+import Foundation
+import MCMC
+import ProductIO
+import SpectralSynthesis
+
+/// Settings of `digs mcmc` (DESIGN §6; defaults: the paper's schedule).
+public struct MCMCSettings: Codable, Equatable, Sendable {
+    /// How many observations to fit (the first N), when no list is given.
+    public var galaxies = 10
+    public var walkers = 128
+    /// Steps of each burn-in round; after every round but the last the walkers restart in a
+    /// small ball around the best position found so far.
+    public var burnIn = [4096, 4096, 2048, 512]
+    /// Steps kept as the chain.
+    public var production = 128
+    /// Where the walkers start: "prior" (uniform draws) or "npe" (samples of the flow's posterior).
+    public var initialization = "prior"
+    /// Width of the restart ball per parameter, as a fraction of the prior range.
+    public var ballFraction = 1e-3
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case galaxies, walkers, burnIn = "burn_in", production, initialization = "init", ballFraction = "ball_fraction"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = MCMCSettings()
+        galaxies = try c.decodeIfPresent(Int.self, forKey: .galaxies) ?? d.galaxies
+        walkers = try c.decodeIfPresent(Int.self, forKey: .walkers) ?? d.walkers
+        burnIn = try c.decodeIfPresent([Int].self, forKey: .burnIn) ?? d.burnIn
+        production = try c.decodeIfPresent(Int.self, forKey: .production) ?? d.production
+        initialization = try c.decodeIfPresent(String.self, forKey: .initialization) ?? d.initialization
+        ballFraction = try c.decodeIfPresent(Double.self, forKey: .ballFraction) ?? d.ballFraction
+    }
+
+    func validate() throws {
+        func bad(_ f: String, _ p: String) -> DigsError { .invalidInput(field: "mcmc.\(f)", problem: p) }
+        guard galaxies >= 1 else { throw bad("galaxies", "must be at least 1") }
+        guard burnIn.allSatisfy({ $0 >= 0 }), production >= 2 else { throw bad("burn_in/production", "need burn_in ≥ 0 and production ≥ 2 steps") }
+        guard ["prior", "npe"].contains(initialization) else { throw bad("init", "must be 'prior' or 'npe' (is '\(initialization)')") }
+        guard ballFraction > 0, ballFraction < 1 else { throw bad("ball_fraction", "must be in (0, 1)") }
+    }
+
+    /// Likelihood evaluations per galaxy.
+    public var likelihoodCalls: Int { walkers * (burnIn.reduce(0, +) + production + 1) }
+}
+
+/// `digs mcmc`: the exact-likelihood baseline → `mcmc_chains`. Per galaxy, an emcee-style
+/// ensemble samples p(θ | x) ∝ prior(θ)·exp(−½ Σ_pixels ((x − f(θ))/σ)²) with the same forward
+/// model, prior box and noise σ as the flow; galaxy g uses stream (`.mcmc`, g), so chains do
+/// not depend on threads. Galaxies run in parallel; each finished galaxy is kept in a hidden
+/// parts folder beside the output, so an interrupted run resumes where it stopped.
+public enum MCMCStage {
+    public static func run(settings: MCMCSettings, model: ModelSettings, noise: NoiseModel, observationsPath: String,
+                           sspPath: String, posteriorPath: String?, galaxies requested: [Int]?, output: String,
+                           seed: UInt64, overwrite: Bool, threads: Int, log: @escaping @Sendable (String) -> Void) throws {
+        if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
+        try settings.validate()
+        let source = try ObservationSource(path: observationsPath, noise: noise, seed: seed)
+        let prior = model.parameters, d = prior.count, p = source.pixels
+        _ = try EnsembleSampler(dimensions: d, walkers: settings.walkers)  // refuses a bad walker count early
+        if let names = source.parameterNames, names != prior.names {
+            throw DigsError.invalidProduct(path: observationsPath, field: "theta_true parameter_names",
+                                           problem: "are \(names); the pipeline's parameters are \(prior.names)")
+        }
+        let selected = requested ?? Array(0..<min(settings.galaxies, source.count))
+        if let bad = selected.first(where: { $0 < 0 || $0 >= source.count }) {
+            throw DigsError.invalidInput(field: "--galaxies", problem: "index \(bad) is outside 0..<\(source.count) of \(observationsPath)")
+        }
+        let posterior = try posteriorPath.map { try Product.open($0, expecting: .posteriorSamples) }
+        if settings.initialization == "npe" && posterior == nil {
+            throw DigsError.invalidInput(field: "mcmc.init", problem: "'npe' needs a posterior_samples product (--posterior)")
+        }
+        if let posterior {
+            let samples = try posterior.dataset("samples", rank: 3)
+            guard samples.shape[0] == source.count, samples.shape[1] >= settings.walkers else {
+                throw DigsError.invalidProduct(path: posterior.path, field: "samples",
+                                               problem: "has shape \(samples.shape); needs one row per observation of \(observationsPath) (\(source.count)) and at least \(settings.walkers) samples")
+            }
+        }
+        let sspProduct = try Product.open(sspPath, expecting: .sspLibrary)
+        let simulator = try SpectrumSimulator(library: try SSPLibrary(product: sspProduct), settings: model)
+        let config = PipelineConfig.json(settings)
+        let parts = partsFolder(output)
+        try FileManager.default.createDirectory(atPath: parts, withIntermediateDirectories: true)
+        log("MCMC on \(selected.count) galaxies: \(settings.walkers) walkers, burn-in \(settings.burnIn), \(settings.production) production steps, \(settings.likelihoodCalls) likelihood calls each")
+
+        // Observations and starting points are read up front (a handful of galaxies).
+        var tasks = [GalaxyTask]()
+        for galaxy in selected {
+            let chunk = try source.read(galaxy..<(galaxy + 1))
+            var start: [Double]?
+            if settings.initialization == "npe", let posterior {
+                let block: NDArray<Float> = try posterior.dataset("samples", rank: 3)
+                    .readHyperslab(start: [galaxy, 0, 0], count: [1, settings.walkers, d])
+                start = block.data.map(Double.init)
+            }
+            tasks.append(GalaxyTask(galaxy: galaxy, observation: chunk, start: start))
+        }
+        let work = tasks
+        let results = ResultBox(count: tasks.count)
+        let failures = ResultBox(count: tasks.count)
+        parallelChunks(tasks.count, workers: threads) { _, i in
+            let task = work[i], part = "\(parts)/galaxy_\(task.galaxy).h5"
+            do {
+                if let done = try? GalaxyChain.load(part, config: config) {
+                    log("galaxy \(task.galaxy): resumed from \(part)")
+                    results.set(i, done)
+                    return
+                }
+                var g = RandomStreams(seed: seed).generator(.mcmc, index: UInt64(task.galaxy))
+                let chain = try GalaxyChain.run(task: task, settings: settings, prior: prior, simulator: simulator,
+                                                pixels: p, generator: &g)
+                try chain.save(part, config: config)
+                let tauText = chain.autocorrelationTime.map { String(format: "%.1f", $0) }.joined(separator: ", ")
+                log(String(format: "galaxy %d: %.1f s, acceptance %.2f, τ = (%@) steps", task.galaxy, chain.seconds,
+                           chain.acceptanceFraction, tauText))
+                if let worst = chain.autocorrelationTime.max(), Double(settings.production) < 50 * worst {
+                    log(String(format: "warning: galaxy %d: the chain (%d steps) is shorter than 50 τ (τ up to %.1f); treat its widths as rough",
+                               task.galaxy, settings.production, worst))
+                }
+                results.set(i, chain)
+            } catch {
+                failures.set(i, error)
+            }
+        }
+        if let error = failures.values.compactMap({ $0 as? Error }).first { throw error }
+        let chains = results.values.map { $0 as! GalaxyChain }
+
+        var inputs = [source.product.asInput(role: "observations"), sspProduct.asInput(role: "ssp_library")]
+        if let posterior { inputs.append(posterior.asInput(role: "posterior_samples")) }
+        let writer = try ProductWriter(path: output, kind: .mcmcChains, seed: seed, config: config, inputs: inputs,
+                                       overwrite: overwrite)
+        let g = chains.count, t = settings.production, w = settings.walkers
+        switch source.allIDs {
+        case let .integers(v): try ObservationIDs.integers(selected.map { v[$0] }).write(to: writer)
+        case let .strings(v): try ObservationIDs.strings(selected.map { v[$0] }).write(to: writer)
+        }
+        try writer.write("galaxy_index", NDArray(shape: [g], data: selected.map(Int64.init)), axes: ["galaxy"], units: "",
+                         description: "row of each fitted galaxy in the observations")
+        try writer.writeParameterArray("chains", NDArray(shape: [g, t, w, d], data: chains.flatMap(\.chain)),
+                                       axes: ["galaxy", "step", "walker", "parameter"], parameterNames: prior.names,
+                                       parameterUnits: prior.units, description: "walker positions of the production steps")
+        try writer.write("log_prob", NDArray(shape: [g, t, w], data: chains.flatMap(\.logProb)), axes: ["galaxy", "step", "walker"],
+                         units: "", description: "log posterior (up to a constant) of each position")
+        try writer.write("acceptance_fraction", NDArray(shape: [g], data: chains.map(\.acceptanceFraction)), axes: ["galaxy"],
+                         units: "", description: "mean acceptance fraction over walkers in the production steps")
+        try writer.write("autocorr_time", NDArray(shape: [g, d], data: chains.flatMap(\.autocorrelationTime)),
+                         axes: ["galaxy", "parameter"], units: "", description: "integrated autocorrelation time in steps (emcee's estimator)")
+        try writer.writeParameterArray("best", NDArray(shape: [g, d], data: chains.flatMap(\.best)), axes: ["galaxy", "parameter"],
+                                       parameterNames: prior.names, parameterUnits: prior.units,
+                                       description: "highest-posterior position visited")
+        try writer.write("seconds", NDArray(shape: [g], data: chains.map(\.seconds)), axes: ["galaxy"], units: "s",
+                         description: "wall time of each galaxy's chain on one core")
+        if let truth = source.parameterNames.map({ _ in tasksTruth(tasks) }) {
+            try writer.writeParameterArray("theta_true", NDArray(shape: [g, d], data: truth), axes: ["galaxy", "parameter"],
+                                           parameterNames: prior.names, parameterUnits: prior.units,
+                                           description: "true parameters, when known")
+        }
+        try writer.file.setAttribute("parameter_names", .strings(prior.names))
+        try writer.file.setAttribute("walkers", .int(Int64(w)))
+        try writer.file.setAttribute("burn_in", .ints(settings.burnIn.map(Int64.init)))
+        try writer.file.setAttribute("likelihood_calls", .int(Int64(settings.likelihoodCalls)))
+        try writer.file.setAttribute("initialization", .string(settings.initialization))
+        try writer.commit()
+        try? FileManager.default.removeItem(atPath: parts)
+    }
+
+    static func tasksTruth(_ tasks: [GalaxyTask]) -> [Double] { tasks.flatMap { $0.observation.thetaTrue ?? [] } }
+
+    /// Hidden folder beside the output holding each finished galaxy until the product is written.
+    static func partsFolder(_ output: String) -> String {
+        let url = URL(fileURLWithPath: output)
+        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).parts").path
+    }
+}
+
+struct GalaxyTask: Sendable {
+    let galaxy: Int
+    let observation: ObservationChunk
+    /// Starting walker positions [W × D], or nil for prior draws.
+    let start: [Double]?
+}
+
+/// Results written by concurrent workers, one slot each.
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [Any?]
+    init(count: Int) { values = [Any?](repeating: nil, count: count) }
+    func set(_ i: Int, _ value: Any) { lock.withLock { values[i] = value } }
+}
+
+/// One galaxy's MCMC: the burn-in schedule with restarts, then the recorded production steps.
+struct GalaxyChain {
+    var chain: [Float]          // [T × W × D]
+    var logProb: [Float]        // [T × W]
+    var acceptanceFraction: Double
+    var autocorrelationTime: [Double]
+    var best: [Double]
+    var seconds: Double
+
+    static func run(task: GalaxyTask, settings: MCMCSettings, prior: PriorSet, simulator: SpectrumSimulator, pixels p: Int,
+                    generator g: inout Xoshiro256StarStar) throws -> GalaxyChain {
+        let clock = ContinuousClock(), began = clock.now
+        let d = prior.count, w = settings.walkers
+        let sampler = try EnsembleSampler(dimensions: d, walkers: w)
+        let low = prior.entries.map(\.prior.low), high = prior.entries.map(\.prior.high)
+        let x = task.observation.logFlux.map(Double.init), sigma = task.observation.sigma.map(Double.init)
+        let mask = task.observation.mask
+        let logProb: EnsembleSampler.LogProbability = { positions, count in
+            var out = [Double](repeating: -.infinity, count: count)
+            let inside = (0..<count).filter { r in (0..<d).allSatisfy { positions[r * d + $0] >= low[$0] && positions[r * d + $0] <= high[$0] } }
+            guard !inside.isEmpty else { return out }
+            let theta = try! NDArray(shape: [inside.count, d], data: inside.flatMap { positions[($0 * d)..<(($0 + 1) * d)] })
+            let model = simulator.simulate(theta, threads: 1).logFlux.data
+            for (k, r) in inside.enumerated() {
+                var chi2 = 0.0
+                for j in 0..<p where mask[j] == 1 {
+                    let z = (x[j] - Double(model[k * p + j])) / sigma[j]
+                    chi2 += z * z
+                }
+                out[r] = chi2.isFinite ? -chi2 / 2 : -.infinity
+            }
+            return out
+        }
+        let initial = task.start ?? (0..<w).flatMap { _ in (0..<d).map { low[$0] + (high[$0] - low[$0]) * g.nextUniform() } }
+        var state = try sampler.start(initial, logProb: logProb)
+        var bestIndex = state.logProb.indices.max { state.logProb[$0] < state.logProb[$1] }!
+        var best = Array(state.positions[(bestIndex * d)..<((bestIndex + 1) * d)]), bestLogProb = state.logProb[bestIndex]
+        for (round, steps) in settings.burnIn.enumerated() {
+            for _ in 0..<steps {
+                sampler.step(&state, logProb: logProb, generator: &g)
+                bestIndex = state.logProb.indices.max { state.logProb[$0] < state.logProb[$1] }!
+                if state.logProb[bestIndex] > bestLogProb {
+                    bestLogProb = state.logProb[bestIndex]
+                    best = Array(state.positions[(bestIndex * d)..<((bestIndex + 1) * d)])
+                }
+            }
+            if round < settings.burnIn.count - 1 {
+                // Restart in a small ball around the best position (redrawn until inside the prior).
+                let restart = (0..<w).flatMap { _ in
+                    (0..<d).map { j -> Double in
+                        var v: Double
+                        repeat { v = best[j] + settings.ballFraction * (high[j] - low[j]) * g.nextNormal() } while v < low[j] || v > high[j]
+                        return v
+                    }
+                }
+                state = try sampler.start(restart, logProb: logProb)
+            }
+        }
+        let acceptedBefore = state.accepted.reduce(0, +)
+        var chain = [Float](), lp = [Float]()
+        chain.reserveCapacity(settings.production * w * d)
+        for _ in 0..<settings.production {
+            sampler.step(&state, logProb: logProb, generator: &g)
+            chain += state.positions.map(Float.init)
+            lp += state.logProb.map(Float.init)
+            bestIndex = state.logProb.indices.max { state.logProb[$0] < state.logProb[$1] }!
+            if state.logProb[bestIndex] > bestLogProb {
+                bestLogProb = state.logProb[bestIndex]
+                best = Array(state.positions[(bestIndex * d)..<((bestIndex + 1) * d)])
+            }
+        }
+        let accepted = Double(state.accepted.reduce(0, +) - acceptedBefore) / Double(settings.production * w)
+        let t = settings.production
+        let tau = (0..<d).map { j in
+            Autocorrelation.integratedTime((0..<w).map { k in (0..<t).map { Double(chain[(($0 * w) + k) * d + j]) } })
+        }
+        return GalaxyChain(chain: chain, logProb: lp, acceptanceFraction: accepted, autocorrelationTime: tau, best: best,
+                           seconds: (clock.now - began).seconds)
+    }
+
+    /// Saves the finished galaxy (a plain HDF5 file, not a product) for resuming.
+    func save(_ path: String, config: String) throws {
+        let temporary = path + ".tmp"
+        let file = try HDF5File.create(path: temporary)
+        func put<T: HDF5Element>(_ name: String, _ values: [T]) throws {
+            try file.createDataset(name, dtype: T.dtype, shape: [values.count]).write(NDArray(shape: [values.count], data: values))
+        }
+        try put("chain", chain)
+        try put("log_prob", logProb)
+        try put("autocorr_time", autocorrelationTime)
+        try put("best", best)
+        try put("scalars", [acceptanceFraction, seconds])
+        try file.setAttribute("config", .string(config))
+        try file.close()
+        if rename(temporary, path) != 0 { throw DigsError.unreadableFile(path: path, reason: "cannot move the finished galaxy into place") }
+    }
+
+    /// A galaxy saved by an earlier run with the same settings.
+    static func load(_ path: String, config: String) throws -> GalaxyChain {
+        let file = try HDF5File.open(path: path)
+        guard try file.attribute("config")?.stringValue == config else {
+            throw DigsError.invalidProduct(path: path, field: "config", problem: "was made with other settings")
+        }
+        func get<T: HDF5Element>(_ name: String) throws -> [T] { try file.dataset(name).read(as: T.self).data }
+        let scalars: [Double] = try get("scalars")
+        return GalaxyChain(chain: try get("chain"), logProb: try get("log_prob"), acceptanceFraction: scalars[0],
+                           autocorrelationTime: try get("autocorr_time"), best: try get("best"), seconds: scalars[1])
+    }
+}
