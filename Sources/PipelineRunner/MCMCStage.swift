@@ -1,4 +1,5 @@
 import DigsCore
+import Diagnostics
 import ForwardModel
 import Foundation
 import MCMC
@@ -117,8 +118,9 @@ public enum MCMCStage {
                                                 pixels: p, generator: &g)
                 try chain.save(part, config: config)
                 let tauText = chain.autocorrelationTime.map { String(format: "%.1f", $0) }.joined(separator: ", ")
-                log(String(format: "galaxy %d: %.1f s, acceptance %.2f, τ = (%@) steps", task.galaxy, chain.seconds,
-                           chain.acceptanceFraction, tauText))
+                let typical = chain.stepsToTypicalSet.map { "after \($0) burn-in steps" } ?? "never during burn-in"
+                log(String(format: "galaxy %d: %.1f s, acceptance %.2f, τ = (%@) steps; typical set reached %@", task.galaxy,
+                           chain.seconds, chain.acceptanceFraction, tauText, typical))
                 if let worst = chain.autocorrelationTime.max(), Double(settings.production) < 50 * worst {
                     log(String(format: "warning: galaxy %d: the chain (%d steps) is shorter than 50 τ (τ up to %.1f); treat its widths as rough",
                                task.galaxy, settings.production, worst))
@@ -156,6 +158,12 @@ public enum MCMCStage {
                                        description: "highest-posterior position visited")
         try writer.write("seconds", NDArray(shape: [g], data: chains.map(\.seconds)), axes: ["galaxy"], units: "s",
                          description: "wall time of each galaxy's chain on one core")
+        let burn = settings.burnIn.reduce(0, +)
+        try writer.write("burn_in/median_log_prob", NDArray(shape: [g, burn], data: chains.flatMap(\.burnInTrace)),
+                         axes: ["galaxy", "burn_step"], units: "", description: "median log posterior over walkers after each burn-in step")
+        try writer.write("burn_in/steps_to_typical_set", NDArray(shape: [g], data: chains.map { Int64($0.stepsToTypicalSet ?? -1) }),
+                         axes: ["galaxy"], units: "",
+                         description: "burn-in steps until the median walker is within D/2 of the production median log posterior (-1: never)")
         if let truth = source.parameterNames.map({ _ in tasksTruth(tasks) }) {
             try writer.writeParameterArray("theta_true", NDArray(shape: [g, d], data: truth), axes: ["galaxy", "parameter"],
                                            parameterNames: prior.names, parameterUnits: prior.units,
@@ -202,6 +210,17 @@ struct GalaxyChain {
     var autocorrelationTime: [Double]
     var best: [Double]
     var seconds: Double
+    /// Median log-probability over walkers after each burn-in step.
+    var burnInTrace: [Float]
+
+    /// Burn-in steps until the median walker first reaches the typical set: a log-probability
+    /// within D/2 of the production median (D parameters; −2 log p of a Gaussian posterior
+    /// scatters by ~√(2D) around its mean). nil when never reached.
+    var stepsToTypicalSet: Int? {
+        let production = logProb.map(Double.init).sorted()
+        let target = SampleSummary.percentile(sorted: production, 50) - Double(autocorrelationTime.count) / 2
+        return burnInTrace.firstIndex { Double($0) >= target }.map { $0 + 1 }
+    }
 
     static func run(task: GalaxyTask, settings: MCMCSettings, prior: PriorSet, simulator: SpectrumSimulator, pixels p: Int,
                     generator g: inout Xoshiro256StarStar) throws -> GalaxyChain {
@@ -229,11 +248,14 @@ struct GalaxyChain {
         }
         let initial = task.start ?? (0..<w).flatMap { _ in (0..<d).map { low[$0] + (high[$0] - low[$0]) * g.nextUniform() } }
         var state = try sampler.start(initial, logProb: logProb)
+        var trace = [Float]()
+        trace.reserveCapacity(settings.burnIn.reduce(0, +))
         var bestIndex = state.logProb.indices.max { state.logProb[$0] < state.logProb[$1] }!
         var best = Array(state.positions[(bestIndex * d)..<((bestIndex + 1) * d)]), bestLogProb = state.logProb[bestIndex]
         for (round, steps) in settings.burnIn.enumerated() {
             for _ in 0..<steps {
                 sampler.step(&state, logProb: logProb, generator: &g)
+                trace.append(Float(SampleSummary.percentile(sorted: state.logProb.sorted(), 50)))
                 bestIndex = state.logProb.indices.max { state.logProb[$0] < state.logProb[$1] }!
                 if state.logProb[bestIndex] > bestLogProb {
                     bestLogProb = state.logProb[bestIndex]
@@ -271,7 +293,7 @@ struct GalaxyChain {
             Autocorrelation.integratedTime((0..<w).map { k in (0..<t).map { Double(chain[(($0 * w) + k) * d + j]) } })
         }
         return GalaxyChain(chain: chain, logProb: lp, acceptanceFraction: accepted, autocorrelationTime: tau, best: best,
-                           seconds: (clock.now - began).seconds)
+                           seconds: (clock.now - began).seconds, burnInTrace: trace)
     }
 
     /// Saves the finished galaxy (a plain HDF5 file, not a product) for resuming.
@@ -286,6 +308,7 @@ struct GalaxyChain {
         try put("autocorr_time", autocorrelationTime)
         try put("best", best)
         try put("scalars", [acceptanceFraction, seconds])
+        try put("burn_in_trace", burnInTrace)
         try file.setAttribute("config", .string(config))
         try file.close()
         if rename(temporary, path) != 0 { throw DigsError.unreadableFile(path: path, reason: "cannot move the finished galaxy into place") }
@@ -300,6 +323,7 @@ struct GalaxyChain {
         func get<T: HDF5Element>(_ name: String) throws -> [T] { try file.dataset(name).read(as: T.self).data }
         let scalars: [Double] = try get("scalars")
         return GalaxyChain(chain: try get("chain"), logProb: try get("log_prob"), acceptanceFraction: scalars[0],
-                           autocorrelationTime: try get("autocorr_time"), best: try get("best"), seconds: scalars[1])
+                           autocorrelationTime: try get("autocorr_time"), best: try get("best"), seconds: scalars[1],
+                           burnInTrace: try get("burn_in_trace"))
     }
 }

@@ -6,7 +6,7 @@ import PipelineRunner
 struct Benchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the speed of DIGS stages (figures for the README; `make bench` adds the reference tools).",
-        subcommands: [SimulateSpeed.self, InferSpeed.self])
+        subcommands: [SimulateSpeed.self, InferSpeed.self, MCMCSpeed.self])
 
     struct SimulateSpeed: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -83,6 +83,39 @@ struct Benchmark: ParsableCommand {
             } else {
                 print(String(format: "infer: %d galaxies × %d samples on %d threads: sampling %.2f ms per galaxy; with summaries, derived quantities and predictive check %.2f ms per galaxy",
                              r.galaxies, r.samplesPerGalaxy, r.threads, r.samplingMilliseconds, r.fullMilliseconds))
+            }
+        }
+    }
+
+    struct MCMCSpeed: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mcmc",
+            abstract: "Seconds for one galaxy's MCMC at the pipeline's schedule on one core, and µs per likelihood call.")
+
+        @OptionGroup var common: CommonOptions
+
+        @Option(name: .long, help: "observation_set or sed_set (default: <pipeline output>/03_sed_test.h5).")
+        var observations: String?
+
+        @Option(name: .long, help: "ssp_library product (default: <pipeline output>/01_ssp_library.h5).")
+        var ssp: String?
+
+        @Flag(name: .long, help: "Print JSON instead of text.")
+        var json = false
+
+        func run() throws {
+            let pipeline = try common.pipeline()
+            let r = try MCMCBenchmark.run(settings: pipeline.mcmc, model: pipeline.model, noise: pipeline.augment.noise,
+                                          observationsPath: try common.outputPath(observations, default: "03_sed_test.h5"),
+                                          sspPath: try common.outputPath(ssp, default: "01_ssp_library.h5"))
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+            } else {
+                print(String(format: "mcmc: one galaxy, %d walkers, burn-in %@ + %d steps = %d likelihood calls on one core in %.1f s (%.1f µs per call)",
+                             pipeline.mcmc.walkers, pipeline.mcmc.burnIn.description, pipeline.mcmc.production, r.likelihoodCalls,
+                             r.seconds, r.microsecondsPerCall))
             }
         }
     }

@@ -1,0 +1,28 @@
+import DigsCore
+import ForwardModel
+import Foundation
+import ProductIO
+import SpectralSynthesis
+
+/// Times one galaxy's MCMC at the pipeline's schedule on one core — what `digs benchmark mcmc`
+/// prints — with the cost per likelihood call (one forward-model spectrum and its χ²).
+public enum MCMCBenchmark {
+    public struct Result: Codable, Sendable {
+        public let likelihoodCalls: Int
+        public let seconds: Double
+        public var microsecondsPerCall: Double { 1e6 * seconds / Double(likelihoodCalls) }
+    }
+
+    public static func run(settings: MCMCSettings, model: ModelSettings, noise: NoiseModel, observationsPath: String,
+                           sspPath: String, galaxy: Int = 0) throws -> Result {
+        try settings.validate()
+        let source = try ObservationSource(path: observationsPath, noise: noise, seed: 1)
+        let simulator = try SpectrumSimulator(library: try SSPLibrary(product: try Product.open(sspPath, expecting: .sspLibrary)),
+                                              settings: model)
+        let task = GalaxyTask(galaxy: galaxy, observation: try source.read(galaxy..<(galaxy + 1)), start: nil)
+        var g = RandomStreams(seed: 1).generator(.mcmc, index: UInt64(galaxy))
+        let chain = try GalaxyChain.run(task: task, settings: settings, prior: model.parameters, simulator: simulator,
+                                        pixels: source.pixels, generator: &g)
+        return Result(likelihoodCalls: settings.likelihoodCalls, seconds: chain.seconds)
+    }
+}
