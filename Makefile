@@ -46,8 +46,9 @@ test: swift-test python-test
 
 ## The quickstart pipeline, stage by stage (until `digs run` lands): SSP import, prior draws
 ## and noiseless spectra for the training and test sets, noisy training pairs, the trained
-## flow, the test observations, their posteriors, the calibration table, the FITS catalog,
-## then validation of every product.
+## flow, the test observations, their posteriors, the calibration table, the MCMC baseline on
+## a few galaxies and its comparison with the posteriors, the FITS catalog, then validation of
+## every product.
 demo: build
 	$(DIGS) ssp import -c $(PIPELINE) --force
 	$(DIGS) sample-prior -c $(PIPELINE) --set train --force
@@ -59,6 +60,8 @@ demo: build
 	$(DIGS) observe -c $(PIPELINE) --force
 	$(DIGS) infer -c $(PIPELINE) --force
 	$(DIGS) sbc -c $(PIPELINE) --force
+	$(DIGS) mcmc -c $(PIPELINE) --force
+	$(DIGS) compare -c $(PIPELINE)
 	$(DIGS) export -c $(PIPELINE) --force
 	$(DIGS) validate $(PIPELINE_OUTPUT)/*.h5
 	fitsverify -q $(PIPELINE_OUTPUT)/catalog_test.fits
