@@ -26,98 +26,131 @@ extension MAFNetwork {
         }
     }
 
+    /// One transform's weights with the hidden units sorted by MADE degree, so the units a
+    /// sampling pass needs (degree ≤ i) are a contiguous prefix and each pass is a few small
+    /// matrix products. Masked weights stay exact zeros, so products over a prefix are exact.
+    struct SortedTransform {
+        var inW: [T], inB: [T], w1: [T], b1: [T], w2: [T], b2: [T], outW: [T], outB: [T]
+        /// Original index of each sorted unit (for the context activations).
+        var order: [Int]
+    }
+
+    func sortedTransforms() -> (transforms: [SortedTransform], prefix: [Int]) {
+        let a = architecture, d = a.features, h = a.hidden
+        let degrees = MADEMasks(features: d, hidden: h, multiplier: 2).hiddenDegrees
+        let order = degrees.indices.sorted { (degrees[$0], $0) < (degrees[$1], $1) }
+        let maxDegree = max(d - 1, degrees.max() ?? 0)
+        // prefix[m] = number of units of degree ≤ m.
+        let prefix = (0...maxDegree).map { m in degrees.filter { $0 <= m }.count }
+        let transforms = (0..<a.transforms).map { k -> SortedTransform in
+            let b = layout.base(k), p = parameters
+            func rows(_ offset: Int, _ width: Int) -> [T] {
+                var out = [T]()
+                for r in order {
+                    let start: Int = b + offset + r * width
+                    out += p[start..<(start + width)]
+                }
+                return out
+            }
+            func square(_ offset: Int) -> [T] {
+                var out = [T]()
+                for r in order { for c in order { out.append(p[b + offset + r * h + c]) } }
+                return out
+            }
+            return SortedTransform(
+                inW: rows(layout.inWeights, d), inB: order.map { p[b + layout.inBias + $0] },
+                w1: square(layout.hidden1Weights), b1: order.map { p[b + layout.hidden1Bias + $0] },
+                w2: square(layout.hidden2Weights), b2: order.map { p[b + layout.hidden2Bias + $0] },
+                outW: (0..<(2 * d)).flatMap { (o: Int) -> [T] in order.map { p[b + layout.outWeights + o * h + $0] } },
+                outB: Array(p[(b + layout.outBias)..<(b + layout.outBias + 2 * d)]), order: order)
+        }
+        return (transforms, prefix)
+    }
+
     /// Draws `count` samples of u for one standardised context row x (length C) by inverting
     /// each transform dimension by dimension; returns u [count × D] (row-major) and log q(u | x).
     ///
     /// Inverting feature i needs the MADE outputs of feature i, which depend only on hidden
     /// units of degree ≤ i, which depend only on u_0…u_{i−1} (`MADEMasks`). Those units do not
     /// change once computed, so each pass computes just the units of degree i: one MADE
-    /// evaluation per transform in all, instead of D. Activations are stored unit-major
-    /// ([unit × rows]) so every inner loop runs over contiguous rows and vectorises.
+    /// evaluation per transform in all, instead of D. Units are sorted by degree and stored
+    /// unit-major ([unit × rows]), so each pass is a few small BLAS products over the rows.
     /// Base draws are taken row by row, feature by feature, from `generator`.
     public func sample(x: [T], count: Int, generator g: inout Xoshiro256StarStar,
                        scratch ws: SamplingScratch) -> (u: [T], logProb: [T]) {
         let a = architecture, d = a.features, h = a.hidden, n = count
         precondition(count <= ws.capacity && x.count == a.context)
-        let degrees = MADEMasks(features: d, hidden: h, multiplier: 2).hiddenDegrees
-        let maxDegree = max(d - 1, degrees.max() ?? 0)
-        let ofDegree = (0...maxDegree).map { m in degrees.indices.filter { degrees[$0] == m } }
-        let upTo = (0...maxDegree).map { m in degrees.indices.filter { degrees[$0] <= m } }
+        let (transforms, prefix) = sortedTransforms()
+        let maxDegree = prefix.count - 1
         var logq = [T](repeating: 0, count: n)
         let h0 = ws.hidden, h1 = ws.hidden + h * n, h2 = ws.hidden + 2 * h * n, out = ws.outputs
         let scaleProduct = ws.scaleProduct
         func level(_ k: Int) -> UnsafeMutablePointer<T> { ws.levels + k * d * n }
         parameters.withUnsafeBufferPointer { p in
-            let p = p.baseAddress!
-            x.withUnsafeBufferPointer { contextActivations(x: $0.baseAddress!, rows: 1, p: p, into: ws.context) }
-            let halfLog2Pi = T(0.5 * Foundation.log(2 * Double.pi))
-            let base = level(a.transforms)
-            for r in 0..<n {
-                var s: T = 0
-                for i in 0..<d {
-                    let z = T(g.nextNormal())
-                    base[i * n + r] = z
-                    s += z * z
-                }
-                logq[r] = -s / 2 - T(d) * halfLog2Pi
+            x.withUnsafeBufferPointer { contextActivations(x: $0.baseAddress!, rows: 1, p: p.baseAddress!, into: ws.context) }
+        }
+        let halfLog2Pi = T(0.5 * Foundation.log(2 * Double.pi))
+        let base = level(a.transforms)
+        for r in 0..<n {
+            var s: T = 0
+            for i in 0..<d {
+                let z = T(g.nextNormal())
+                base[i * n + r] = z
+                s += z * z
             }
-            for k in stride(from: a.transforms - 1, through: 0, by: -1) {
-                let b = layout.base(k), perm = permutations[k], next = level(k + 1), u = level(k)
-                let inW = p + b + layout.inWeights, inB = p + b + layout.inBias
-                let w1 = p + b + layout.hidden1Weights, b1 = p + b + layout.hidden1Bias
-                let w2 = p + b + layout.hidden2Weights, b2 = p + b + layout.hidden2Bias
-                let outW = p + b + layout.outWeights, outB = p + b + layout.outBias
-                // z_{π(i)} is the next level's feature i.
-                var zRow = [UnsafeMutablePointer<T>](repeating: next, count: d)
-                for i in 0..<d { zRow[perm[i]] = next + i * n }
-                for r in 0..<n { scaleProduct[r] = 1 }
-                for i in 0..<d {
-                    if i <= maxDegree {
-                        for j in ofDegree[i] {
-                            // h0_j = tanh(b + c_j + Σ_{f < degree} W_jf u_f)
-                            let row = h0 + j * n, c = ws.context[k * h + j] + inB[j]
-                            for r in 0..<n { row[r] = c }
-                            for f in 0..<min(i, d) {
-                                let w = inW[j * d + f], src = u + f * n
-                                if w != 0 { for r in 0..<n { row[r] += w * src[r] } }
-                            }
-                            for r in 0..<n { row[r] = T.tanh(row[r]) }
-                        }
-                        for (weights, bias, input, output) in [(w1, b1, h0, h1), (w2, b2, h1, h2)] {
-                            for j in ofDegree[i] {
-                                let row = output + j * n, c = bias[j]
-                                for r in 0..<n { row[r] = c }
-                                for l in upTo[i] {
-                                    let w = weights[j * h + l], src = input + l * n
-                                    for r in 0..<n { row[r] += w * src[r] }
-                                }
-                                for r in 0..<n { row[r] = T.tanh(row[r]) }
-                            }
-                        }
-                    }
-                    // Outputs 2i (scale) and 2i + 1 (shift) see hidden units of degree ≤ i.
-                    let visible = upTo[min(i, maxDegree)]
-                    for o in 0..<2 {
-                        let row = out + o * n, c = outB[2 * i + o]
-                        for r in 0..<n { row[r] = c }
-                        for l in visible {
-                            let w = outW[(2 * i + o) * h + l], src = h2 + l * n
-                            for r in 0..<n { row[r] += w * src[r] }
-                        }
-                    }
-                    let z = zRow[i], ui = u + i * n
-                    for r in 0..<n {
-                        let scale = T.softplus(out[r]) + Self.scaleFloor
-                        ui[r] = (z[r] - out[n + r]) / scale
-                        scaleProduct[r] *= scale
-                    }
-                    if i % 8 == 7 && i < d - 1 {  // keep the product of ≥ 10⁻³ factors inside Float's range
-                        for r in 0..<n { logq[r] += T.log(scaleProduct[r]); scaleProduct[r] = 1 }
+            logq[r] = -s / 2 - T(d) * halfLog2Pi
+        }
+        /// rows [first, last) of `output` = W[first..<last, 0..<k]·input[0..<k, :] + bias (+ extra), then tanh.
+        func layer(_ w: [T], ldw: Int, k: Int, input: UnsafeMutablePointer<T>, output: UnsafeMutablePointer<T>,
+                   first: Int, last: Int, bias: (Int) -> T, tanh: Bool) {
+            guard last > first else { return }
+            for j in first..<last {
+                let row = output + j * n, c = bias(j)
+                for r in 0..<n { row[r] = c }
+            }
+            if k > 0 {
+                w.withUnsafeBufferPointer { wp in
+                    T.gemm(transA: false, transB: false, m: last - first, n: n, k: k, alpha: 1, a: wp.baseAddress! + first * ldw,
+                           lda: ldw, b: input, ldb: n, beta: 1, c: output + first * n, ldc: n)
+                }
+            }
+            if tanh { for i in (first * n)..<(last * n) { output[i] = T.tanh(output[i]) } }
+        }
+        for k in stride(from: a.transforms - 1, through: 0, by: -1) {
+            let t = transforms[k], perm = permutations[k], next = level(k + 1), u = level(k)
+            // z_{π(i)} is the next level's feature i.
+            var zRow = [UnsafeMutablePointer<T>](repeating: next, count: d)
+            for i in 0..<d { zRow[perm[i]] = next + i * n }
+            for r in 0..<n { scaleProduct[r] = 1 }
+            for i in 0..<d {
+                let m = min(i, maxDegree)
+                if i <= maxDegree {
+                    let first = m == 0 ? 0 : prefix[m - 1], last = prefix[m]
+                    layer(t.inW, ldw: d, k: min(i, d), input: u, output: h0, first: first, last: last,
+                          bias: { t.inB[$0] + ws.context[k * h + t.order[$0]] }, tanh: true)
+                    layer(t.w1, ldw: h, k: last, input: h0, output: h1, first: first, last: last, bias: { t.b1[$0] }, tanh: true)
+                    layer(t.w2, ldw: h, k: last, input: h1, output: h2, first: first, last: last, bias: { t.b2[$0] }, tanh: true)
+                }
+                // Outputs 2i (scale) and 2i + 1 (shift) see hidden units of degree ≤ i.
+                for o in 0..<2 { let c = t.outB[2 * i + o]; for r in 0..<n { out[o * n + r] = c } }
+                if prefix[m] > 0 {
+                    t.outW.withUnsafeBufferPointer { wp in
+                        T.gemm(transA: false, transB: false, m: 2, n: n, k: prefix[m], alpha: 1, a: wp.baseAddress! + 2 * i * h,
+                               lda: h, b: h2, ldb: n, beta: 1, c: out, ldc: n)
                     }
                 }
-                // One logarithm per transform: Σ_i log s_i = log Π_i s_i (≤ 8 factors at a time).
-                for r in 0..<n { logq[r] += T.log(scaleProduct[r]) }
+                let z = zRow[i], ui = u + i * n
+                for r in 0..<n {
+                    let scale = T.softplus(out[r]) + Self.scaleFloor
+                    ui[r] = (z[r] - out[n + r]) / scale
+                    scaleProduct[r] *= scale
+                }
+                if i % 8 == 7 && i < d - 1 {  // keep the product of ≥ 10⁻³ factors inside Float's range
+                    for r in 0..<n { logq[r] += T.log(scaleProduct[r]); scaleProduct[r] = 1 }
+                }
             }
+            // One logarithm per transform: Σ_i log s_i = log Π_i s_i (≤ 8 factors at a time).
+            for r in 0..<n { logq[r] += T.log(scaleProduct[r]) }
         }
         let u = level(0)
         var rows = [T](repeating: 0, count: n * d)
