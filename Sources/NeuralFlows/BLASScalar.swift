@@ -12,6 +12,8 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable where Self.RawSignific
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
     static func log1p(_ x: Self) -> Self
+    /// softplus(x) = log(1 + eˣ), stable for large |x|.
+    static func softplus(_ x: Self) -> Self
 }
 
 extension Float: BLASScalar {
@@ -45,6 +47,35 @@ extension Float: BLASScalar {
     @inlinable public static func exp(_ x: Float) -> Float { Foundation.expf(x) }
     @inlinable public static func log(_ x: Float) -> Float { Foundation.logf(x) }
     @inlinable public static func log1p(_ x: Float) -> Float { Foundation.log1pf(x) }
+
+    /// softplus(x) = max(x, 0) + log1p(e^(−|x|)), branch-free so loops over it vectorise:
+    /// e^(−|x|) by Cephes' `expf` (Cody–Waite reduction, degree-6 polynomial, 2ⁿ from the
+    /// exponent bits), log1p(t) = 2·atanh(t/(2 + t)) by its odd series to s¹¹ (s ≤ 1/3).
+    /// Within 4 ulp of the correctly rounded value over Float's normal range (tested); 0 below
+    /// e^−87.3. libm's log1pf and expf were a third of the sampling time.
+    @inlinable public static func softplus(_ x: Float) -> Float {
+        let y = Swift.max(-Swift.abs(x), -87.3)
+        let shifter: Float = 12_582_912  // 1.5·2²³: adding and subtracting it rounds to an integer
+        let n = (y * 1.44269504088896341 + shifter) - shifter
+        var r = y - n * 0.693359375
+        r = r - n * -2.12194440e-4
+        var p: Float = 1.9875691500e-4
+        p = p * r + 1.3981999507e-3
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        let e = (p * r * r + r + 1) * Float(bitPattern: UInt32(truncatingIfNeeded: Int32(n) + 127) << 23)
+        let t = y > -87.3 ? e : 0  // below e^−87.3 the result would leave Float's normal range
+        let s = t / (2 + t), s2 = s * s
+        var q: Float = 1 / 11
+        q = q * s2 + 1 / 9
+        q = q * s2 + 1 / 7
+        q = q * s2 + 1 / 5
+        q = q * s2 + 1 / 3
+        q = q * s2 + 1
+        return Swift.max(x, 0) + 2 * s * q
+    }
 }
 
 extension Double: BLASScalar {
@@ -58,6 +89,9 @@ extension Double: BLASScalar {
     @inlinable public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
     @inlinable public static func log(_ x: Double) -> Double { Foundation.log(x) }
     @inlinable public static func log1p(_ x: Double) -> Double { Foundation.log1p(x) }
+    @inlinable public static func softplus(_ x: Double) -> Double {
+        x > 0 ? x + Foundation.log1p(Foundation.exp(-x)) : Foundation.log1p(Foundation.exp(x))
+    }
 }
 
 /// Makes OpenBLAS run each call on the calling thread: the flow's matrices are small, and
@@ -68,11 +102,6 @@ public func useSingleThreadedBLAS() {
 }
 
 extension BLASScalar {
-    /// softplus(x) = log(1 + eˣ), stable for large |x|.
-    @inlinable static func softplus(_ x: Self) -> Self {
-        x > 0 ? x + log1p(exp(-x)) : log1p(exp(x))
-    }
-
     /// The logistic sigmoid 1/(1 + e^(−x)), the derivative of softplus.
     @inlinable static func sigmoid(_ x: Self) -> Self {
         x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))

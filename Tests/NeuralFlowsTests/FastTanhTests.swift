@@ -2,7 +2,7 @@ import Foundation
 import NeuralFlows
 import Testing
 
-/// The Float tanh approximation against the libm tanh (Double, correctly rounded to Float).
+/// The Float tanh and softplus approximations against libm in Double, rounded to Float.
 struct FastTanhTests {
     @Test func floatTanhIsAccurateEverywhere() {
         var worst: Float = 0
@@ -16,5 +16,19 @@ struct FastTanhTests {
         #expect(worst <= 6, "worst error \(worst) ulp")
         #expect(Float.tanh(0) == 0 && Float.tanh(1e-30) == 1e-30)
         #expect(Float.tanh(100) == 1 && Float.tanh(-100) == -1)
+    }
+
+    @Test func floatSoftplusIsAccurateEverywhere() {
+        var worst: Float = 0
+        var x: Float = -100
+        while x <= 100 {
+            let exact = Float(x > 0 ? Double(x) + Foundation.log1p(Foundation.exp(-Double(x))) : Foundation.log1p(Foundation.exp(Double(x))))
+            let approx = Float.softplus(x)
+            if x > -87.3 { worst = max(worst, abs(approx - exact) / exact.ulp) }
+            x += 0.00173
+        }
+        #expect(worst <= 4, "worst error \(worst) ulp")
+        #expect(abs(Float.softplus(0) - Float(Foundation.log(2.0))) <= Float(Foundation.log(2.0)).ulp)
+        #expect(Float.softplus(200) == 200 && Float.softplus(-200) == 0)
     }
 }
