@@ -8,6 +8,8 @@ public final class FlowPosterior: @unchecked Sendable {
     public let network: MAFNetwork<Float>
     public let standardization: Standardization
     public let parameterNames: [String]
+    /// The network's weights arranged for sampling, made once: the network is not changed afterwards.
+    let samplingWeights: MAFNetwork<Float>.SamplingWeights
 
     public init(network: MAFNetwork<Float>, standardization: Standardization, parameterNames: [String]) throws {
         let a = network.architecture
@@ -19,6 +21,7 @@ public final class FlowPosterior: @unchecked Sendable {
         self.network = network
         self.standardization = standardization
         self.parameterNames = parameterNames
+        self.samplingWeights = network.samplingWeights()
     }
 
     public var architecture: MAFArchitecture { network.architecture }
@@ -62,7 +65,7 @@ public final class FlowPosterior: @unchecked Sendable {
         var done = 0
         while done < count {
             let rows = min(chunk, count - done)
-            let (u, lq) = network.sample(x: xs, count: rows, generator: &generator, scratch: ws)
+            let (u, lq) = network.sample(x: xs, count: rows, generator: &generator, scratch: ws, weights: samplingWeights)
             for r in 0..<rows {
                 let (t, j) = standardization.inverse(u: u[(r * a.features)..<((r + 1) * a.features)].map(Double.init)[...])
                 theta += t

@@ -26,16 +26,23 @@ extension MAFNetwork {
         }
     }
 
-    /// One transform's weights with the hidden units sorted by MADE degree, so the units a
-    /// sampling pass needs (degree ≤ i) are a contiguous prefix and each pass is a few small
-    /// matrix products. Masked weights stay exact zeros, so products over a prefix are exact.
-    struct SortedTransform {
+    /// The weights arranged for sampling: each transform's hidden units sorted by MADE degree,
+    /// so the units a pass needs (degree ≤ i) are a contiguous prefix and each pass is a few
+    /// small matrix products. Masked weights stay exact zeros, so products over a prefix are
+    /// exact. Made once per trained flow (`samplingWeights()`).
+    public struct SamplingWeights: Sendable {
+        let transforms: [SortedTransform]
+        /// prefix[m] = number of hidden units of degree ≤ m.
+        let prefix: [Int]
+    }
+
+    struct SortedTransform: Sendable {
         var inW: [T], inB: [T], w1: [T], b1: [T], w2: [T], b2: [T], outW: [T], outB: [T]
         /// Original index of each sorted unit (for the context activations).
         var order: [Int]
     }
 
-    func sortedTransforms() -> (transforms: [SortedTransform], prefix: [Int]) {
+    public func samplingWeights() -> SamplingWeights {
         let a = architecture, d = a.features, h = a.hidden
         let degrees = MADEMasks(features: d, hidden: h, multiplier: 2).hiddenDegrees
         let order = degrees.indices.sorted { (degrees[$0], $0) < (degrees[$1], $1) }
@@ -64,7 +71,7 @@ extension MAFNetwork {
                 outW: (0..<(2 * d)).flatMap { (o: Int) -> [T] in order.map { p[b + layout.outWeights + o * h + $0] } },
                 outB: Array(p[(b + layout.outBias)..<(b + layout.outBias + 2 * d)]), order: order)
         }
-        return (transforms, prefix)
+        return SamplingWeights(transforms: transforms, prefix: prefix)
     }
 
     /// Draws `count` samples of u for one standardised context row x (length C) by inverting
@@ -77,10 +84,10 @@ extension MAFNetwork {
     /// unit-major ([unit × rows]), so each pass is a few small BLAS products over the rows.
     /// Base draws are taken row by row, feature by feature, from `generator`.
     public func sample(x: [T], count: Int, generator g: inout Xoshiro256StarStar,
-                       scratch ws: SamplingScratch) -> (u: [T], logProb: [T]) {
+                       scratch ws: SamplingScratch, weights: SamplingWeights) -> (u: [T], logProb: [T]) {
         let a = architecture, d = a.features, h = a.hidden, n = count
-        precondition(count <= ws.capacity && x.count == a.context)
-        let (transforms, prefix) = sortedTransforms()
+        precondition(count <= ws.capacity && x.count == a.context && weights.transforms.count == a.transforms)
+        let (transforms, prefix) = (weights.transforms, weights.prefix)
         let maxDegree = prefix.count - 1
         var logq = [T](repeating: 0, count: n)
         let h0 = ws.hidden, h1 = ws.hidden + h * n, h2 = ws.hidden + 2 * h * n, out = ws.outputs

@@ -117,7 +117,7 @@ struct MAFNetworkTests {
         var g = Xoshiro256StarStar(seed: 3)
         let x = [0.5, -0.25, 1.5, 0.0]
         let ws = MAFNetwork<Double>.SamplingScratch(architecture: f.architecture, capacity: 50)
-        let (u, logq) = f.sample(x: x, count: 50, generator: &g, scratch: ws)
+        let (u, logq) = f.sample(x: x, count: 50, generator: &g, scratch: ws, weights: f.samplingWeights())
         let forward = logProb(f, u, [Double]((0..<50).flatMap { _ in x }), rows: 50)
         for i in 0..<50 { #expect(abs(forward[i] - logq[i]) < 1e-8 * max(1, abs(logq[i]))) }
     }
