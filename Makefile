@@ -66,16 +66,24 @@ demo: build
 	$(DIGS) validate $(PIPELINE_OUTPUT)/*.h5
 	fitsverify -q $(PIPELINE_OUTPUT)/catalog_test.fits
 
-## Speed figures against the reference tools, measured in the same run. The training
-## benchmark needs a Python with torch and sbi: `make bench SBI_PYTHON=/path/to/python`
-## (torch is large, so it is not installed here); it uses the quickstart's training pairs.
+## Speed figures against the reference tools, measured in the same run. The training and
+## sampling benchmarks against sbi need a Python with torch and sbi:
+## `make bench SBI_PYTHON=/path/to/python` (torch is large, so it is not installed here);
+## they use the quickstart's products.
 SBI_PYTHON ?=
 bench: build venv
 	test -f products/smoke/01_ssp_library.h5 || $(DIGS) ssp import -c pipelines/smoke.yaml
 	$(VENV)/bin/python Tests/benchmarks/simulate_vs_bagpipes.py products/smoke/01_ssp_library.h5 200
-	@if [ -n "$(SBI_PYTHON)" ] && [ -f products/quickstart/04_augmented.h5 ]; then \
+	@if [ -f products/quickstart/05_flow.h5 ]; then \
+	  $(DIGS) benchmark infer -c pipelines/quickstart.yaml --threads 1; \
+	  $(DIGS) benchmark infer -c pipelines/quickstart.yaml --threads 2; \
+	  $(DIGS) benchmark mcmc -c pipelines/quickstart.yaml; \
+	else echo "inference and MCMC benchmarks skipped: run make demo first"; fi
+	@if [ -n "$(SBI_PYTHON)" ] && [ -f products/quickstart/05_flow.h5 ]; then \
 	  $(SBI_PYTHON) Tests/benchmarks/train_vs_sbi.py products/quickstart/04_augmented.h5 100000 $(DIGS); \
-	else echo "training benchmark skipped: set SBI_PYTHON and run make demo first"; fi
+	  $(SBI_PYTHON) Tests/benchmarks/infer_vs_sbi.py pipelines/quickstart.yaml products/quickstart/04_augmented.h5 \
+	    products/quickstart/03_sed_test.h5 100 $(DIGS); \
+	else echo "sbi benchmarks skipped: set SBI_PYTHON and run make demo first"; fi
 
 clean:
 	rm -rf .build products/*/
