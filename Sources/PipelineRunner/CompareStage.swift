@@ -42,11 +42,7 @@ public enum CompareStage {
         for k in 0..<g {
             let c: NDArray<Float> = try chains.readHyperslab(start: [k, 0, 0, 0], count: [1, t, w, d])
             let s: NDArray<Float> = try samples.readHyperslab(start: [Int(index[k]), 0, 0], count: [1, samples.shape[1], d])
-            let id: String
-            switch ids {
-            case let .integers(v): id = String(v[k])
-            case let .strings(v): id = v[k]
-            }
+            let id = ids.text(at: k)
             for (j, name) in names.enumerated() {
                 let reference = stride(from: j, to: c.data.count, by: d).map { Double(c.data[$0]) }
                 let test = stride(from: j, to: s.data.count, by: d).map { Double(s.data[$0]) }

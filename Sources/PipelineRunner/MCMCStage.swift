@@ -138,10 +138,7 @@ public enum MCMCStage {
         let writer = try ProductWriter(path: output, kind: .mcmcChains, seed: seed, config: config, inputs: inputs,
                                        overwrite: overwrite)
         let g = chains.count, t = settings.production, w = settings.walkers
-        switch source.allIDs {
-        case let .integers(v): try ObservationIDs.integers(selected.map { v[$0] }).write(to: writer)
-        case let .strings(v): try ObservationIDs.strings(selected.map { v[$0] }).write(to: writer)
-        }
+        try source.allIDs.subset(selected).write(to: writer)
         try writer.write("galaxy_index", NDArray(shape: [g], data: selected.map(Int64.init)), axes: ["galaxy"], units: "",
                          description: "row of each fitted galaxy in the observations")
         try writer.writeParameterArray("chains", NDArray(shape: [g, t, w, d], data: chains.flatMap(\.chain)),
@@ -250,17 +247,21 @@ struct GalaxyChain {
         var state = try sampler.start(initial, logProb: logProb)
         var trace = [Float]()
         trace.reserveCapacity(settings.burnIn.reduce(0, +))
-        var bestIndex = state.logProb.indices.max { state.logProb[$0] < state.logProb[$1] }!
-        var best = Array(state.positions[(bestIndex * d)..<((bestIndex + 1) * d)]), bestLogProb = state.logProb[bestIndex]
+        var best = [Double](), bestLogProb = -Double.infinity
+        /// Keeps the highest-posterior position seen so far.
+        func track(_ state: EnsembleSampler.State) {
+            let i = state.logProb.indices.max { state.logProb[$0] < state.logProb[$1] }!
+            if state.logProb[i] > bestLogProb {
+                bestLogProb = state.logProb[i]
+                best = Array(state.positions[(i * d)..<((i + 1) * d)])
+            }
+        }
+        track(state)
         for (round, steps) in settings.burnIn.enumerated() {
             for _ in 0..<steps {
                 sampler.step(&state, logProb: logProb, generator: &g)
                 trace.append(Float(SampleSummary.percentile(sorted: state.logProb.sorted(), 50)))
-                bestIndex = state.logProb.indices.max { state.logProb[$0] < state.logProb[$1] }!
-                if state.logProb[bestIndex] > bestLogProb {
-                    bestLogProb = state.logProb[bestIndex]
-                    best = Array(state.positions[(bestIndex * d)..<((bestIndex + 1) * d)])
-                }
+                track(state)
             }
             if round < settings.burnIn.count - 1 {
                 // Restart in a small ball around the best position (redrawn until inside the prior).
@@ -281,11 +282,7 @@ struct GalaxyChain {
             sampler.step(&state, logProb: logProb, generator: &g)
             chain += state.positions.map(Float.init)
             lp += state.logProb.map(Float.init)
-            bestIndex = state.logProb.indices.max { state.logProb[$0] < state.logProb[$1] }!
-            if state.logProb[bestIndex] > bestLogProb {
-                bestLogProb = state.logProb[bestIndex]
-                best = Array(state.positions[(bestIndex * d)..<((bestIndex + 1) * d)])
-            }
+            track(state)
         }
         let accepted = Double(state.accepted.reduce(0, +) - acceptedBefore) / Double(settings.production * w)
         let t = settings.production

@@ -15,6 +15,22 @@ public enum ObservationIDs: Sendable, Equatable {
         }
     }
 
+    /// The ids at the given positions.
+    public func subset(_ indices: [Int]) -> ObservationIDs {
+        switch self {
+        case let .integers(v): return .integers(indices.map { v[$0] })
+        case let .strings(v): return .strings(indices.map { v[$0] })
+        }
+    }
+
+    /// The id at position i as text.
+    public func text(at i: Int) -> String {
+        switch self {
+        case let .integers(v): return String(v[i])
+        case let .strings(v): return v[i]
+        }
+    }
+
     /// Reads the `ids` dataset of a product (int64 or string).
     public static func read(_ product: Product) throws -> ObservationIDs {
         let set = try product.dataset("ids", rank: 1)

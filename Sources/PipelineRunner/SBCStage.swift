@@ -69,10 +69,7 @@ public enum SBCStage {
 
         let writer = try ProductWriter(path: output, kind: .sbcResult, seed: seed, config: "{}",
                                        inputs: [product.asInput(role: "posterior_samples")], overwrite: overwrite)
-        switch ids {
-        case let .integers(v): try ObservationIDs.integers(used.map { v[$0] }).write(to: writer)
-        case let .strings(v): try ObservationIDs.strings(used.map { v[$0] }).write(to: writer)
-        }
+        try ids.subset(used).write(to: writer)
         let g = used.count
         try writer.write("ranks", NDArray(shape: [g, d], data: accumulator.ranks.flatMap { $0.map(Int64.init) }),
                          axes: ["galaxy", "parameter"], units: "", description: "rank of the true value among the posterior samples")

@@ -29,9 +29,7 @@ struct Benchmark: ParsableCommand {
                                               sspPath: try common.outputPath(ssp, default: "01_ssp_library.h5"),
                                               spectra: spectra, threads: common.threads)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                try printJSON(r)
             } else {
                 print(String(format: "simulate: %d spectra on %d threads in %.3f s: %.0f spectra/s (%.1f µs each); one-time setup %.2f s",
                              r.spectra, r.threads, r.seconds, r.spectraPerSecond, r.microsecondsPerSpectrum, r.setupSeconds))
@@ -77,9 +75,7 @@ struct Benchmark: ParsableCommand {
                                            sspPath: try common.outputPath(ssp, default: "01_ssp_library.h5"),
                                            galaxies: galaxies, threads: common.threads)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                try printJSON(r)
             } else {
                 print(String(format: "infer: %d galaxies × %d samples on %d threads: sampling %.2f ms per galaxy; with summaries, derived quantities and predictive check %.2f ms per galaxy",
                              r.galaxies, r.samplesPerGalaxy, r.threads, r.samplingMilliseconds, r.fullMilliseconds))
@@ -109,9 +105,7 @@ struct Benchmark: ParsableCommand {
                                           observationsPath: try common.outputPath(observations, default: "03_sed_test.h5"),
                                           sspPath: try common.outputPath(ssp, default: "01_ssp_library.h5"))
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                try printJSON(r)
             } else {
                 print(String(format: "mcmc: one galaxy, %d walkers, burn-in %@ + %d steps = %d likelihood calls on one core in %.1f s (%.1f µs per call)",
                              pipeline.mcmc.walkers, pipeline.mcmc.burnIn.description, pipeline.mcmc.production, r.likelihoodCalls,

@@ -28,6 +28,13 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
+/// Prints a value as JSON with sorted keys on standard output (for scripts).
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
 /// Writes progress lines to standard error so standard output stays clean for data.
 func progress(_ line: String) {
     var stderr = StandardError()

@@ -86,9 +86,7 @@ struct Compare: ParsableCommand {
         let result = try CompareStage.run(mcmcPath: try common.outputPath(mcmc, default: "09_mcmc_\(set).h5"),
                                           posteriorPath: try common.outputPath(posterior, default: "07_posterior_\(set).h5"))
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            try printJSON(result)
         } else {
             print(result.text)
         }
