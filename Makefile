@@ -1,5 +1,5 @@
 # DIGS — the two commands of the README do all the set-up on a fresh Debian machine with Swift:
-#   make demo   installs what is missing, builds (release) and runs the quickstart pipeline
+#   make demo   installs what is missing, builds (release) and runs the quickstart pipeline (`digs run`)
 #   make test   installs what the tests need and runs every test (Swift, then Python checks)
 
 SHELL := /bin/bash
@@ -44,25 +44,13 @@ python-test: venv swift-test
 
 test: swift-test python-test
 
-## The quickstart pipeline, stage by stage (until `digs run` lands): SSP import, prior draws
-## and noiseless spectra for the training and test sets, noisy training pairs, the trained
-## flow, the test observations, their posteriors, the calibration table, the MCMC baseline on
-## a few galaxies and its comparison with the posteriors, the FITS catalog, then validation of
-## every product.
+## The quickstart pipeline with `digs run` (each stage skipped when its product is up to date):
+## SSP import, prior draws and noiseless spectra for the training and test sets, noisy training
+## pairs, the trained flow, the test observations, their posteriors, the calibration table, the
+## MCMC baseline on a few galaxies and its comparison with the posteriors, the FITS catalog;
+## then validation of every product.
 demo: build
-	$(DIGS) ssp import -c $(PIPELINE) --force
-	$(DIGS) sample-prior -c $(PIPELINE) --set train --force
-	$(DIGS) sample-prior -c $(PIPELINE) --set test --force
-	$(DIGS) simulate -c $(PIPELINE) --set train --force
-	$(DIGS) simulate -c $(PIPELINE) --set test --force
-	$(DIGS) augment -c $(PIPELINE) --force
-	$(DIGS) train -c $(PIPELINE) --force
-	$(DIGS) observe -c $(PIPELINE) --force
-	$(DIGS) infer -c $(PIPELINE) --force
-	$(DIGS) sbc -c $(PIPELINE) --force
-	$(DIGS) mcmc -c $(PIPELINE) --force
-	$(DIGS) compare -c $(PIPELINE)
-	$(DIGS) export -c $(PIPELINE) --force
+	$(DIGS) run $(PIPELINE)
 	$(DIGS) validate $(PIPELINE_OUTPUT)/*.h5
 	fitsverify -q $(PIPELINE_OUTPUT)/catalog_test.fits
 

@@ -71,6 +71,7 @@ let package = Package(
             dependencies: [
                 "DigsCore", "ProductIO", "FITSIO", "SpectralSynthesis", "ForwardModel", "NeuralFlows", "Diagnostics", "MCMC",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["README.md"]
         ),

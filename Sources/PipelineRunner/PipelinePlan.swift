@@ -1,0 +1,160 @@
+import Crypto
+import DigsCore
+import Foundation
+import ProductIO
+
+/// The stages of a pipeline in order — each a `digs` command with the product it writes, the
+/// products it reads and the settings it depends on — and the up-to-date rule `digs run`
+/// applies: a stage is skipped when its product is unchanged since it was made (same content
+/// digest) and its fingerprint — SHA-256 over its settings, seed and the content digests of
+/// its inputs — is the same as now. Changing one setting therefore re-runs exactly the stages
+/// downstream of it whose inputs actually change.
+public struct PipelinePlan: Sendable {
+    public struct Step: Sendable, Equatable {
+        /// Stage name, as `--from`/`--until` take it.
+        public let name: String
+        /// The `digs` command line of the stage, without `-c`, `--force` and `--threads`.
+        public let arguments: [String]
+        /// The product it writes (nil for a step that only prints).
+        public let output: String?
+        /// The products it reads.
+        public let inputs: [String]
+        /// JSON of the settings the stage depends on (with its seed).
+        public let settings: String
+    }
+
+    public let steps: [Step]
+    /// Folder of the products and of the run's bookkeeping.
+    public let folder: String
+
+    public init(config c: PipelineConfig) {
+        folder = c.output
+        func path(_ name: String) -> String { c.output + "/" + name }
+        func json(_ items: [(String, String)]) -> String {
+            "{" + items.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        }
+        let seed = "\"\(c.seed)\"", priors = PipelineConfig.json(c.model.parameters), model = PipelineConfig.json(c.model)
+        let noise = PipelineConfig.json(c.augment.noise)
+        let ssp = path("01_ssp_library.h5"), flow = path("05_flow.h5")
+        var steps = [Step(name: "ssp", arguments: ["ssp", "import"], output: ssp, inputs: [],
+                          settings: json([("ssp", PipelineConfig.json(c.ssp))]))]
+        for set in ["train", "test"] {
+            let count = set == "train" ? c.samplePrior.train : c.samplePrior.test
+            steps.append(Step(name: "sample-prior-\(set)", arguments: ["sample-prior", "--set", set],
+                              output: path("02_theta_\(set).h5"), inputs: [],
+                              settings: json([("priors", priors), ("count", "\(count)"), ("seed", seed)])))
+        }
+        for set in ["train", "test"] {
+            steps.append(Step(name: "simulate-\(set)", arguments: ["simulate", "--set", set], output: path("03_sed_\(set).h5"),
+                              inputs: [path("02_theta_\(set).h5"), ssp], settings: json([("model", model)])))
+        }
+        let augmented = path("04_augmented.h5"), observations = path("06_observations_test.h5")
+        let posterior = path("07_posterior_test.h5"), sbc = path("08_sbc_test.h5"), mcmc = path("09_mcmc_test.h5")
+        steps += [
+            Step(name: "augment", arguments: ["augment"], output: augmented, inputs: [path("03_sed_train.h5")],
+                 settings: json([("augment", PipelineConfig.json(c.augment)), ("seed", seed)])),
+            Step(name: "train", arguments: ["train"], output: flow, inputs: [augmented],
+                 settings: json([("train", PipelineConfig.json(c.train)), ("priors", priors), ("seed", seed)])),
+            Step(name: "observe", arguments: ["observe"], output: observations, inputs: [path("03_sed_test.h5")],
+                 settings: json([("noise", noise), ("seed", seed)])),
+            Step(name: "infer", arguments: ["infer"], output: posterior, inputs: [flow, observations, ssp],
+                 settings: json([("infer", PipelineConfig.json(c.infer)), ("model", model), ("noise", noise), ("seed", seed)])),
+            Step(name: "sbc", arguments: ["sbc"], output: sbc, inputs: [posterior], settings: json([("seed", seed)])),
+            Step(name: "mcmc", arguments: ["mcmc"], output: mcmc,
+                 inputs: [observations, ssp] + (c.mcmc.initialization == "npe" ? [posterior] : []),
+                 settings: json([("mcmc", PipelineConfig.json(c.mcmc)), ("model", model), ("noise", noise), ("seed", seed)])),
+            Step(name: "compare", arguments: ["compare"], output: nil, inputs: [mcmc, posterior], settings: "{}"),
+            Step(name: "export", arguments: ["export"], output: path("catalog_test.fits"), inputs: [posterior, sbc],
+                 settings: json([("pipeline", "\"\(c.name)\"")])),
+        ]
+        self.steps = steps
+    }
+
+    /// The steps from `first` through `last` (by name; nil = the ends).
+    public func range(from first: String?, until last: String?) throws -> ArraySlice<Step> {
+        func index(_ name: String, _ option: String) throws -> Int {
+            guard let i = steps.firstIndex(where: { $0.name == name }) else {
+                throw DigsError.invalidInput(field: option, problem: "'\(name)' is not a stage; stages: \(steps.map(\.name).joined(separator: ", "))")
+            }
+            return i
+        }
+        let start = try first.map { try index($0, "--from") } ?? 0
+        let end = try last.map { try index($0, "--until") } ?? steps.count - 1
+        guard start <= end else { throw DigsError.invalidInput(field: "--from/--until", problem: "'\(first!)' comes after '\(last!)'") }
+        return steps[start...end]
+    }
+
+    /// Content digest of a product: the HDF5 product's own `content_digest`, or the SHA-256 of
+    /// another file (the FITS catalog).
+    public static func digest(of path: String) throws -> String {
+        if path.hasSuffix(".h5") { return try Product.open(path).provenance.contentDigest }
+        return "sha256:" + (try FileDigest.sha256(path: path))
+    }
+
+    /// The fingerprint of a step given the digests of its inputs.
+    public static func fingerprint(_ step: Step, inputDigests: [String]) -> String {
+        let text = "\(step.name)\n\(step.settings)\n" + zip(step.inputs, inputDigests).map { "\(($0 as NSString).lastPathComponent)=\($1)" }.joined(separator: "\n")
+        return "sha256:" + SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// What `digs run` remembers between runs (`<output>/.digs_run_state.json`): per stage the
+/// fingerprint it ran with and the digest of the product it made; rewritten atomically after
+/// every stage, so an interrupted run keeps what finished.
+public struct RunState: Codable, Sendable {
+    public struct Entry: Codable, Sendable, Equatable {
+        public var fingerprint: String
+        public var productDigest: String?
+
+        public init(fingerprint: String, productDigest: String?) {
+            self.fingerprint = fingerprint
+            self.productDigest = productDigest
+        }
+    }
+    public var stages: [String: Entry] = [:]
+
+    public init() {}
+
+    public static func path(folder: String) -> String { folder + "/.digs_run_state.json" }
+
+    public static func load(folder: String) -> RunState {
+        guard let data = FileManager.default.contents(atPath: path(folder: folder)),
+              let state = try? JSONDecoder().decode(RunState.self, from: data) else { return RunState() }
+        return state
+    }
+
+    public func save(folder: String) throws {
+        try Self.writeAtomically(self, to: Self.path(folder: folder))
+    }
+
+    /// JSON written to a temporary file and renamed onto `path`.
+    public static func writeAtomically<T: Encodable>(_ value: T, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let temporary = path + ".tmp-\(getpid())"
+        try encoder.encode(value).write(to: URL(fileURLWithPath: temporary))
+        if rename(temporary, path) != 0 {
+            throw DigsError.unreadableFile(path: path, reason: "cannot move into place: \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// One line of the run log (`<output>/run_log.json`): what each stage did, how long it took
+/// and its peak memory.
+public struct RunLogEntry: Codable, Sendable {
+    public let stage: String
+    /// "ran", "up to date" or "failed".
+    public let status: String
+    public let started: String
+    public let seconds: Double
+    /// Peak resident memory of the stage's process, MB (nil when it did not run).
+    public let peakMemoryMB: Double?
+
+    public init(stage: String, status: String, started: String, seconds: Double, peakMemoryMB: Double?) {
+        self.stage = stage
+        self.status = status
+        self.started = started
+        self.seconds = seconds
+        self.peakMemoryMB = peakMemoryMB
+    }
+}
