@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 APT_PACKAGES := libhdf5-dev libcfitsio-dev libopenblas-dev libcairo2-dev hdf5-tools fitsverify stilts pkg-config
 VENV ?= $(HOME)/.cache/digs/venv
-PYTHON_TEST_PACKAGES := h5py==3.16.0 astropy==8.0.2 numpy==2.4.6 scipy==1.17.1 pytest==9.2.0 bagpipes==1.3.6
+PYTHON_TEST_PACKAGES := h5py==3.16.0 astropy==8.0.2 numpy==2.4.6 scipy==1.17.1 pytest==9.2.0 bagpipes==1.3.6 snakemake==9.27.1
 SWIFT_BUILD := swift build -c release --build-tests
 DIGS := .build/release/digs
 export DIGS_INTEROP_DIR ?= $(CURDIR)/.build/interop

@@ -18,12 +18,35 @@ public struct CalibrationAccumulator {
     public let levels: [Double]
     /// Points of the TARP curve.
     public let tarpAlpha: [Double]
-    public private(set) var ranks: [[Int]] = []
     public private(set) var samplesPerGalaxy: Int?
-    var marginalHits: [[Int]]
-    var hpdFractions: [Double] = []
-    var tarpFractions: [Double] = []
-    var medians: [[Double]] = [], truths: [[Double]] = [], sigmas: [[Double]] = []
+    /// What each galaxy contributes; results are computed from these alone, so records of
+    /// several shards can be joined (`init(…records:samplesPerGalaxy:)`).
+    public private(set) var records: [Record] = []
+
+    /// One galaxy's contribution.
+    public struct Record: Sendable, Equatable {
+        public var rank: [Int]
+        /// [level × parameter]: 1 when the truth lies in the central interval.
+        public var covered: [UInt8]
+        /// Fraction of samples with a higher density than the truth.
+        public var hpdFraction: Double
+        /// Fraction of samples closer to the TARP reference point than the truth.
+        public var tarpFraction: Double
+        public var median: [Double], sigma: [Double], truth: [Double]
+
+        public init(rank: [Int], covered: [UInt8], hpdFraction: Double, tarpFraction: Double, median: [Double],
+                    sigma: [Double], truth: [Double]) {
+            self.rank = rank
+            self.covered = covered
+            self.hpdFraction = hpdFraction
+            self.tarpFraction = tarpFraction
+            self.median = median
+            self.sigma = sigma
+            self.truth = truth
+        }
+    }
+
+    public var ranks: [[Int]] { records.map(\.rank) }
 
     public static let defaultLevels = (1...19).map { Double($0) * 0.05 }
 
@@ -33,10 +56,17 @@ public struct CalibrationAccumulator {
         self.high = high
         self.levels = levels
         self.tarpAlpha = (0..<tarpPoints).map { Double($0) / Double(tarpPoints - 1) }
-        marginalHits = levels.map { _ in [Int](repeating: 0, count: names.count) }
     }
 
-    public var galaxies: Int { ranks.count }
+    /// From galaxies' records computed earlier (e.g. by the shards of a run).
+    public init(names: [String], low: [Double], high: [Double], records: [Record], samplesPerGalaxy: Int,
+                levels: [Double] = defaultLevels, tarpPoints: Int = 51) {
+        self.init(names: names, low: low, high: high, levels: levels, tarpPoints: tarpPoints)
+        self.records = records
+        self.samplesPerGalaxy = samplesPerGalaxy
+    }
+
+    public var galaxies: Int { records.count }
 
     /// Adds one galaxy: `samples` [S × D] row-major with log-densities `logProb` [S], the truth
     /// and its log-density under the same estimator. `generator` breaks rank ties and draws
@@ -52,6 +82,7 @@ public struct CalibrationAccumulator {
         }
         samplesPerGalaxy = s
         var rank = [Int](), median = [Double](), sigma = [Double]()
+        var covered = [UInt8](repeating: 0, count: levels.count * d)
         var column = [Double](repeating: 0, count: s)
         for j in 0..<d {
             for i in 0..<s { column[i] = samples[i * d + j] }
@@ -62,14 +93,10 @@ public struct CalibrationAccumulator {
             for (l, alpha) in levels.enumerated() {
                 let lo = SampleSummary.percentile(sorted: column, 50 * (1 - alpha))
                 let hi = SampleSummary.percentile(sorted: column, 50 * (1 + alpha))
-                if truth[j] >= lo && truth[j] <= hi { marginalHits[l][j] += 1 }
+                if truth[j] >= lo && truth[j] <= hi { covered[l * d + j] = 1 }
             }
         }
-        ranks.append(rank)
-        medians.append(median)
-        sigmas.append(sigma)
-        truths.append(truth)
-        hpdFractions.append(Double(logProb.filter { $0 > truthLogProb }.count) / Double(s))
+        let hpd = Double(logProb.filter { $0 > truthLogProb }.count) / Double(s)
         let reference = (0..<d).map { _ in g.nextUniform() }
         func distance(_ row: ArraySlice<Double>) -> Double {
             var sum = 0.0
@@ -80,7 +107,9 @@ public struct CalibrationAccumulator {
             return sum
         }
         let dTrue = distance(truth[...])
-        tarpFractions.append(Double((0..<s).filter { distance(samples[($0 * d)..<(($0 + 1) * d)]) < dTrue }.count) / Double(s))
+        let tarp = Double((0..<s).filter { distance(samples[($0 * d)..<(($0 + 1) * d)]) < dTrue }.count) / Double(s)
+        records.append(Record(rank: rank, covered: covered, hpdFraction: hpd, tarpFraction: tarp, median: median,
+                              sigma: sigma, truth: truth))
     }
 
     /// Per-parameter accuracy of the posterior medians.
@@ -116,14 +145,16 @@ public struct CalibrationAccumulator {
             ks.append(UniformityTests.kolmogorovSmirnov(ranks: r, samples: s))
             chi.append(UniformityTests.chiSquare(ranks: r, samples: s, bins: bins))
         }
-        let marginal = marginalHits.map { $0.map { Double($0) / n } }
-        let joint = levels.map { alpha in Double(hpdFractions.filter { $0 < alpha }.count) / n }
-        let tarp = tarpAlpha.map { alpha in Double(tarpFractions.filter { $0 < alpha }.count) / n }
+        let marginal = levels.indices.map { l in
+            (0..<d).map { j in Double(records.reduce(0) { $0 + Int($1.covered[l * d + j]) }) / n }
+        }
+        let joint = levels.map { alpha in Double(records.filter { $0.hpdFraction < alpha }.count) / n }
+        let tarp = tarpAlpha.map { alpha in Double(records.filter { $0.tarpFraction < alpha }.count) / n }
         var accuracy = [Accuracy]()
         for j in 0..<d {
-            let m = medians.map { $0[j] }, t = truths.map { $0[j] }
+            let m = records.map { $0.median[j] }, t = records.map { $0.truth[j] }
             let diff = zip(m, t).map { $0 - $1 }
-            let chis = zip(diff, sigmas.map { $0[j] }).map { $0 / $1 }
+            let chis = zip(diff, records.map { $0.sigma[j] }).map { $0 / $1 }
             let chiMean = chis.reduce(0, +) / n
             accuracy.append(Accuracy(bias: diff.reduce(0, +) / n,
                                      rmse: (diff.reduce(0) { $0 + $1 * $1 } / n).squareRoot(),

@@ -28,7 +28,7 @@ public struct AugmentSettings: Codable, Equatable, Sendable {
 /// i·K + k, so any sharding of the sources gives the same rows. Streams by chunks of sources.
 public enum AugmentStage {
     public static func run(settings: AugmentSettings, sedPath: String, output: String, seed: UInt64, overwrite: Bool,
-                           chunk: Int = 2048, log: (String) -> Void) throws {
+                           shard: Shard = .whole, chunk: Int = 2048, log: (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
         guard settings.realisations >= 1 else {
             throw DigsError.invalidInput(field: "augment.realisations", problem: "must be at least 1")
@@ -36,9 +36,10 @@ public enum AugmentStage {
         let sed = try Product.open(sedPath, expecting: .sedSet)
         let flux = try sed.dataset("log_flux", dtype: .float32, rank: 2)
         let thetaSet = try sed.dataset("theta", dtype: .float64, rank: 2)
-        let (n, p) = (flux.shape[0], flux.shape[1])
-        guard thetaSet.shape[0] == n else {
-            throw DigsError.invalidProduct(path: sedPath, field: "theta", problem: "has \(thetaSet.shape[0]) rows, log_flux \(n)")
+        let (total, p) = (flux.shape[0], flux.shape[1])
+        let slice = shard.rows(of: total), n = slice.upperBound
+        guard thetaSet.shape[0] == total else {
+            throw DigsError.invalidProduct(path: sedPath, field: "theta", problem: "has \(thetaSet.shape[0]) rows, log_flux \(total)")
         }
         try settings.noise.validate(pixels: p)
         let names = try thetaSet.attribute("parameter_names")?.stringsValue ?? []
@@ -59,8 +60,9 @@ public enum AugmentStage {
                                               description: "row of the noiseless spectrum in the sed_set", extendable: true)
         try writer.file.setAttribute("noise_model", .string(PipelineConfig.json(settings.noise)))
         try writer.file.setAttribute("realisations", .int(Int64(k)))
+        try shard.record(in: writer, rows: (slice.lowerBound * k)..<(slice.upperBound * k), total: total * k)
         let streams = RandomStreams(seed: seed)
-        var start = 0
+        var start = slice.lowerBound
         while start < n {
             let end = min(n, start + chunk), rows = end - start
             let clean: NDArray<Float> = try flux.readRows(start..<end)
@@ -91,7 +93,7 @@ public enum AugmentStage {
             try theta.append(NDArray(shape: [rows * k, t.shape[1]], data: pairedTheta))
             try source.append(NDArray(shape: [rows * k], data: index))
             start = end
-            log("augmented \(start)/\(n) spectra → \(start * k) rows")
+            log("augmented \(start - slice.lowerBound)/\(slice.count) spectra → \((start - slice.lowerBound) * k) rows")
         }
         try writer.commit()
     }

@@ -51,7 +51,7 @@ public enum CompareStage {
                                 energyDistance: cmp.energyDistance))
             }
         }
-        let seconds: [Double] = try mcmc.dataset("seconds", rank: 1).read(as: Double.self).data
+        let seconds: [Double] = try mcmc.dataset("timing/seconds", rank: 1).read(as: Double.self).data
         let mcmcSeconds = seconds.reduce(0, +) / Double(max(1, seconds.count))
         let npeMilliseconds = try posterior.file.attribute("milliseconds_per_galaxy")?.doublesValue?.first
         let npeThreads = try posterior.file.attribute("threads")?.intValue ?? 1

@@ -58,7 +58,7 @@ public enum PosteriorFlag {
 public enum InferStage {
     public static func run(settings: InferSettings, model: ModelSettings, noise: NoiseModel, flowPath: String,
                            observationsPath: String, sspPath: String, output: String, seed: UInt64, overwrite: Bool,
-                           threads: Int, log: (String) -> Void) throws {
+                           threads: Int, shard: Shard = .whole, log: (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
         try settings.validate()
         let flow = try FlowModelFile.read(path: flowPath)
@@ -68,7 +68,8 @@ public enum InferStage {
         let sspProduct = try Product.open(sspPath, expecting: .sspLibrary)
         log("preparing the forward model for derived quantities and the predictive check")
         let simulator = try SpectrumSimulator(library: try SSPLibrary(product: sspProduct), settings: model)
-        let (n, p, d, s) = (source.count, source.pixels, posterior.parameterNames.count, settings.samples)
+        let slice = shard.rows(of: source.count)
+        let (n, p, d, s) = (slice.upperBound, source.pixels, posterior.parameterNames.count, settings.samples)
         let names = posterior.parameterNames, units = flow.parameterUnits
         let derivedNames = ["log_surviving_mass", "mass_weighted_age"], derivedUnits = ["log(solMass)", "Gyr"]
         let q = derivedNames.count
@@ -78,7 +79,8 @@ public enum InferStage {
         inputs.sort { $0.role < $1.role }
         let writer = try ProductWriter(path: output, kind: .posteriorSamples, seed: seed, config: PipelineConfig.json(settings),
                                        inputs: inputs, overwrite: overwrite)
-        try source.allIDs.write(to: writer)
+        try source.allIDs.subset(Array(slice)).write(to: writer)
+        try shard.record(in: writer, rows: slice, total: source.count)
         try writer.write("wavelength", NDArray(shape: [p], data: source.wavelength), axes: ["pixel"], units: "Angstrom",
                          description: "rest-frame pixel wavelengths")
         func parameterSet(_ name: String, _ shape: [Int], _ axes: [String], _ description: String, dtype: HDF5DType = .float64,
@@ -140,7 +142,7 @@ public enum InferStage {
         let prior = model.parameters
         let clock = ContinuousClock()
         let began = clock.now
-        var start = 0, flagged = [UInt8: Int]()
+        var start = slice.lowerBound, flagged = [UInt8: Int]()
         while start < n {
             let chunk = try source.read(start..<min(n, start + settings.chunk))
             var results = [GalaxyPosterior?](repeating: nil, count: chunk.count)
@@ -182,10 +184,11 @@ public enum InferStage {
             for g in r { for bit in [UInt8(1), 2, 4] where g.flags & bit != 0 { flagged[bit, default: 0] += 1 } }
             start += c
             let seconds = (clock.now - began).seconds
-            log(String(format: "inferred %d/%d galaxies (%.1f ms per galaxy, %d samples each)", start, n,
-                       1000 * seconds / Double(start), s))
+            let done = start - slice.lowerBound
+            log(String(format: "inferred %d/%d galaxies (%.1f ms per galaxy, %d samples each)", done, slice.count,
+                       1000 * seconds / Double(done), s))
         }
-        try writer.file.setAttribute("milliseconds_per_galaxy", .double(1000 * (clock.now - began).seconds / Double(max(n, 1))))
+        try writer.file.setAttribute("milliseconds_per_galaxy", .double(1000 * (clock.now - began).seconds / Double(max(slice.count, 1))))
         try writer.file.setAttribute("threads", .int(Int64(threads)))
         try writer.commit()
         log("flags: \(flagged[1] ?? 0) out-of-distribution, \(flagged[2] ?? 0) invalid input, \(flagged[4] ?? 0) with a median at a prior edge")

@@ -58,7 +58,8 @@ public struct MCMCSettings: Codable, Equatable, Sendable {
 public enum MCMCStage {
     public static func run(settings: MCMCSettings, model: ModelSettings, noise: NoiseModel, observationsPath: String,
                            sspPath: String, posteriorPath: String?, galaxies requested: [Int]?, output: String,
-                           seed: UInt64, overwrite: Bool, threads: Int, log: @escaping @Sendable (String) -> Void) throws {
+                           seed: UInt64, overwrite: Bool, threads: Int, shard: Shard = .whole,
+                           log: @escaping @Sendable (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
         try settings.validate()
         let source = try ObservationSource(path: observationsPath, noise: noise, seed: seed)
@@ -68,7 +69,8 @@ public enum MCMCStage {
             throw DigsError.invalidProduct(path: observationsPath, field: "theta_true parameter_names",
                                            problem: "are \(names); the pipeline's parameters are \(prior.names)")
         }
-        let selected = requested ?? Array(0..<min(settings.galaxies, source.count))
+        let all = requested ?? Array(0..<min(settings.galaxies, source.count))
+        let slice = shard.rows(of: all.count), selected = Array(all[slice])
         if let bad = selected.first(where: { $0 < 0 || $0 >= source.count }) {
             throw DigsError.invalidInput(field: "--galaxies", problem: "index \(bad) is outside 0..<\(source.count) of \(observationsPath)")
         }
@@ -139,6 +141,7 @@ public enum MCMCStage {
                                        overwrite: overwrite)
         let g = chains.count, t = settings.production, w = settings.walkers
         try source.allIDs.subset(selected).write(to: writer)
+        try shard.record(in: writer, rows: slice, total: all.count)
         try writer.write("galaxy_index", NDArray(shape: [g], data: selected.map(Int64.init)), axes: ["galaxy"], units: "",
                          description: "row of each fitted galaxy in the observations")
         try writer.writeParameterArray("chains", NDArray(shape: [g, t, w, d], data: chains.flatMap(\.chain)),
@@ -153,7 +156,7 @@ public enum MCMCStage {
         try writer.writeParameterArray("best", NDArray(shape: [g, d], data: chains.flatMap(\.best)), axes: ["galaxy", "parameter"],
                                        parameterNames: prior.names, parameterUnits: prior.units,
                                        description: "highest-posterior position visited")
-        try writer.write("seconds", NDArray(shape: [g], data: chains.map(\.seconds)), axes: ["galaxy"], units: "s",
+        try writer.write("timing/seconds", NDArray(shape: [g], data: chains.map(\.seconds)), axes: ["galaxy"], units: "s",
                          description: "wall time of each galaxy's chain on one core")
         let burn = settings.burnIn.reduce(0, +)
         try writer.write("burn_in/median_log_prob", NDArray(shape: [g, burn], data: chains.flatMap(\.burnInTrace)),

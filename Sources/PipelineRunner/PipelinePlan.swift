@@ -6,8 +6,8 @@ import ProductIO
 /// The stages of a pipeline in order — each a `digs` command with the product it writes, the
 /// products it reads and the settings it depends on — and the up-to-date rule `digs run`
 /// applies: a stage is skipped when its product is unchanged since it was made (same content
-/// digest) and its fingerprint — SHA-256 over its settings, seed and the content digests of
-/// its inputs — is the same as now. Changing one setting therefore re-runs exactly the stages
+/// digest) and its fingerprint — SHA-256 over the DIGS version, its settings, seed and the
+/// content digests of its inputs — is the same as now. Changing one setting therefore re-runs exactly the stages
 /// downstream of it whose inputs actually change.
 public struct PipelinePlan: Sendable {
     public struct Step: Sendable, Equatable {
@@ -93,7 +93,7 @@ public struct PipelinePlan: Sendable {
 
     /// The fingerprint of a step given the digests of its inputs.
     public static func fingerprint(_ step: Step, inputDigests: [String]) -> String {
-        let text = "\(step.name)\n\(step.settings)\n" + zip(step.inputs, inputDigests).map { "\(($0 as NSString).lastPathComponent)=\($1)" }.joined(separator: "\n")
+        let text = "\(step.name)\ndigs \(digsVersion)\n\(step.settings)\n" + zip(step.inputs, inputDigests).map { "\(($0 as NSString).lastPathComponent)=\($1)" }.joined(separator: "\n")
         return "sha256:" + SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -10,8 +10,8 @@ import ProductIO
 /// (`.calibration`, galaxy index).
 public enum SBCStage {
     @discardableResult
-    public static func run(posteriorPath: String, output: String, seed: UInt64, overwrite: Bool, chunk: Int = 256,
-                           log: (String) -> Void) throws -> String {
+    public static func run(posteriorPath: String, output: String, seed: UInt64, overwrite: Bool, shard: Shard = .whole,
+                           chunk: Int = 256, log: (String) -> Void) throws -> String {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
         let product = try Product.open(posteriorPath, expecting: .posteriorSamples)
         guard product.file.exists("theta_true"), product.file.exists("log_prob_true") else {
@@ -22,11 +22,12 @@ public enum SBCStage {
         let logProbSet = try product.dataset("log_prob", dtype: .float32, rank: 2)
         let truthSet = try product.dataset("theta_true", dtype: .float64, rank: 2)
         let truthLogProbSet = try product.dataset("log_prob_true", dtype: .float64, rank: 1)
-        let (n, s, d) = (samplesSet.shape[0], samplesSet.shape[1], samplesSet.shape[2])
+        let (total, s, d) = (samplesSet.shape[0], samplesSet.shape[1], samplesSet.shape[2])
+        let slice = shard.rows(of: total), n = slice.upperBound
         guard s > 0 else {
             throw DigsError.invalidProduct(path: posteriorPath, field: "samples", problem: "holds zero samples per galaxy")
         }
-        guard truthSet.shape == [n, d], logProbSet.shape == [n, s], truthLogProbSet.shape == [n] else {
+        guard truthSet.shape == [total, d], logProbSet.shape == [total, s], truthLogProbSet.shape == [total] else {
             throw DigsError.invalidProduct(path: posteriorPath, field: "theta_true/log_prob",
                                            problem: "shapes \(truthSet.shape), \(logProbSet.shape), \(truthLogProbSet.shape) do not fit samples \(samplesSet.shape)")
         }
@@ -42,7 +43,7 @@ public enum SBCStage {
         var accumulator = CalibrationAccumulator(names: names, low: low, high: high)
         let streams = RandomStreams(seed: seed)
         var used = [Int]()
-        var start = 0
+        var start = slice.lowerBound
         while start < n {
             let range = start..<min(n, start + chunk)
             let samples: NDArray<Float> = try samplesSet.readRows(range)
@@ -59,20 +60,39 @@ public enum SBCStage {
                 used.append(galaxy)
             }
             start = range.upperBound
-            log("ranked \(start)/\(n) galaxies")
+            log("ranked \(start - slice.lowerBound)/\(slice.count) galaxies")
         }
         guard !used.isEmpty else {
             throw DigsError.invalidProduct(path: posteriorPath, field: "samples", problem: "no galaxy has finite samples and truth")
         }
-        let result = try accumulator.result()
-        let summary = Self.summary(result, names: names, units: units, galaxies: used.count, samples: s, skipped: n - used.count)
-
         let writer = try ProductWriter(path: output, kind: .sbcResult, seed: seed, config: "{}",
                                        inputs: [product.asInput(role: "posterior_samples")], overwrite: overwrite)
-        try ids.subset(used).write(to: writer)
-        let g = used.count
-        try writer.write("ranks", NDArray(shape: [g, d], data: accumulator.ranks.flatMap { $0.map(Int64.init) }),
+        try shard.record(in: writer, rows: slice, total: total)
+        return try write(accumulator, ids: ids.subset(used), units: units, skipped: slice.count - used.count, to: writer)
+    }
+
+    /// Writes the per-galaxy records and the figures computed from them, and commits.
+    static func write(_ accumulator: CalibrationAccumulator, ids: ObservationIDs, units: [String], skipped: Int,
+                      to writer: ProductWriter) throws -> String {
+        let result = try accumulator.result()
+        let names = accumulator.names, d = names.count, s = accumulator.samplesPerGalaxy ?? 0
+        let records = accumulator.records, g = records.count, levels = accumulator.levels
+        let summary = Self.summary(result, names: names, units: units, galaxies: g, samples: s, skipped: skipped)
+        try ids.write(to: writer)
+        try writer.write("ranks", NDArray(shape: [g, d], data: records.flatMap { $0.rank.map(Int64.init) }),
                          axes: ["galaxy", "parameter"], units: "", description: "rank of the true value among the posterior samples")
+        try writer.write("per_galaxy/covered", NDArray(shape: [g, levels.count, d], data: records.flatMap(\.covered)),
+                         axes: ["galaxy", "level", "parameter"], units: "", description: "1 when the truth lies in the central interval")
+        try writer.write("per_galaxy/hpd_fraction", NDArray(shape: [g], data: records.map(\.hpdFraction)), axes: ["galaxy"],
+                         units: "", description: "fraction of samples with a higher flow density than the truth")
+        try writer.write("per_galaxy/tarp_fraction", NDArray(shape: [g], data: records.map(\.tarpFraction)), axes: ["galaxy"],
+                         units: "", description: "fraction of samples closer to the TARP reference point than the truth")
+        for (name, values, description) in [("median", records.flatMap(\.median), "posterior median"),
+                                            ("sigma", records.flatMap(\.sigma), "(P84 - P16) / 2"),
+                                            ("truth", records.flatMap(\.truth), "true value")] {
+            try writer.writeParameterArray("per_galaxy/" + name, NDArray(shape: [g, d], data: values), axes: ["galaxy", "parameter"],
+                                           parameterNames: names, parameterUnits: units, description: description)
+        }
         func perParameter(_ name: String, _ values: [Double], _ description: String) throws {
             try writer.write(name, NDArray(shape: [d], data: values), axes: ["parameter"], units: "", description: description)
         }
@@ -81,7 +101,6 @@ public enum SBCStage {
         try perParameter("chi2_statistic", result.chi2Statistic, "chi-square of the rank histogram")
         try perParameter("chi2_pvalue", result.chi2PValue, "chi-square p-value of rank-histogram uniformity")
         try perParameter("max_coverage_error", result.maxCoverageError, "largest |marginal coverage - level| over the levels")
-        let levels = accumulator.levels
         try writer.write("coverage_levels", NDArray(shape: [levels.count], data: levels), axes: ["level"], units: "",
                          description: "nominal credibility levels")
         try writer.write("coverage_marginal", NDArray(shape: [levels.count, d], data: result.coverageMarginal.flatMap { $0 }),
@@ -105,10 +124,49 @@ public enum SBCStage {
         try writer.file.setAttribute("parameter_names", .strings(names))
         try writer.file.setAttribute("samples_per_galaxy", .int(Int64(s)))
         try writer.file.setAttribute("histogram_bins", .int(Int64(result.chi2Bins)))
-        try writer.file.setAttribute("galaxies_skipped", .int(Int64(n - used.count)))
+        try writer.file.setAttribute("galaxies_skipped", .int(Int64(skipped)))
+        try writer.file.setAttribute("prior_low", .doubles(accumulator.low))
+        try writer.file.setAttribute("prior_high", .doubles(accumulator.high))
         try writer.file.setAttribute("summary", .string(summary))
         try writer.commit()
         return summary
+    }
+
+    /// Joins shard products: the figures are recomputed from all the shards' per-galaxy records.
+    static func merge(_ shards: [Product], to writer: ProductWriter) throws -> String {
+        let first = shards[0].file
+        let names = try first.attribute("parameter_names")?.stringsValue ?? []
+        guard let low = try first.attribute("prior_low")?.doublesValue, let high = try first.attribute("prior_high")?.doublesValue,
+              let s = try first.attribute("samples_per_galaxy")?.intValue else {
+            throw DigsError.invalidProduct(path: shards[0].path, field: "root attributes prior_low/prior_high/samples_per_galaxy",
+                                           problem: "are missing: made by an older DIGS, re-run digs sbc")
+        }
+        let d = names.count, levels = CalibrationAccumulator.defaultLevels.count
+        var records = [CalibrationAccumulator.Record](), skipped = 0
+        var ids = [ObservationIDs]()
+        for shard in shards {
+            func values(_ name: String) throws -> [Double] { try shard.dataset(name).read(as: Double.self).data }
+            let ranks = try values("ranks").map { Int($0) }, covered = try shard.dataset("per_galaxy/covered").read(as: UInt8.self).data
+            let hpd = try values("per_galaxy/hpd_fraction"), tarp = try values("per_galaxy/tarp_fraction")
+            let median = try values("per_galaxy/median"), sigma = try values("per_galaxy/sigma"), truth = try values("per_galaxy/truth")
+            for g in 0..<hpd.count {
+                records.append(.init(rank: Array(ranks[(g * d)..<((g + 1) * d)]),
+                                     covered: Array(covered[(g * levels * d)..<((g + 1) * levels * d)]),
+                                     hpdFraction: hpd[g], tarpFraction: tarp[g], median: Array(median[(g * d)..<((g + 1) * d)]),
+                                     sigma: Array(sigma[(g * d)..<((g + 1) * d)]), truth: Array(truth[(g * d)..<((g + 1) * d)])))
+            }
+            skipped += Int(try shard.file.attribute("galaxies_skipped")?.intValue ?? 0)
+            ids.append(try ObservationIDs.read(shard))
+        }
+        let joined: ObservationIDs
+        if case .strings = ids[0] {
+            joined = .strings(ids.flatMap { if case let .strings(v) = $0 { return v } else { return [] } })
+        } else {
+            joined = .integers(ids.flatMap { if case let .integers(v) = $0 { return v } else { return [] } })
+        }
+        let units = try shards[0].dataset("accuracy/rmse").attribute("units")?.stringsValue ?? names.map { _ in "" }
+        let accumulator = CalibrationAccumulator(names: names, low: low, high: high, records: records, samplesPerGalaxy: Int(s))
+        return try write(accumulator, ids: joined, units: units, skipped: skipped, to: writer)
     }
 
     /// The table `digs sbc` prints: per parameter the SBC p-values, the worst coverage error

@@ -8,7 +8,7 @@ import SpectralSynthesis
 /// streamed in chunks (memory flat in N), with derived living mass and ages.
 public enum SimulateStage {
     public static func run(model: ModelSettings, thetaPath: String, sspPath: String, output: String, overwrite: Bool,
-                           chunk: Int = 8192, threads: Int = 2, log: (String) -> Void) throws {
+                           shard: Shard = .whole, chunk: Int = 8192, threads: Int = 2, log: (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
         let thetaProduct = try Product.open(thetaPath, expecting: .thetaGrid)
         let thetaSet = try thetaProduct.dataset("theta", dtype: .float64, rank: 2)
@@ -17,9 +17,9 @@ public enum SimulateStage {
             throw DigsError.invalidProduct(path: thetaPath, field: "theta parameter_names",
                                            problem: "are \(names), expected the pipeline's \(model.parameters.names)")
         }
-        let n = thetaSet.shape[0]
+        let total = thetaSet.shape[0], slice = shard.rows(of: total), n = slice.upperBound
         // Check every θ before writing anything: no partial product for bad input.
-        var start = 0
+        var start = slice.lowerBound
         while start < n {
             let rows: NDArray<Double> = try thetaSet.readRows(start..<min(n, start + chunk))
             for r in 0..<rows.shape[0] { try model.parameters.check(rows.row(r), row: start + r, source: thetaPath) }
@@ -54,7 +54,8 @@ public enum SimulateStage {
         }
         let clock = ContinuousClock()
         let began = clock.now
-        start = 0
+        try shard.record(in: writer, rows: slice, total: total)
+        start = slice.lowerBound
         while start < n {
             let rows: NDArray<Double> = try thetaSet.readRows(start..<min(n, start + chunk))
             let result = simulator.simulate(rows, threads: threads)
@@ -68,7 +69,8 @@ public enum SimulateStage {
             for (set, v) in zip(derivedSets, values) { try set.append(NDArray(shape: [v.count], data: v)) }
             start += rows.shape[0]
                 let seconds = (clock.now - began).seconds
-            log(String(format: "simulated %d/%d spectra (%.0f spectra/s)", start, n, Double(start) / max(seconds, 1e-9)))
+            let done = start - slice.lowerBound
+            log(String(format: "simulated %d/%d spectra (%.0f spectra/s)", done, slice.count, Double(done) / max(seconds, 1e-9)))
         }
         try writer.commit()
     }

@@ -44,6 +44,15 @@ public enum AttributeValue: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The value as a list of integers, when it is integer.
+    public var intsValue: [Int64]? {
+        switch self {
+        case let .int(i): return [i]
+        case let .ints(a): return a
+        default: return nil
+        }
+    }
+
     public var description: String {
         switch self {
         case let .string(s): return s

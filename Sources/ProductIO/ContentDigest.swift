@@ -3,14 +3,18 @@ import DigsCore
 
 /// The `content_digest` of a product: SHA-256 over every dataset's path, dtype, shape and
 /// little-endian element bytes, in sorted path order. Attributes (and so the creation
-/// time) are not part of it, so the same seed and inputs give the same digest.
+/// time) are not part of it, nor are datasets under `timing/` (wall times of the run that
+/// made the product), so the same seed and inputs give the same digest.
 ///
 /// Datasets are read in row blocks of about 4 MiB, so memory stays flat for large files.
 public enum ContentDigest {
+    /// Datasets under this group record how long the run took, not what it computed.
+    public static let timingGroup = "timing/"
+
     /// Computes the digest of every dataset in an open file ("sha256:<64 hex digits>").
     public static func compute(_ file: HDF5File) throws -> String {
         var outer = SHA256()
-        for path in try file.datasetPaths() {
+        for path in try file.datasetPaths() where !path.hasPrefix(timingGroup) {
             let dataset = try file.dataset(path)
             let inner = try digest(of: dataset)
             outer.update(data: Array("\(path)\t\(dataset.dtype.rawValue)\t\(dataset.shape)\t\(inner)\n".utf8))

@@ -13,6 +13,8 @@ struct Augment: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var sharding: ShardOption
+
     @Option(name: .long, help: "sed_set product (default: <pipeline output>/03_sed_train.h5).")
     var sed: String?
 
@@ -31,6 +33,6 @@ struct Augment: ParsableCommand {
         if let realisations { settings.realisations = realisations }
         try AugmentStage.run(settings: settings, sedPath: try common.outputPath(sed, default: "03_sed_train.h5"),
                              output: try common.outputPath(output, default: "04_augmented.h5"), seed: seed ?? pipeline.seed,
-                             overwrite: common.force, log: progress)
+                             overwrite: common.force, shard: try sharding.value(), log: progress)
     }
 }

@@ -48,3 +48,11 @@ struct StandardError: TextOutputStream {
 }
 
 import Foundation
+
+/// `--shard i/N` of the stages that split their rows across machines.
+struct ShardOption: ParsableArguments {
+    @Option(name: .long, help: "Process only slice i of N of the rows (0 ≤ i < N); `digs merge` joins the slices.")
+    var shard: String?
+
+    func value() throws -> Shard { try shard.map { try Shard(parsing: $0) } ?? .whole }
+}

@@ -51,6 +51,8 @@ struct Infer: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var sharding: ShardOption
+
     @Option(name: .long, help: "observation_set or sed_set (default: <pipeline output>/06_observations_<set>.h5).")
     var observations: String?
 
@@ -84,7 +86,8 @@ struct Infer: ParsableCommand {
                            observationsPath: try common.outputPath(observations, default: "06_observations_\(set).h5"),
                            sspPath: try common.outputPath(ssp, default: "01_ssp_library.h5"),
                            output: try common.outputPath(output, default: "07_posterior_\(set).h5"),
-                           seed: seed ?? pipeline.seed, overwrite: common.force, threads: common.threads, log: progress)
+                           seed: seed ?? pipeline.seed, overwrite: common.force, threads: common.threads,
+                           shard: try sharding.value(), log: progress)
     }
 }
 
@@ -103,6 +106,8 @@ struct SBC: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var sharding: ShardOption
+
     @Option(name: .long, help: "posterior_samples product (default: <pipeline output>/07_posterior_<set>.h5).")
     var posterior: String?
 
@@ -119,7 +124,8 @@ struct SBC: ParsableCommand {
         let pipeline = try common.pipeline()
         let summary = try SBCStage.run(posteriorPath: try common.outputPath(posterior, default: "07_posterior_\(set).h5"),
                                        output: try common.outputPath(output, default: "08_sbc_\(set).h5"),
-                                       seed: seed ?? pipeline.seed, overwrite: common.force, log: progress)
+                                       seed: seed ?? pipeline.seed, overwrite: common.force, shard: try sharding.value(),
+                                       log: progress)
         print(summary)
     }
 }

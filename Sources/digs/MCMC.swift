@@ -18,6 +18,8 @@ struct MCMCCommand: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var sharding: ShardOption
+
     @Option(name: .long, help: "observation_set or sed_set (default: <pipeline output>/06_observations_<set>.h5).")
     var observations: String?
 
@@ -53,7 +55,7 @@ struct MCMCCommand: ParsableCommand {
                           posteriorPath: settings.initialization == "npe" || posterior != nil ? posteriorPath : nil,
                           galaxies: galaxies.isEmpty ? nil : galaxies,
                           output: try common.outputPath(output, default: "09_mcmc_\(set).h5"), seed: seed ?? pipeline.seed,
-                          overwrite: common.force, threads: common.threads, log: progress)
+                          overwrite: common.force, threads: common.threads, shard: try sharding.value(), log: progress)
     }
 }
 

@@ -13,6 +13,8 @@ struct Simulate: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var sharding: ShardOption
+
     @Option(name: .long, help: "theta_grid product (default: <pipeline output>/02_theta_<set>.h5).")
     var theta: String?
 
@@ -32,6 +34,6 @@ struct Simulate: ParsableCommand {
             thetaPath: try common.outputPath(theta, default: "02_theta_\(set).h5"),
             sspPath: try common.outputPath(ssp, default: "01_ssp_library.h5"),
             output: try common.outputPath(output, default: "03_sed_\(set).h5"),
-            overwrite: common.force, threads: common.threads, log: progress)
+            overwrite: common.force, shard: try sharding.value(), threads: common.threads, log: progress)
     }
 }
