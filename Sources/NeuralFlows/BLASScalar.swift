@@ -12,8 +12,10 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable where Self.RawSignific
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
     static func log1p(_ x: Self) -> Self
-    /// softplus(x) = log(1 + eˣ), stable for large |x|.
-    static func softplus(_ x: Self) -> Self
+    /// softplus(x) = log(1 + eˣ), stable for large |x|, branch-free for vectorised loops; the
+    /// sampler's. (Training and the density keep libm's `softplus`: the trained flows, and so
+    /// the calibration figures, do not depend on this approximation.)
+    static func fastSoftplus(_ x: Self) -> Self
 }
 
 extension Float: BLASScalar {
@@ -53,7 +55,7 @@ extension Float: BLASScalar {
     /// exponent bits), log1p(t) = 2·atanh(t/(2 + t)) by its odd series to s¹¹ (s ≤ 1/3).
     /// Within 4 ulp of the correctly rounded value over Float's normal range (tested); 0 below
     /// e^−87.3. libm's log1pf and expf were a third of the sampling time.
-    @inlinable public static func softplus(_ x: Float) -> Float {
+    @inlinable public static func fastSoftplus(_ x: Float) -> Float {
         let y = Swift.max(-Swift.abs(x), -87.3)
         let shifter: Float = 12_582_912  // 1.5·2²³: adding and subtracting it rounds to an integer
         let n = (y * 1.44269504088896341 + shifter) - shifter
@@ -89,9 +91,7 @@ extension Double: BLASScalar {
     @inlinable public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
     @inlinable public static func log(_ x: Double) -> Double { Foundation.log(x) }
     @inlinable public static func log1p(_ x: Double) -> Double { Foundation.log1p(x) }
-    @inlinable public static func softplus(_ x: Double) -> Double {
-        x > 0 ? x + Foundation.log1p(Foundation.exp(-x)) : Foundation.log1p(Foundation.exp(x))
-    }
+    @inlinable public static func fastSoftplus(_ x: Double) -> Double { softplus(x) }
 }
 
 /// Makes OpenBLAS run each call on the calling thread: the flow's matrices are small, and
@@ -102,6 +102,11 @@ public func useSingleThreadedBLAS() {
 }
 
 extension BLASScalar {
+    /// softplus(x) = log(1 + eˣ), stable for large |x| (libm).
+    @inlinable static func softplus(_ x: Self) -> Self {
+        x > 0 ? x + log1p(exp(-x)) : log1p(exp(x))
+    }
+
     /// The logistic sigmoid 1/(1 + e^(−x)), the derivative of softplus.
     @inlinable static func sigmoid(_ x: Self) -> Self {
         x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))

@@ -148,7 +148,7 @@ extension MAFNetwork {
                 }
                 let z = zRow[i], ui = u + i * n
                 for r in 0..<n {
-                    let scale = T.softplus(out[r]) + Self.scaleFloor
+                    let scale = T.fastSoftplus(out[r]) + Self.scaleFloor
                     ui[r] = (z[r] - out[n + r]) / scale
                     scaleProduct[r] *= scale
                 }
