@@ -67,7 +67,7 @@ public enum ExportStage {
             let word = vocabulary[name] ?? (name.uppercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }, "", name)
             let percentiles = try product.dataset(prefix + "percentiles", dtype: .float64, rank: 3)
             for (q, stat) in statistics.enumerated() {
-                columns.append(FITSColumn(name: "\(word.column)_\(stat.suffix)", format: "D", unit: fitsUnit(unit),
+                columns.append(FITSColumn(name: "\(word.column)_\(stat.suffix)", format: "D", unit: unit,
                                           comment: "\(stat.meaning): \(word.meaning)",
                                           ucd: word.ucd.isEmpty ? stat.ucd : "\(word.ucd);\(stat.ucd)"))
                 if q < 3 {
@@ -89,7 +89,7 @@ public enum ExportStage {
             if hasTruth {
                 let word = vocabulary[name]?.column ?? name.uppercased()
                 let truth = try product.dataset("theta_true", dtype: .float64, rank: 2)
-                columns.append(FITSColumn(name: "\(word)_TRUE", format: "D", unit: fitsUnit(units[j]),
+                columns.append(FITSColumn(name: "\(word)_TRUE", format: "D", unit: units[j],
                                           comment: "true value (simulated observation): \(vocabulary[name]?.meaning ?? name)"))
                 fillers.append { rows in
                     let block: NDArray<Double> = try truth.readRows(rows)
@@ -166,9 +166,6 @@ public enum ExportStage {
     enum ColumnValues {
         case double([Double]), float([Float]), int64([Int64]), int32([Int32]), uint8([UInt8]), strings([String])
     }
-
-    /// FITS unit strings: DIGS's units are already FITS syntax; dex never appears.
-    static func fitsUnit(_ unit: String) -> String { unit }
 
     static func primaryKeywords(product: Product, pipelineName: String, names: [String],
                                 samples: Int) throws -> [FITSKeyword] {
