@@ -25,8 +25,10 @@ deps:
 	fi
 
 ## Python tools for the independent checks, in a virtualenv outside the repository.
-venv: $(VENV)/.installed
-$(VENV)/.installed:
+## The stamp names the package list, so changing a pin re-installs.
+VENV_STAMP := $(VENV)/.installed-$(shell echo '$(PYTHON_TEST_PACKAGES)' | md5sum | cut -c1-12)
+venv: $(VENV_STAMP)
+$(VENV_STAMP):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q $(PYTHON_TEST_PACKAGES)
