@@ -12,6 +12,7 @@ import time
 import h5py
 import pytest
 
+from conftest import smoke_pipeline
 from digs_cli import DIGS, ROOT, digs
 
 ALL = ["ssp", "sample-prior-train", "sample-prior-test", "simulate-train", "simulate-test", "augment", "train",
@@ -21,9 +22,7 @@ ALL = ["ssp", "sample-prior-train", "sample-prior-test", "simulate-train", "simu
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     d = tmp_path_factory.mktemp("run")
-    text = (ROOT / "pipelines" / "smoke.yaml").read_text().replace("output: products/smoke", f"output: {d / 'out'}")
-    p = d / "smoke.yaml"
-    p.write_text(text)
+    p = smoke_pipeline(d, d / "out")
     r = digs("run", p)
     assert "ran 13 of 13 stages" in r.stdout
     return p, d / "out"

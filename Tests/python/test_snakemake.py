@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
+from conftest import smoke_pipeline
 from digs_cli import DIGS, ROOT, digs
 
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
@@ -22,9 +23,7 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
     d = tmp_path_factory.mktemp("snake")
-    text = (ROOT / "pipelines" / "smoke.yaml").read_text().replace("output: products/smoke", f"output: {d / 'run'}")
-    pipeline = d / "smoke.yaml"
-    pipeline.write_text(text)
+    pipeline = smoke_pipeline(d, d / "run")
     digs("run", pipeline)
     r = subprocess.run([str(SNAKEMAKE), "-s", str(ROOT / "pipelines" / "Snakefile"), "--cores", "2", "-q",
                         "--directory", str(d), "--config", f"pipeline={pipeline}", "shards=4",
