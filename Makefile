@@ -50,9 +50,10 @@ test: swift-test python-test
 ## SSP import, prior draws and noiseless spectra for the training and test sets, noisy training
 ## pairs, the trained flow, the test observations, their posteriors, the calibration table, the
 ## MCMC baseline on a few galaxies and its comparison with the posteriors, the FITS catalog;
-## then validation of every product.
+## then the figures and validation of every product.
 demo: build
 	$(DIGS) run $(PIPELINE)
+	$(DIGS) plot -c $(PIPELINE)
 	$(DIGS) validate $(PIPELINE_OUTPUT)/*.h5
 	fitsverify -q $(PIPELINE_OUTPUT)/catalog_test.fits
 

@@ -24,6 +24,8 @@ let package = Package(
                        providers: [.apt(["libcfitsio-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo",
+                       providers: [.apt(["libcairo2-dev"])]),
 
         // MARK: Domain modules (dependencies point one way: core ← I/O ← … ← CLI)
         .target(name: "DigsCore", exclude: ["README.md"]),
@@ -66,10 +68,11 @@ let package = Package(
         ),
         .target(name: "Diagnostics", dependencies: ["DigsCore"], exclude: ["README.md"]),
         .target(name: "MCMC", dependencies: ["DigsCore"], exclude: ["README.md"]),
+        .target(name: "Plotting", dependencies: ["DigsCore", "CCairo"], exclude: ["README.md"]),
         .target(
             name: "PipelineRunner",
             dependencies: [
-                "DigsCore", "ProductIO", "FITSIO", "SpectralSynthesis", "ForwardModel", "NeuralFlows", "Diagnostics", "MCMC",
+                "DigsCore", "ProductIO", "FITSIO", "SpectralSynthesis", "ForwardModel", "NeuralFlows", "Diagnostics", "MCMC", "Plotting",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -95,5 +98,6 @@ let package = Package(
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "DigsCore"]),
         .testTarget(name: "FITSIOTests", dependencies: ["FITSIO", "DigsCore"]),
         .testTarget(name: "MCMCTests", dependencies: ["MCMC", "DigsCore"]),
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting", "DigsCore", "CCairo"]),
     ]
 )

@@ -138,3 +138,15 @@ def test_bad_input_is_refused_with_a_clear_message(run, tmp_path):
     assert r.returncode != 0 and "06_observations_test.h5" in r.stderr and "posterior_samples" in r.stderr
     r = digs("infer", "-c", pipeline, "--observations", d / "05_flow.h5", "-o", tmp_path / "p.h5", check=False)
     assert r.returncode != 0 and "observation_set or sed_set" in r.stderr
+
+
+def test_plot_draws_png_and_pdf_figures(run, tmp_path):
+    d, pipeline = run
+    out = digs("plot", "-c", pipeline, "-o", tmp_path).stdout.split()
+    assert sorted(p.rsplit("/", 1)[1] for p in out) == sorted(
+        f"{f}.{e}" for f in ("training", "ranks", "coverage") for e in ("png", "pdf"))
+    for p in out:
+        head = open(p, "rb").read(8)
+        assert head == b"\x89PNG\r\n\x1a\n" if p.endswith(".png") else head.startswith(b"%PDF")
+    r = digs("plot", "-c", pipeline, "nonsense", check=False)
+    assert r.returncode != 0 and "unknown figure" in r.stderr

@@ -1,0 +1,45 @@
+import ArgumentParser
+import PipelineRunner
+
+/// `digs plot`.
+struct Plot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw a run's figures (PNG and PDF) into <pipeline output>/figures/.",
+        discussion: """
+        training: training and validation loss per epoch (from the flow_model). ranks: SBC rank histograms per \
+        parameter with the 95 % band of a uniform histogram (the paper's Fig. 5). coverage: marginal and joint \
+        (HPD) coverage against the credibility level with the 95 % band of a calibrated estimator (Fig. 6). \
+        Default: all of them.
+        """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Argument(help: "Figures to draw: training, ranks, coverage (default: all).")
+    var figures: [String] = []
+
+    @Option(name: .long, help: "flow_model product (default: <pipeline output>/05_flow.h5).")
+    var flow: String?
+
+    @Option(name: .long, help: "sbc_result product (default: <pipeline output>/08_sbc_<set>.h5).")
+    var sbc: String?
+
+    @Option(name: .long, help: "Which set, for the default paths.")
+    var set: String = "test"
+
+    @Option(name: [.short, .long], help: "Folder for the figures (default: <pipeline output>/figures).")
+    var output: String?
+
+    func validate() throws {
+        for f in figures where PlotStage.Figure(rawValue: f) == nil {
+            throw ValidationError("unknown figure '\(f)'; figures: \(PlotStage.Figure.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        let chosen = figures.isEmpty ? PlotStage.Figure.allCases : figures.compactMap(PlotStage.Figure.init(rawValue:))
+        let paths = try PlotStage.run(figures: chosen, flowPath: try common.outputPath(flow, default: "05_flow.h5"),
+                                      sbcPath: try common.outputPath(sbc, default: "08_sbc_\(set).h5"),
+                                      folder: try common.outputPath(output, default: "figures"), log: progress)
+        for p in paths { print(p) }
+    }
+}
