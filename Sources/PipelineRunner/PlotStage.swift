@@ -5,16 +5,16 @@ import ProductIO
 
 /// `digs plot`: figures of a run from its products, as PNG and PDF in `<output>/figures/`:
 /// the training curve (flow_model), the SBC rank histograms and the coverage curves
-/// (sbc_result).
+/// (sbc_result), true vs recovered (posterior_samples) and example spectra (sed_set).
 public enum PlotStage {
     public enum Figure: String, CaseIterable, Sendable {
-        case training, ranks, coverage
+        case training, ranks, coverage, recovery, spectra
     }
 
     /// Draws `figures` and returns the paths written.
     @discardableResult
-    public static func run(figures: [Figure], flowPath: String, sbcPath: String, folder: String,
-                           log: (String) -> Void) throws -> [String] {
+    public static func run(figures: [Figure], flowPath: String, sbcPath: String, posteriorPath: String, sedPath: String,
+                           folder: String, log: (String) -> Void) throws -> [String] {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var written = [String]()
         for figure in figures {
@@ -30,6 +30,25 @@ public enum PlotStage {
                     }
                     let best = Int(try flow.file.attribute("best_epoch")?.intValue ?? 0)
                     try Figures.trainingCurve(train: train, validation: validation, bestEpoch: best, path: path, format: format)
+                case .recovery:
+                    let posterior = try Product.open(posteriorPath, expecting: .posteriorSamples)
+                    guard posterior.file.exists("theta_true") else {
+                        throw DigsError.invalidProduct(path: posteriorPath, field: "theta_true", problem: "is missing: recovery needs the truth")
+                    }
+                    let pct: NDArray<Double> = try posterior.dataset("percentiles", rank: 3).read()
+                    let truth: NDArray<Double> = try posterior.dataset("theta_true", rank: 2).read()
+                    let (g, d) = (truth.shape[0], truth.shape[1])
+                    func quantile(_ q: Int) -> [[Double]] { (0..<g).map { r in (0..<d).map { pct.data[(r * 3 + q) * d + $0] } } }
+                    try Figures.recovery(truth: (0..<g).map { Array(truth.row($0)) }, p16: quantile(0), p50: quantile(1), p84: quantile(2),
+                                         names: try posterior.file.attribute("parameter_names")?.stringsValue ?? [],
+                                         units: try posterior.dataset("theta_true").attribute("units")?.stringsValue ?? [],
+                                         path: path, format: format)
+                case .spectra:
+                    let sed = try Product.open(sedPath, expecting: .sedSet)
+                    let flux = try sed.dataset("log_flux", dtype: .float32, rank: 2)
+                    let rows: NDArray<Float> = try flux.readRows(0..<min(8, flux.shape[0]))
+                    try Figures.spectra(wavelength: try sed.dataset("wavelength", rank: 1).read(as: Double.self).data,
+                                        logFlux: (0..<rows.shape[0]).map { rows.row($0).map(Double.init) }, path: path, format: format)
                 case .ranks, .coverage:
                     let sbc = try Product.open(sbcPath, expecting: .sbcResult)
                     let names = try sbc.file.attribute("parameter_names")?.stringsValue ?? []

@@ -87,6 +87,57 @@ public enum Figures {
         try canvas.save()
     }
 
+    /// True against recovered medians with 16–84 % error bars per parameter, and beneath each
+    /// the paper's χ = (median − truth)/σ against the truth (Fig. 2). Arrays are [galaxy][parameter].
+    public static func recovery(truth: [[Double]], p16: [[Double]], p50: [[Double]], p84: [[Double]], names: [String],
+                                units: [String], path: String, format: Canvas.Format) throws {
+        let d = names.count
+        let canvas = try Canvas(path: path, width: 190 * Double(d) + 40, height: 400, format: format)
+        for j in 0..<d {
+            let t = truth.map { $0[j] }, m = p50.map { $0[j] }, lo = p16.map { $0[j] }, hi = p84.map { $0[j] }
+            let range = Axes.padded(t + m)
+            let left = 55 + 190 * Double(j)
+            let top = Axes(left: left, top: 30, width: 140, height: 180, x: range, y: range)
+            canvas.line([top.point(range.lowerBound, range.lowerBound), top.point(range.upperBound, range.upperBound)],
+                        color: .truth, width: 0.8, dash: [3, 2])
+            for g in t.indices where m[g].isFinite {
+                canvas.line([top.point(t[g], lo[g]), top.point(t[g], hi[g])], color: palette[j % palette.count], width: 0.5)
+                let (x, y) = top.point(t[g], m[g])
+                canvas.circle(x, y, radius: 1.4, color: palette[j % palette.count])
+            }
+            let unit = units[j].isEmpty ? "" : " [\(units[j])]"
+            top.draw(on: canvas, xLabel: "true\(unit)", yLabel: "posterior median", title: names[j], fontSize: 8)
+            let chi = t.indices.map { (m[$0] - t[$0]) / ((hi[$0] - lo[$0]) / 2) }
+            let chiRange = -4.0...4.0
+            let bottom = Axes(left: left, top: 265, width: 140, height: 90, x: range, y: chiRange)
+            canvas.line([bottom.point(range.lowerBound, 0), bottom.point(range.upperBound, 0)], color: .truth, width: 0.8, dash: [3, 2])
+            for g in t.indices where chi[g].isFinite {
+                let (x, y) = bottom.point(t[g], min(max(chi[g], chiRange.lowerBound), chiRange.upperBound))
+                canvas.circle(x, y, radius: 1.2, color: palette[j % palette.count], alpha: 0.7)
+            }
+            bottom.draw(on: canvas, xLabel: "true\(unit)", yLabel: "χ", fontSize: 8)
+        }
+        try canvas.save()
+    }
+
+    /// Example spectra normalised to their median (Fig. 3): L_λ / median(L_λ) against
+    /// wavelength; `logFlux` rows are log10 L_λ.
+    public static func spectra(wavelength: [Double], logFlux: [[Double]], path: String, format: Canvas.Format) throws {
+        let canvas = try Canvas(path: path, width: 480, height: 300, format: format)
+        let normalised = logFlux.map { row -> [Double] in
+            let median = row.sorted()[row.count / 2]
+            return row.map { pow(10, $0 - median) }
+        }
+        let axes = Axes(left: 60, top: 30, width: 395, height: 220, x: Axes.padded(wavelength, fraction: 0),
+                        y: Axes.padded(normalised.flatMap { $0 }))
+        for (i, row) in normalised.enumerated() {
+            canvas.line(zip(wavelength, row).map { axes.point($0, $1) }, color: palette[i % palette.count], width: 1)
+        }
+        axes.draw(on: canvas, xLabel: "rest-frame wavelength [Å]", yLabel: "L_λ / median L_λ",
+                  title: "Noiseless training spectra (\(logFlux.count) examples)")
+        try canvas.save()
+    }
+
     static func legend(_ canvas: Canvas, x: Double, y: Double, entries: [(String, Color)]) {
         for (i, entry) in entries.enumerated() {
             let yy = y + Double(i) * 13

@@ -9,12 +9,13 @@ struct Plot: ParsableCommand {
         training: training and validation loss per epoch (from the flow_model). ranks: SBC rank histograms per \
         parameter with the 95 % band of a uniform histogram (the paper's Fig. 5). coverage: marginal and joint \
         (HPD) coverage against the credibility level with the 95 % band of a calibrated estimator (Fig. 6). \
-        Default: all of them.
+        recovery: true against recovered medians with 68 % error bars, and χ = (median − truth)/σ (Fig. 2). \
+        spectra: example noiseless training spectra normalised to their median (Fig. 3). Default: all of them.
         """)
 
     @OptionGroup var common: CommonOptions
 
-    @Argument(help: "Figures to draw: training, ranks, coverage (default: all).")
+    @Argument(help: "Figures to draw: training, ranks, coverage, recovery, spectra (default: all).")
     var figures: [String] = []
 
     @Option(name: .long, help: "flow_model product (default: <pipeline output>/05_flow.h5).")
@@ -22,6 +23,12 @@ struct Plot: ParsableCommand {
 
     @Option(name: .long, help: "sbc_result product (default: <pipeline output>/08_sbc_<set>.h5).")
     var sbc: String?
+
+    @Option(name: .long, help: "posterior_samples product (default: <pipeline output>/07_posterior_<set>.h5).")
+    var posterior: String?
+
+    @Option(name: .long, help: "sed_set of example spectra (default: <pipeline output>/03_sed_train.h5).")
+    var sed: String?
 
     @Option(name: .long, help: "Which set, for the default paths.")
     var set: String = "test"
@@ -39,6 +46,8 @@ struct Plot: ParsableCommand {
         let chosen = figures.isEmpty ? PlotStage.Figure.allCases : figures.compactMap(PlotStage.Figure.init(rawValue:))
         let paths = try PlotStage.run(figures: chosen, flowPath: try common.outputPath(flow, default: "05_flow.h5"),
                                       sbcPath: try common.outputPath(sbc, default: "08_sbc_\(set).h5"),
+                                      posteriorPath: try common.outputPath(posterior, default: "07_posterior_\(set).h5"),
+                                      sedPath: try common.outputPath(sed, default: "03_sed_train.h5"),
                                       folder: try common.outputPath(output, default: "figures"), log: progress)
         for p in paths { print(p) }
     }
