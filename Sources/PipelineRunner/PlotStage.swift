@@ -5,16 +5,17 @@ import ProductIO
 
 /// `digs plot`: figures of a run from its products, as PNG and PDF in `<output>/figures/`:
 /// the training curve (flow_model), the SBC rank histograms and the coverage curves
-/// (sbc_result), true vs recovered (posterior_samples) and example spectra (sed_set).
+/// (sbc_result), true vs recovered (posterior_samples), example spectra (sed_set), and for one
+/// galaxy the corner plot (NPE against MCMC when the chains exist) and the spectrum fit.
 public enum PlotStage {
     public enum Figure: String, CaseIterable, Sendable {
-        case training, ranks, coverage, recovery, spectra
+        case training, ranks, coverage, recovery, spectra, corner, fit
     }
 
     /// Draws `figures` and returns the paths written.
     @discardableResult
     public static func run(figures: [Figure], flowPath: String, sbcPath: String, posteriorPath: String, sedPath: String,
-                           folder: String, log: (String) -> Void) throws -> [String] {
+                           mcmcPath: String, galaxy: Int = 0, folder: String, log: (String) -> Void) throws -> [String] {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var written = [String]()
         for figure in figures {
@@ -49,6 +50,43 @@ public enum PlotStage {
                     let rows: NDArray<Float> = try flux.readRows(0..<min(8, flux.shape[0]))
                     try Figures.spectra(wavelength: try sed.dataset("wavelength", rank: 1).read(as: Double.self).data,
                                         logFlux: (0..<rows.shape[0]).map { rows.row($0).map(Double.init) }, path: path, format: format)
+                case .corner, .fit:
+                    let posterior = try Product.open(posteriorPath, expecting: .posteriorSamples)
+                    let samples = try posterior.dataset("samples", rank: 3)
+                    let (n, count, d) = (samples.shape[0], samples.shape[1], samples.shape[2])
+                    guard galaxy >= 0, galaxy < n else {
+                        throw DigsError.invalidInput(field: "--galaxy", problem: "\(galaxy) is outside 0..<\(n) of \(posteriorPath)")
+                    }
+                    let names = try posterior.file.attribute("parameter_names")?.stringsValue ?? []
+                    func row<T: HDF5Element>(_ name: String, as _: T.Type) throws -> [T] {
+                        let set = try posterior.dataset(name)
+                        return try set.readHyperslab(start: [galaxy] + set.shape.dropFirst().map { _ in 0 },
+                                                     count: [1] + set.shape.dropFirst()).data
+                    }
+                    let title = "galaxy \(try ObservationIDs.read(posterior).text(at: galaxy))"
+                    if figure == .fit {
+                        let values = try ["observed/log_flux", "ppc/median", "ppc/p16", "ppc/p84", "observed/log_flux_sigma"].map {
+                            try row($0, as: Float.self).map(Double.init)
+                        }
+                        try Figures.spectrumFit(wavelength: try posterior.dataset("wavelength", rank: 1).read(as: Double.self).data,
+                                                observed: values[0], median: values[1], p16: values[2], p84: values[3],
+                                                sigma: values[4], title: title, path: path, format: format)
+                    } else {
+                        let flat = try row("samples", as: Float.self).map(Double.init)
+                        let npe = (0..<count).map { Array(flat[($0 * d)..<(($0 + 1) * d)]) }
+                        let truth = posterior.file.exists("theta_true") ? try row("theta_true", as: Double.self) : nil
+                        var mcmc: [[Double]]?
+                        if FileManager.default.fileExists(atPath: mcmcPath) {
+                            let chains = try Product.open(mcmcPath, expecting: .mcmcChains)
+                            let index: [Int64] = try chains.dataset("galaxy_index", rank: 1).read(as: Int64.self).data
+                            if let k = index.firstIndex(of: Int64(galaxy)) {
+                                let set = try chains.dataset("chains", rank: 4)
+                                let block: NDArray<Float> = try set.readHyperslab(start: [k, 0, 0, 0], count: [1] + set.shape.dropFirst())
+                                mcmc = stride(from: 0, to: block.data.count, by: d).map { block.data[$0..<($0 + d)].map(Double.init) }
+                            }
+                        }
+                        try Figures.corner(npe: npe, mcmc: mcmc, truth: truth, names: names, path: path, format: format)
+                    }
                 case .ranks, .coverage:
                     let sbc = try Product.open(sbcPath, expecting: .sbcResult)
                     let names = try sbc.file.attribute("parameter_names")?.stringsValue ?? []

@@ -138,6 +138,130 @@ public enum Figures {
         try canvas.save()
     }
 
+    /// One galaxy's posterior: 1-D marginals on the diagonal and the 68 % / 95 % highest-density
+    /// regions of every pair below it, NPE in blue and MCMC (when given) in orange, the truth
+    /// (when known) marked (the paper's Fig. 1, left). Samples are [sample][parameter].
+    public static func corner(npe: [[Double]], mcmc: [[Double]]?, truth: [Double]?, names: [String], path: String,
+                              format: Canvas.Format) throws {
+        let d = names.count, panel = 96.0, gap = 8.0, margin = 60.0
+        let canvas = try Canvas(path: path, width: margin + Double(d) * (panel + gap) + 10,
+                                height: 20 + Double(d) * (panel + gap) + margin, format: format)
+        let all = npe + (mcmc ?? [])
+        let ranges = (0..<d).map { j in Axes.padded(all.map { $0[j] } + (truth.map { [$0[j]] } ?? []), fraction: 0.08) }
+        let sets: [([[Double]], Color)] = [(npe, .npe)] + (mcmc.map { [($0, Color.mcmc)] } ?? [])
+        for row in 0..<d {
+            for column in 0...row {
+                let left = margin + Double(column) * (panel + gap), top = 20 + Double(row) * (panel + gap)
+                if row == column {
+                    let bins = 30
+                    var peak = 1.0
+                    var histograms = [[Double]]()
+                    for (samples, _) in sets {
+                        var h = [Double](repeating: 0, count: bins)
+                        for v in samples.map({ $0[row] }) where ranges[row].contains(v) {
+                            h[min(bins - 1, Int((v - ranges[row].lowerBound) / (ranges[row].upperBound - ranges[row].lowerBound) * Double(bins)))] += 1
+                        }
+                        let total = max(1, h.reduce(0, +))
+                        h = h.map { $0 / total }
+                        peak = max(peak == 1 ? 0 : peak, h.max() ?? 0)
+                        histograms.append(h)
+                    }
+                    let axes = Axes(left: left, top: top, width: panel, height: panel, x: ranges[row], y: 0...(peak * 1.1))
+                    let width = (ranges[row].upperBound - ranges[row].lowerBound) / Double(bins)
+                    for (h, set) in zip(histograms, sets) {
+                        var points = [(Double, Double)]()
+                        for (b, v) in h.enumerated() {
+                            let x0 = ranges[row].lowerBound + Double(b) * width
+                            points += [axes.point(x0, v), axes.point(x0 + width, v)]
+                        }
+                        canvas.line(points, color: set.1, width: 1.2)
+                    }
+                    if let truth { canvas.line([axes.point(truth[row], 0), axes.point(truth[row], peak * 1.1)], color: .truth, width: 1) }
+                    drawFrame(axes, canvas, xLabel: row == d - 1 ? names[column] : nil, yLabel: nil)
+                } else {
+                    let axes = Axes(left: left, top: top, width: panel, height: panel, x: ranges[column], y: ranges[row])
+                    let bins = 28
+                    for (samples, color) in sets {
+                        let counts = CredibleRegions.histogram(x: samples.map { $0[column] }, y: samples.map { $0[row] },
+                                                               xRange: ranges[column], yRange: ranges[row], bins: bins, bins)
+                        let limits = CredibleRegions.thresholds(counts, levels: [0.95, 0.68])
+                        let cw = (ranges[column].upperBound - ranges[column].lowerBound) / Double(bins)
+                        let ch = (ranges[row].upperBound - ranges[row].lowerBound) / Double(bins)
+                        for (limit, alpha) in zip(limits, [0.25, 0.45]) {
+                            for (j, cells) in counts.enumerated() {
+                                for (i, c) in cells.enumerated() where c >= limit {
+                                    let x0 = ranges[column].lowerBound + Double(i) * cw, y0 = ranges[row].lowerBound + Double(j) * ch
+                                    canvas.polygon([axes.point(x0, y0), axes.point(x0 + cw, y0), axes.point(x0 + cw, y0 + ch),
+                                                    axes.point(x0, y0 + ch)], color: color, alpha: alpha)
+                                }
+                            }
+                        }
+                    }
+                    if let truth {
+                        let (x, y) = axes.point(truth[column], truth[row])
+                        canvas.line([(x - 4, y), (x + 4, y)], color: .truth, width: 1.2)
+                        canvas.line([(x, y - 4), (x, y + 4)], color: .truth, width: 1.2)
+                    }
+                    drawFrame(axes, canvas, xLabel: row == d - 1 ? names[column] : nil, yLabel: column == 0 ? names[row] : nil)
+                }
+            }
+        }
+        legend(canvas, x: margin + Double(d) * (panel + gap) - 150, y: 30,
+               entries: [("NPE (68 %, 95 %)", .npe)] + (mcmc == nil ? [] : [("MCMC (68 %, 95 %)", .mcmc)])
+                   + (truth == nil ? [] : [("truth", .truth)]))
+        try canvas.save()
+    }
+
+    /// Frame with tick labels only on the outer panels of a grid.
+    static func drawFrame(_ axes: Axes, _ canvas: Canvas, xLabel: String?, yLabel: String?) {
+        canvas.line([(axes.left, axes.top), (axes.left + axes.width, axes.top), (axes.left + axes.width, axes.top + axes.height),
+                     (axes.left, axes.top + axes.height), (axes.left, axes.top)], color: .black, width: 0.7)
+        if let xLabel {
+            for x in Axes.ticks(axes.xRange, target: 3) {
+                let (px, py) = axes.point(x, axes.yRange.lowerBound)
+                canvas.line([(px, py), (px, py - 3)], color: .black, width: 0.7)
+                canvas.text(Axes.format(x), x: px, y: py + 8, size: 7, align: 0.5)
+            }
+            canvas.text(xLabel, x: axes.left + axes.width / 2, y: axes.top + axes.height + 22, size: 8.5, align: 0.5)
+        }
+        if let yLabel {
+            for y in Axes.ticks(axes.yRange, target: 3) {
+                let (px, py) = axes.point(axes.xRange.lowerBound, y)
+                canvas.line([(px, py), (px + 3, py)], color: .black, width: 0.7)
+                canvas.text(Axes.format(y), x: px - 3, y: py, size: 7, align: 1)
+            }
+            canvas.text(yLabel, x: axes.left - 38, y: axes.top + axes.height / 2, size: 8.5, align: 0.5, rotate: -.pi / 2)
+        }
+    }
+
+    /// The observed spectrum with the posterior-predictive median and 68 % band, and the
+    /// percentage residuals with the noise's ±1σ beneath (Fig. 1, right). x is log10 L_λ.
+    public static func spectrumFit(wavelength: [Double], observed: [Double], median: [Double], p16: [Double], p84: [Double],
+                                   sigma: [Double], title: String, path: String, format: Canvas.Format) throws {
+        let canvas = try Canvas(path: path, width: 520, height: 380, format: format)
+        let scale = (observed.sorted()[observed.count / 2])
+        func linear(_ v: [Double]) -> [Double] { v.map { pow(10, $0 - scale) } }
+        let (obs, med, lo, hi) = (linear(observed), linear(median), linear(p16), linear(p84))
+        let top = Axes(left: 65, top: 30, width: 430, height: 200, x: Axes.padded(wavelength, fraction: 0), y: Axes.padded(obs + lo + hi))
+        canvas.polygon(zip(wavelength, lo).map { top.point($0, $1) } + zip(wavelength, hi).reversed().map { top.point($0, $1) },
+                       color: .npe, alpha: 0.3)
+        canvas.line(zip(wavelength, obs).map { top.point($0, $1) }, color: .black, width: 1)
+        canvas.line(zip(wavelength, med).map { top.point($0, $1) }, color: .npe, width: 1.3)
+        top.draw(on: canvas, xLabel: "", yLabel: "L_λ / median (observed)", title: title)
+        legend(canvas, x: top.left + top.width - 170, y: top.top + 14,
+               entries: [("observed", .black), ("predictive median, 68 %", .npe)])
+        let residual = zip(obs, med).map { 100 * ($0 / $1 - 1) }
+        let noise = sigma.map { 100 * (pow(10, $0) - 1) }
+        let limit = max(3 * (noise.max() ?? 1), residual.map(abs).max() ?? 1) * 1.1
+        let bottom = Axes(left: 65, top: 265, width: 430, height: 80, x: top.xRange, y: -limit...limit)
+        canvas.polygon(zip(wavelength, noise).map { bottom.point($0, -$1) } + zip(wavelength, noise).reversed().map { bottom.point($0, $1) },
+                       color: .grey, alpha: 0.3)
+        canvas.line([bottom.point(top.xRange.lowerBound, 0), bottom.point(top.xRange.upperBound, 0)], color: .truth, width: 0.8, dash: [3, 2])
+        canvas.line(zip(wavelength, residual).map { bottom.point($0, $1) }, color: .black, width: 0.9)
+        bottom.draw(on: canvas, xLabel: "rest-frame wavelength [Å]", yLabel: "residual [%]")
+        try canvas.save()
+    }
+
     static func legend(_ canvas: Canvas, x: Double, y: Double, entries: [(String, Color)]) {
         for (i, entry) in entries.enumerated() {
             let yy = y + Double(i) * 13

@@ -10,12 +10,14 @@ struct Plot: ParsableCommand {
         parameter with the 95 % band of a uniform histogram (the paper's Fig. 5). coverage: marginal and joint \
         (HPD) coverage against the credibility level with the 95 % band of a calibrated estimator (Fig. 6). \
         recovery: true against recovered medians with 68 % error bars, and χ = (median − truth)/σ (Fig. 2). \
-        spectra: example noiseless training spectra normalised to their median (Fig. 3). Default: all of them.
+        spectra: example noiseless training spectra normalised to their median (Fig. 3). corner: one galaxy's \
+        posterior, NPE and (when the MCMC chains hold it) MCMC 68/95 % regions, truth marked (Fig. 1 left). fit: its \
+        observed spectrum with the predictive median and 68 % band and the residuals (Fig. 1 right). Default: all.
         """)
 
     @OptionGroup var common: CommonOptions
 
-    @Argument(help: "Figures to draw: training, ranks, coverage, recovery, spectra (default: all).")
+    @Argument(help: "Figures to draw: training, ranks, coverage, recovery, spectra, corner, fit (default: all).")
     var figures: [String] = []
 
     @Option(name: .long, help: "flow_model product (default: <pipeline output>/05_flow.h5).")
@@ -29,6 +31,12 @@ struct Plot: ParsableCommand {
 
     @Option(name: .long, help: "sed_set of example spectra (default: <pipeline output>/03_sed_train.h5).")
     var sed: String?
+
+    @Option(name: .long, help: "mcmc_chains product for the corner plot (default: <pipeline output>/09_mcmc_<set>.h5 if present).")
+    var mcmc: String?
+
+    @Option(name: .long, help: "Row of the galaxy for the corner and fit figures.")
+    var galaxy: Int = 0
 
     @Option(name: .long, help: "Which set, for the default paths.")
     var set: String = "test"
@@ -48,6 +56,7 @@ struct Plot: ParsableCommand {
                                       sbcPath: try common.outputPath(sbc, default: "08_sbc_\(set).h5"),
                                       posteriorPath: try common.outputPath(posterior, default: "07_posterior_\(set).h5"),
                                       sedPath: try common.outputPath(sed, default: "03_sed_train.h5"),
+                                      mcmcPath: try common.outputPath(mcmc, default: "09_mcmc_\(set).h5"), galaxy: galaxy,
                                       folder: try common.outputPath(output, default: "figures"), log: progress)
         for p in paths { print(p) }
     }
