@@ -46,7 +46,6 @@ public struct CalibrationAccumulator {
         }
     }
 
-    public var ranks: [[Int]] { records.map(\.rank) }
 
     public static let defaultLevels = (1...19).map { Double($0) * 0.05 }
 
@@ -141,7 +140,7 @@ public struct CalibrationAccumulator {
         let bins = UniformityTests.defaultBins(galaxies: galaxies, samples: s)
         var ks = [(Double, Double)](), chi = [(Double, Int, Double)]()
         for j in 0..<d {
-            let r = ranks.map { $0[j] }
+            let r = records.map { $0.rank[j] }
             ks.append(UniformityTests.kolmogorovSmirnov(ranks: r, samples: s))
             chi.append(UniformityTests.chiSquare(ranks: r, samples: s, bins: bins))
         }

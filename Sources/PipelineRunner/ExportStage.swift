@@ -52,6 +52,7 @@ public enum ExportStage {
         }
 
         // Columns, in order, each with how its values are read for a block of galaxies.
+        let blocks = BlockReader()
         var columns = [FITSColumn]()
         var fillers = [(Range<Int>) throws -> ColumnValues]()
         switch ids {
@@ -72,13 +73,13 @@ public enum ExportStage {
                                           ucd: word.ucd.isEmpty ? stat.ucd : "\(word.ucd);\(stat.ucd)"))
                 if q < 3 {
                     fillers.append { rows in
-                        let block: NDArray<Double> = try percentiles.readRows(rows)
+                        let block = try blocks.read(percentiles, rows)
                         return .double((0..<rows.count).map { block.data[($0 * 3 + q) * count + j] })
                     }
                 } else {
                     let set = try product.dataset(prefix + ["mean", "std", "map"][q - 3], dtype: .float64, rank: 2)
                     fillers.append { rows in
-                        let block: NDArray<Double> = try set.readRows(rows)
+                        let block = try blocks.read(set, rows)
                         return .double((0..<rows.count).map { block.data[$0 * count + j] })
                     }
                 }
@@ -92,7 +93,7 @@ public enum ExportStage {
                 columns.append(FITSColumn(name: "\(word)_TRUE", format: "D", unit: units[j],
                                           comment: "true value (simulated observation): \(vocabulary[name]?.meaning ?? name)"))
                 fillers.append { rows in
-                    let block: NDArray<Double> = try truth.readRows(rows)
+                    let block = try blocks.read(truth, rows)
                     return .double((0..<rows.count).map { block.data[$0 * d + j] })
                 }
             }
@@ -161,6 +162,21 @@ public enum ExportStage {
             throw error
         }
         log("wrote \(output): \(n) rows, \(columns.count) columns")
+    }
+
+    /// Row blocks of float64 datasets, each read once per block however many columns take
+    /// values from it (percentiles feed three columns per parameter).
+    final class BlockReader {
+        private var rows: Range<Int>?
+        private var cache: [String: NDArray<Double>] = [:]
+
+        func read(_ set: HDF5Dataset, _ rows: Range<Int>) throws -> NDArray<Double> {
+            if rows != self.rows { (self.rows, cache) = (rows, [:]) }
+            if let block = cache[set.objectPath] { return block }
+            let block: NDArray<Double> = try set.readRows(rows)
+            cache[set.objectPath] = block
+            return block
+        }
     }
 
     enum ColumnValues {

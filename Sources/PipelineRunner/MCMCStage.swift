@@ -164,8 +164,8 @@ public enum MCMCStage {
         try writer.write("burn_in/steps_to_typical_set", NDArray(shape: [g], data: chains.map { Int64($0.stepsToTypicalSet ?? -1) }),
                          axes: ["galaxy"], units: "",
                          description: "burn-in steps until the median walker is within D/2 of the production median log posterior (-1: never)")
-        if let truth = source.parameterNames.map({ _ in tasksTruth(tasks) }) {
-            try writer.writeParameterArray("theta_true", NDArray(shape: [g, d], data: truth), axes: ["galaxy", "parameter"],
+        if source.parameterNames != nil {
+            try writer.writeParameterArray("theta_true", NDArray(shape: [g, d], data: tasks.flatMap { $0.observation.thetaTrue ?? [] }), axes: ["galaxy", "parameter"],
                                            parameterNames: prior.names, parameterUnits: prior.units,
                                            description: "true parameters, when known")
         }
@@ -177,8 +177,6 @@ public enum MCMCStage {
         try writer.commit()
         try? FileManager.default.removeItem(atPath: parts)
     }
-
-    static func tasksTruth(_ tasks: [GalaxyTask]) -> [Double] { tasks.flatMap { $0.observation.thetaTrue ?? [] } }
 
     /// Hidden folder beside the output holding each finished galaxy until the product is written.
     static func partsFolder(_ output: String) -> String {
