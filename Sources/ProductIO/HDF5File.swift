@@ -50,9 +50,13 @@ public final class HDF5File: HDF5Object {
         return HDF5File(path: path, id: id, writable: writable)
     }
 
-    /// Flushes and closes the file; further use is an error.
+    /// Flushes and closes the file; further use is an error. The flush writes every buffered
+    /// byte even while dataset handles are still open: HDF5 only really closes the file when
+    /// the last of them goes, so without it a product renamed into place after `close()` could
+    /// be incomplete on disk if the process were killed before then.
     public func close() throws {
         guard id >= 0 else { return }
+        if isWritable { try HDF5.check(H5Fflush(id, H5F_SCOPE_GLOBAL), path: filePath, "flushing file") }
         let status = H5Fclose(id)
         id = -1
         try HDF5.check(status, path: filePath, "closing file")
