@@ -1,5 +1,6 @@
 # DIGS — the two commands of the README do all the set-up on a fresh Debian machine with Swift:
-#   make demo   installs what is missing, builds (release) and runs the quickstart pipeline (`digs run`)
+#   make demo   installs what is missing, builds (release), runs the quickstart pipeline (`digs run`)
+#               and writes its HTML report
 #   make test   installs what the tests need and runs every test (Swift, then Python checks)
 
 SHELL := /bin/bash
@@ -13,16 +14,23 @@ export DIGS_INTEROP_DIR ?= $(CURDIR)/.build/interop
 PIPELINE ?= pipelines/quickstart.yaml
 PIPELINE_OUTPUT = $(shell sed -n 's/^output: *//p' $(PIPELINE))
 
-.PHONY: demo test build deps venv swift-test python-test bench clean
+.PHONY: demo test build deps test-deps venv swift-test python-test bench clean
 
 ## Install missing Debian packages (needs root or sudo; skipped when all are present).
-deps:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+## The tests also need a browser (headless Chromium checks the HTML report).
+APT_TEST_PACKAGES := chromium
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:" $$missing; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+deps:
+	$(call apt_install,$(APT_PACKAGES))
+test-deps:
+	$(call apt_install,$(APT_PACKAGES) $(APT_TEST_PACKAGES))
 
 ## Python tools for the independent checks, in a virtualenv outside the repository.
 ## The stamp names the package list, so changing a pin re-installs.
@@ -41,7 +49,7 @@ build: deps
 swift-test: build
 	swift test -c release --skip-build
 
-python-test: venv swift-test
+python-test: venv test-deps swift-test
 	$(VENV)/bin/python -m pytest -q Tests/python
 
 test: swift-test python-test
@@ -50,12 +58,14 @@ test: swift-test python-test
 ## SSP import, prior draws and noiseless spectra for the training and test sets, noisy training
 ## pairs, the trained flow, the test observations, their posteriors, the calibration table, the
 ## MCMC baseline on a few galaxies and its comparison with the posteriors, the FITS catalog;
-## then the figures and validation of every product.
+## then the figures, validation of every product, and the run's HTML report.
 demo: build
 	$(DIGS) run $(PIPELINE)
 	$(DIGS) plot -c $(PIPELINE)
 	$(DIGS) validate $(PIPELINE_OUTPUT)/*.h5
 	fitsverify -q $(PIPELINE_OUTPUT)/catalog_test.fits
+	$(DIGS) report -c $(PIPELINE)
+	@echo "Report: open $(PIPELINE_OUTPUT)/report/index.html in a browser (file://$(CURDIR)/$(PIPELINE_OUTPUT)/report/index.html)"
 
 ## Speed figures against the reference tools, measured in the same run. The training and
 ## sampling benchmarks against sbi need a Python with torch and sbi:

@@ -9,3 +9,17 @@ public func readTextFile(_ path: String) throws -> String {
     }
     return text
 }
+
+/// Writes `data` to a temporary file beside `path` and renames it into place, so a reader never
+/// sees a half-written file and an interrupted write leaves the old one.
+public func writeFileAtomically(_ data: Data, to path: String) throws {
+    let temporary = path + ".tmp-\(getpid())"
+    do { try data.write(to: URL(fileURLWithPath: temporary)) } catch {
+        throw DigsError.unreadableFile(path: path, reason: "cannot write \(temporary): \(error.localizedDescription)")
+    }
+    if rename(temporary, path) != 0 {
+        let reason = String(cString: strerror(errno))
+        try? FileManager.default.removeItem(atPath: temporary)
+        throw DigsError.unreadableFile(path: path, reason: "cannot move into place: \(reason)")
+    }
+}

@@ -42,14 +42,16 @@ public final class FITSFile {
         try call("moving to HDU \(number)") { ffmahd(pointer, Int32(number), &type, &$0) }
     }
 
-    /// A string keyword of the current HDU, or nil when absent.
+    /// A string keyword of the current HDU, or nil when absent; long strings continued over
+    /// several cards (the LONGSTRN convention) are joined.
     public func stringKeyword(_ name: String) throws -> String? {
-        var value = [CChar](repeating: 0, count: 80)
+        var value: UnsafeMutablePointer<CChar>?
         var status: Int32 = 0
-        ffgkys(pointer, name, &value, nil, &status)
+        ffgkls(pointer, name, &value, nil, &status)
+        defer { if value != nil { var ignored: Int32 = 0; fffree(value, &ignored) } }
         if status == KEY_NO_EXIST { return nil }
         if status != 0 { throw error("reading keyword \(name)", status) }
-        return Self.string(value).trimmingCharacters(in: .whitespaces)
+        return String(cString: value!).trimmingCharacters(in: .whitespaces)
     }
 
     /// The axis lengths of the current HDU's image, FITS order (NAXIS1 first, fastest).

@@ -25,11 +25,7 @@ public enum CompareStage {
     public static func run(mcmcPath: String, posteriorPath: String) throws -> Result {
         let mcmc = try Product.open(mcmcPath, expecting: .mcmcChains)
         let posterior = try Product.open(posteriorPath, expecting: .posteriorSamples)
-        let observed = { (p: Product) in p.provenance.inputs.first { $0.role == "observations" }?.contentDigest }
-        guard let digest = observed(mcmc), digest == observed(posterior) else {
-            throw DigsError.invalidProduct(path: mcmcPath, field: "inputs",
-                                           problem: "its observations differ from those of \(posteriorPath): products of different runs")
-        }
+        try PlotStage.requireSameObservations(mcmc, posterior)
         let names = try mcmc.file.attribute("parameter_names")?.stringsValue ?? []
         guard try posterior.file.attribute("parameter_names")?.stringsValue == names else {
             throw DigsError.invalidProduct(path: posteriorPath, field: "parameter_names", problem: "differ from the chains' \(names)")

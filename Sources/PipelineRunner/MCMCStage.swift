@@ -156,6 +156,9 @@ public enum MCMCStage {
         try writer.writeParameterArray("best", NDArray(shape: [g, d], data: chains.flatMap(\.best)), axes: ["galaxy", "parameter"],
                                        parameterNames: prior.names, parameterUnits: prior.units,
                                        description: "highest-posterior position visited")
+        let bestSpectra = simulator.simulate(try NDArray(shape: [g, d], data: chains.flatMap(\.best)), threads: 1).logFlux
+        try writer.write("best_log_flux", bestSpectra, axes: ["galaxy", "pixel"], units: "log(solLum/Angstrom)",
+                         description: "noiseless model spectrum at the best position (log10 L_λ)")
         try writer.write("timing/seconds", NDArray(shape: [g], data: chains.map(\.seconds)), axes: ["galaxy"], units: "s",
                          description: "wall time of each galaxy's chain on one core")
         let burn = settings.burnIn.reduce(0, +)

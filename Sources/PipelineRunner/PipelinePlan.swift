@@ -131,11 +131,7 @@ public struct RunState: Codable, Sendable {
     public static func writeAtomically<T: Encodable>(_ value: T, to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        let temporary = path + ".tmp-\(getpid())"
-        try encoder.encode(value).write(to: URL(fileURLWithPath: temporary))
-        if rename(temporary, path) != 0 {
-            throw DigsError.unreadableFile(path: path, reason: "cannot move into place: \(String(cString: strerror(errno)))")
-        }
+        try writeFileAtomically(try encoder.encode(value), to: path)
     }
 }
 

@@ -6,10 +6,11 @@ import ProductIO
 /// `digs plot`: figures of a run from its products, as PNG and PDF in `<output>/figures/`:
 /// the training curve (flow_model), the SBC rank histograms and the coverage curves
 /// (sbc_result), true vs recovered (posterior_samples), example spectra (sed_set), and for one
-/// galaxy the corner plot (NPE against MCMC when the chains exist) and the spectrum fit.
+/// galaxy the corner plot (NPE against MCMC when the chains exist) and the spectrum fit, and the
+/// NPE-vs-MCMC summary (mcmc_chains).
 public enum PlotStage {
     public enum Figure: String, CaseIterable, Sendable {
-        case training, ranks, coverage, recovery, spectra, corner, fit
+        case training, ranks, coverage, recovery, spectra, corner, fit, comparison
     }
 
     /// Draws `figures` and returns the paths written.
@@ -64,37 +65,59 @@ public enum PlotStage {
                                                      count: [1] + set.shape.dropFirst()).data
                     }
                     let title = "galaxy \(try ObservationIDs.read(posterior).text(at: galaxy))"
+                    // The same galaxy's MCMC, when the chains exist and fitted it.
+                    var chains: (product: Product, row: Int)?
+                    if FileManager.default.fileExists(atPath: mcmcPath) {
+                        let product = try Product.open(mcmcPath, expecting: .mcmcChains)
+                        try requireSameObservations(product, posterior)
+                        let index: [Int64] = try product.dataset("galaxy_index", rank: 1).read(as: Int64.self).data
+                        chains = index.firstIndex(of: Int64(galaxy)).map { (product, $0) }
+                    }
                     if figure == .fit {
                         let values = try ["observed/log_flux", "ppc/median", "ppc/p16", "ppc/p84", "observed/log_flux_sigma"].map {
                             try row($0, as: Float.self).map(Double.init)
                         }
+                        var best: [Double]?
+                        if let (product, k) = chains, product.file.exists("best_log_flux") {
+                            let set = try product.dataset("best_log_flux", rank: 2)
+                            let spectrum: NDArray<Float> = try set.readHyperslab(start: [k, 0], count: [1, set.shape[1]])
+                            best = spectrum.data.map(Double.init)
+                        }
                         try Figures.spectrumFit(wavelength: try posterior.dataset("wavelength", rank: 1).read(as: Double.self).data,
                                                 observed: values[0], median: values[1], p16: values[2], p84: values[3],
-                                                sigma: values[4], title: title, path: path, format: format)
+                                                sigma: values[4], bestFit: best, title: title, path: path, format: format)
                     } else {
                         let flat = try row("samples", as: Float.self).map(Double.init)
                         let npe = (0..<count).map { Array(flat[($0 * d)..<(($0 + 1) * d)]) }
                         let truth = posterior.file.exists("theta_true") ? try row("theta_true", as: Double.self) : nil
                         var mcmc: [[Double]]?
-                        if FileManager.default.fileExists(atPath: mcmcPath) {
-                            let chains = try Product.open(mcmcPath, expecting: .mcmcChains)
-                            let index: [Int64] = try chains.dataset("galaxy_index", rank: 1).read(as: Int64.self).data
-                            if let k = index.firstIndex(of: Int64(galaxy)) {
-                                let set = try chains.dataset("chains", rank: 4)
-                                let block: NDArray<Float> = try set.readHyperslab(start: [k, 0, 0, 0], count: [1] + set.shape.dropFirst())
-                                mcmc = stride(from: 0, to: block.data.count, by: d).map { block.data[$0..<($0 + d)].map(Double.init) }
-                            }
+                        if let (product, k) = chains {
+                            let set = try product.dataset("chains", rank: 4)
+                            let block: NDArray<Float> = try set.readHyperslab(start: [k, 0, 0, 0], count: [1] + set.shape.dropFirst())
+                            mcmc = stride(from: 0, to: block.data.count, by: d).map { block.data[$0..<($0 + d)].map(Double.init) }
                         }
                         try Figures.corner(npe: npe, mcmc: mcmc, truth: truth, names: names, path: path, format: format)
                     }
+                case .comparison:
+                    guard FileManager.default.fileExists(atPath: mcmcPath) else {
+                        throw DigsError.unreadableFile(path: mcmcPath, reason: "the comparison figure needs the MCMC chains (digs mcmc)")
+                    }
+                    let result = try CompareStage.run(mcmcPath: mcmcPath, posteriorPath: posteriorPath)
+                    let names = result.rows.map(\.parameter).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+                    var subtitle = String(format: "MCMC %.1f s per galaxy on one core", result.mcmcSecondsPerGalaxy)
+                    if let ms = result.npeMillisecondsPerGalaxy { subtitle += String(format: "; NPE %.2f ms per galaxy", ms) }
+                    try Figures.comparison(names: names, offsets: names.map { n in result.rows.filter { $0.parameter == n }.map(\.medianOffset) },
+                                           widthRatios: names.map { n in result.rows.filter { $0.parameter == n }.map(\.widthRatio) },
+                                           subtitle: subtitle, path: path, format: format)
                 case .ranks, .coverage:
                     let sbc = try Product.open(sbcPath, expecting: .sbcResult)
                     let names = try sbc.file.attribute("parameter_names")?.stringsValue ?? []
                     let ranks: NDArray<Int64> = try sbc.dataset("ranks", rank: 2).read()
                     let (g, d) = (ranks.shape[0], ranks.shape[1])
+                    let rows = (0..<g).map { r in (0..<d).map { Int(ranks.data[r * d + $0]) } }
+                    let samples = Int(try sbc.file.attribute("samples_per_galaxy")?.intValue ?? 0)
                     if figure == .ranks {
-                        let rows = (0..<g).map { r in (0..<d).map { Int(ranks.data[r * d + $0]) } }
-                        try Figures.rankHistograms(ranks: rows, samples: Int(try sbc.file.attribute("samples_per_galaxy")?.intValue ?? 0),
+                        try Figures.rankHistograms(ranks: rows, samples: samples,
                                                    names: names, bins: Int(try sbc.file.attribute("histogram_bins")?.intValue ?? 20),
                                                    path: path, format: format)
                     } else {
@@ -102,7 +125,7 @@ public enum PlotStage {
                         let marginal: [Double] = try sbc.dataset("coverage_marginal", rank: 2).read(as: Double.self).data
                         try Figures.coverage(levels: levels, marginal: levels.indices.map { Array(marginal[($0 * d)..<(($0 + 1) * d)]) },
                                              joint: try sbc.dataset("coverage_joint", rank: 1).read(as: Double.self).data,
-                                             names: names, galaxies: g, path: path, format: format)
+                                             ranks: rows, samples: samples, names: names, path: path, format: format)
                     }
                 }
                 written.append(path)
@@ -110,5 +133,14 @@ public enum PlotStage {
             log("drew \(folder)/\(figure.rawValue).png and .pdf")
         }
         return written
+    }
+
+    /// Refuses chains fitted to other observations than the posterior's (products of different runs).
+    static func requireSameObservations(_ chains: Product, _ posterior: Product) throws {
+        let observed = { (p: Product) in p.provenance.inputs.first { $0.role == "observations" }?.contentDigest }
+        guard let digest = observed(chains), digest == observed(posterior) else {
+            throw DigsError.invalidProduct(path: chains.path, field: "inputs",
+                                           problem: "its observations differ from those of \(posterior.path): products of different runs")
+        }
     }
 }

@@ -61,30 +61,61 @@ public enum Figures {
         try canvas.save()
     }
 
-    /// Marginal coverage of central intervals per parameter and joint (HPD) coverage against
-    /// the nominal level, with the 95 % band of a calibrated estimator on n galaxies.
-    public static func coverage(levels: [Double], marginal: [[Double]], joint: [Double], names: [String], galaxies n: Int,
-                                path: String, format: Canvas.Format) throws {
-        let canvas = try Canvas(path: path, width: 380, height: 340, format: format)
-        let axes = Axes(left: 60, top: 30, width: 290, height: 260, x: 0...1, y: 0...1)
-        let grid = (0...50).map { Double($0) / 50 }
+    /// The paper's Fig. 6: left, the ECDF of the fractional SBC ranks minus the uniform CDF per
+    /// parameter with the pointwise 95 % band of a calibrated estimator (Binomial(n, z) / n − z);
+    /// right, marginal coverage of central intervals per parameter and joint (HPD) coverage
+    /// against the nominal level with the same band. `ranks` are [galaxy][parameter] in 0…S.
+    public static func coverage(levels: [Double], marginal: [[Double]], joint: [Double], ranks: [[Int]], samples s: Int,
+                                names: [String], path: String, format: Canvas.Format) throws {
+        let n = ranks.count
+        let canvas = try Canvas(path: path, width: 740, height: 340, format: format)
+        let grid = (0...100).map { Double($0) / 100 }
         let band = grid.map { a -> (Double, Double) in
             let b = BinomialBand.band(n: n, p: min(max(a, 1e-9), 1 - 1e-9))
             return (Double(b.lower) / Double(n), Double(b.upper) / Double(n))
         }
-        canvas.polygon(zip(grid, band).map { axes.point($0, $1.0) } + zip(grid, band).reversed().map { axes.point($0, $1.1) },
+        // ECDF − uniform.
+        let ecdf = ECDFDifference(ranks: ranks, samples: s, grid: grid)
+        let halfWidth = zip(grid, band).map { max($1.1 - $0, $0 - $1.0) }.max() ?? 0.05
+        let spread = max(halfWidth, ecdf.flatMap { $0 }.map(abs).max() ?? 0) * 1.15
+        let left = Axes(left: 60, top: 30, width: 290, height: 260, x: 0...1, y: -spread...spread)
+        canvas.polygon(zip(grid, band).map { left.point($0, $1.0 - $0) } + zip(grid, band).reversed().map { left.point($0, $1.1 - $0) },
                        color: .grey, alpha: 0.3)
-        canvas.line([axes.point(0, 0), axes.point(1, 1)], color: .truth, width: 0.8, dash: [3, 2])
+        canvas.line([left.point(0, 0), left.point(1, 0)], color: .truth, width: 0.8, dash: [3, 2])
+        for (j, curve) in ecdf.enumerated() {
+            canvas.line(zip(grid, curve).map { left.point($0, $1) }, color: palette[j % palette.count], width: 1.3)
+        }
+        left.draw(on: canvas, xLabel: "fractional rank of the truth", yLabel: "ECDF − uniform",
+                  title: "SBC rank ECDF (\(n) galaxies, 95 % band)")
+        // Coverage.
+        let right = Axes(left: 425, top: 30, width: 290, height: 260, x: 0...1, y: 0...1)
+        canvas.polygon(zip(grid, band).map { right.point($0, $1.0) } + zip(grid, band).reversed().map { right.point($0, $1.1) },
+                       color: .grey, alpha: 0.3)
+        canvas.line([right.point(0, 0), right.point(1, 1)], color: .truth, width: 0.8, dash: [3, 2])
         for (j, _) in names.enumerated() {
-            canvas.line([axes.point(0, 0)] + zip(levels, marginal).map { axes.point($0, $1[j]) } + [axes.point(1, 1)],
+            canvas.line([right.point(0, 0)] + zip(levels, marginal).map { right.point($0, $1[j]) } + [right.point(1, 1)],
                         color: palette[j % palette.count], width: 1.3)
         }
-        canvas.line([axes.point(0, 0)] + zip(levels, joint).map { axes.point($0, $1) } + [axes.point(1, 1)],
+        canvas.line([right.point(0, 0)] + zip(levels, joint).map { right.point($0, $1) } + [right.point(1, 1)],
                     color: .black, width: 1.8)
-        axes.draw(on: canvas, xLabel: "credibility level", yLabel: "fraction of truths inside", title: "Coverage (\(n) galaxies)")
-        legend(canvas, x: axes.left + 12, y: axes.top + 14,
+        right.draw(on: canvas, xLabel: "credibility level", yLabel: "fraction of truths inside", title: "Coverage (\(n) galaxies)")
+        legend(canvas, x: right.left + 12, y: right.top + 14,
                entries: names.enumerated().map { ($1, palette[$0 % palette.count]) } + [("joint (HPD)", .black)])
         try canvas.save()
+    }
+
+    /// ECDF of the fractional ranks (r + ½)/(S + 1) minus the uniform CDF, per parameter, at
+    /// each point of `grid`: [parameter][grid point].
+    public static func ECDFDifference(ranks: [[Int]], samples s: Int, grid: [Double]) -> [[Double]] {
+        guard let d = ranks.first?.count else { return [] }
+        return (0..<d).map { j in
+            let u = ranks.map { (Double($0[j]) + 0.5) / Double(s + 1) }.sorted()
+            var k = 0
+            return grid.map { z in
+                while k < u.count && u[k] <= z { k += 1 }
+                return Double(k) / Double(u.count) - z
+            }
+        }
     }
 
     /// True against recovered medians with 16–84 % error bars per parameter, and beneath each
@@ -234,10 +265,12 @@ public enum Figures {
         }
     }
 
-    /// The observed spectrum with the posterior-predictive median and 68 % band, and the
-    /// percentage residuals with the noise's ±1σ beneath (Fig. 1, right). x is log10 L_λ.
+    /// The observed spectrum with the posterior-predictive median and 68 % band and (when given)
+    /// the MCMC best fit, and the percentage residuals with the noise's ±1σ beneath (Fig. 1,
+    /// right). Spectra are log10 L_λ.
     public static func spectrumFit(wavelength: [Double], observed: [Double], median: [Double], p16: [Double], p84: [Double],
-                                   sigma: [Double], title: String, path: String, format: Canvas.Format) throws {
+                                   sigma: [Double], bestFit: [Double]? = nil, title: String, path: String,
+                                   format: Canvas.Format) throws {
         let canvas = try Canvas(path: path, width: 520, height: 380, format: format)
         let scale = (observed.sorted()[observed.count / 2])
         func linear(_ v: [Double]) -> [Double] { v.map { pow(10, $0 - scale) } }
@@ -247,9 +280,11 @@ public enum Figures {
                        color: .npe, alpha: 0.3)
         canvas.line(zip(wavelength, obs).map { top.point($0, $1) }, color: .black, width: 1)
         canvas.line(zip(wavelength, med).map { top.point($0, $1) }, color: .npe, width: 1.3)
+        let best = bestFit.map(linear)
+        if let best { canvas.line(zip(wavelength, best).map { top.point($0, $1) }, color: .mcmc, width: 1, dash: [4, 2]) }
         top.draw(on: canvas, xLabel: "", yLabel: "L_λ / median (observed)", title: title)
         legend(canvas, x: top.left + top.width - 170, y: top.top + 14,
-               entries: [("observed", .black), ("predictive median, 68 %", .npe)])
+               entries: [("observed", .black), ("predictive median, 68 %", .npe)] + (best == nil ? [] : [("MCMC best fit", .mcmc)]))
         let residual = zip(obs, med).map { 100 * ($0 / $1 - 1) }
         let noise = sigma.map { 100 * (pow(10, $0) - 1) }
         let limit = max(3 * (noise.max() ?? 1), residual.map(abs).max() ?? 1) * 1.1
@@ -258,7 +293,53 @@ public enum Figures {
                        color: .grey, alpha: 0.3)
         canvas.line([bottom.point(top.xRange.lowerBound, 0), bottom.point(top.xRange.upperBound, 0)], color: .truth, width: 0.8, dash: [3, 2])
         canvas.line(zip(wavelength, residual).map { bottom.point($0, $1) }, color: .black, width: 0.9)
+        if let best {
+            let clip = { (v: Double) in min(max(v, -limit), limit) }
+            canvas.line(zip(wavelength, zip(obs, best)).map { bottom.point($0, clip(100 * ($1.0 / $1.1 - 1))) }, color: .mcmc, width: 0.7)
+        }
         bottom.draw(on: canvas, xLabel: "rest-frame wavelength [Å]", yLabel: "residual [%]")
+        try canvas.save()
+    }
+
+    /// NPE against MCMC on the same galaxies: per parameter, each galaxy's offset of the NPE
+    /// median from the MCMC median in MCMC σ (left) and the ratio of 68 % widths NPE/MCMC on a
+    /// log scale (right); `offsets` and `widthRatios` are [parameter][galaxy].
+    public static func comparison(names: [String], offsets: [[Double]], widthRatios: [[Double]], subtitle: String,
+                                  path: String, format: Canvas.Format) throws {
+        let d = names.count, rowHeight = 22.0
+        let canvas = try Canvas(path: path, width: 560, height: 95 + rowHeight * Double(d), format: format)
+        let height = rowHeight * Double(d)
+        let limit = max(1, (offsets.flatMap { $0 }.filter(\.isFinite).map(abs).max() ?? 1) * 1.15)
+        let logRatios = widthRatios.flatMap { $0 }.filter { $0 > 0 && $0.isFinite }.map(log10)
+        let ratioLimit = max(log10(2), (logRatios.map(abs).max() ?? 0) * 1.15)
+        let panels = [Axes(left: 110, top: 40, width: 190, height: height, x: -limit...limit, y: 0...Double(d)),
+                      Axes(left: 345, top: 40, width: 190, height: height, x: -ratioLimit...ratioLimit, y: 0...Double(d))]
+        for (k, axes) in panels.enumerated() {
+            canvas.line([axes.point(0, 0), axes.point(0, Double(d))], color: .truth, width: 0.8, dash: [3, 2])
+            for j in 0..<d {
+                let y = Double(d - j) - 0.5
+                let values = k == 0 ? offsets[j] : widthRatios[j].map { $0 > 0 ? log10($0) : .nan }
+                for v in values where v.isFinite {
+                    let (px, py) = axes.point(v, y)
+                    canvas.circle(px, py, radius: 2.6, color: palette[j % palette.count], alpha: 0.8)
+                }
+            }
+            drawFrame(axes, canvas, xLabel: nil, yLabel: nil)
+            let ticks = k == 0 ? Axes.ticks(axes.xRange, target: 4) : [0.5, 0.67, 1, 1.5, 2, 3, 5].map(log10).filter { axes.xRange.contains($0) }
+            for x in ticks {
+                let (px, py) = axes.point(x, 0)
+                canvas.line([(px, py), (px, py - 3)], color: .black, width: 0.7)
+                canvas.text(k == 0 ? Axes.format(x) : Axes.format((pow(10, x) * 100).rounded() / 100), x: px, y: py + 8, size: 8, align: 0.5)
+            }
+            canvas.text(k == 0 ? "(median NPE − median MCMC) / σ MCMC" : "68 % width NPE / MCMC",
+                        x: axes.left + axes.width / 2, y: axes.top + height + 24, size: 9, align: 0.5)
+        }
+        for (j, name) in names.enumerated() {
+            let (_, py) = panels[0].point(0, Double(d - j) - 0.5)
+            canvas.text(name, x: panels[0].left - 6, y: py, size: 9, align: 1)
+        }
+        canvas.text("NPE vs MCMC (\(offsets.first?.count ?? 0) galaxies)", x: 280, y: 14, size: 10, align: 0.5)
+        canvas.text(subtitle, x: 280, y: 28, size: 8, align: 0.5, color: .truth)
         try canvas.save()
     }
 

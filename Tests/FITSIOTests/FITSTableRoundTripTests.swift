@@ -29,6 +29,8 @@ struct FITSTableRoundTripTests {
         let file = try FITSFile(readingFrom: path)
         #expect(try file.hduCount() == 2)
         #expect(try file.stringKeyword("ORIGIN") == "DIGS test")
+        #expect(try file.stringKeyword("LONGKEY") == String(repeating: "x", count: 100))  // continued over CONTINUE cards
+        #expect(try file.stringKeyword("NOSUCH") == nil)
         #expect(try file.stringKeyword("CHECKSUM") != nil)
         try file.moveTo(extname: "T")
         #expect(try file.rowCount() == 1000)

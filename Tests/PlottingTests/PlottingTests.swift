@@ -33,6 +33,17 @@ struct PlottingTests {
         }
     }
 
+    @Test("rank ECDF minus uniform: zero for evenly spread ranks, the closed form for ranks all at 0")
+    func ecdfDifference() {
+        // Ranks 0…9 once each with S = 9: fractional ranks 0.05, 0.15, …, 0.95.
+        let even = (0...9).map { [$0, 0] }
+        let grid = [0.0, 0.1, 0.5, 0.9, 1.0]
+        let curves = Figures.ECDFDifference(ranks: even, samples: 9, grid: grid)
+        for (z, v) in zip(grid, curves[0]) { #expect(abs(v) < 1e-12, "z = \(z)") }
+        // Second parameter: every rank 0, ECDF jumps to 1 at 0.05, so the difference is 1 − z after it.
+        for (z, v) in zip(grid, curves[1]) { #expect(abs(v - (z >= 0.05 ? 1 - z : -z)) < 1e-12, "z = \(z)") }
+    }
+
     func temporary(_ name: String) -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("digs-plot-\(getpid())-\(name)").path
     }
@@ -66,7 +77,7 @@ struct PlottingTests {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: pdf))
         #expect(bytes.starts(with: Array("%PDF".utf8)) && bytes.count > 2000)
         try Figures.coverage(levels: [0.25, 0.5, 0.75], marginal: [[0.2, 0.3], [0.5, 0.5], [0.8, 0.7]], joint: [0.26, 0.5, 0.74],
-                             names: ["a", "b"], galaxies: 500, path: coverage, format: .png)
+                             ranks: ranks.map { Array($0.prefix(2)) }, samples: 100, names: ["a", "b"], path: coverage, format: .png)
         #expect(FileManager.default.fileExists(atPath: coverage))
         #expect(!FileManager.default.fileExists(atPath: coverage + ".tmp-\(getpid())"))
     }

@@ -1,0 +1,251 @@
+import DigsCore
+import Foundation
+import Plotting
+import ProductIO
+
+/// `digs report`: one HTML page per pipeline run, `<output>/report/index.html`, that tells an
+/// astronomer whether to trust the run — the checks of calibration against their thresholds,
+/// the accuracy and calibration tables, NPE against MCMC, the figures (drawn afresh from the
+/// products into `report/figures/`), the time and memory of each stage, and the provenance of
+/// every product. Plain HTML and CSS with relative image links: it opens from disk without a
+/// server. Products of different runs mixed in the folder are refused (`RunConsistency`).
+public enum ReportStage {
+    /// Writes the report and returns the path of `index.html`.
+    @discardableResult
+    public static func run(config: PipelineConfig, configPath: String?, galaxy: Int = 0, output: String? = nil,
+                           log: (String) -> Void) throws -> String {
+        let plan = PipelinePlan(config: config)
+        let folder = output ?? plan.folder + "/report"
+        let exists = { (path: String) in FileManager.default.fileExists(atPath: path) }
+        let products = plan.steps.compactMap(\.output).filter(exists)
+        guard !products.isEmpty else {
+            throw DigsError.fileNotFound(path: plan.folder + "/01_ssp_library.h5 (no products of pipeline '\(config.name)' yet: run `digs run` first)")
+        }
+        try RunConsistency.check(plan)
+        log("products in \(plan.folder) belong to one run")
+
+        let path = { (name: String) in plan.folder + "/" + name }
+        let paths = (flow: path("05_flow.h5"), sbc: path("08_sbc_test.h5"), posterior: path("07_posterior_test.h5"),
+                     sed: path("03_sed_train.h5"), mcmc: path("09_mcmc_test.h5"))
+        var figures = [PlotStage.Figure]()
+        if exists(paths.flow) { figures.append(.training) }
+        if exists(paths.sbc) { figures += [.ranks, .coverage] }
+        if exists(paths.posterior) {
+            figures.append(.recovery)
+            figures += [.corner, .fit]
+        }
+        if exists(paths.sed) { figures.append(.spectra) }
+        if exists(paths.mcmc) && exists(paths.posterior) { figures.append(.comparison) }
+        if exists(paths.posterior), try !Product.open(paths.posterior, expecting: .posteriorSamples).file.exists("theta_true") {
+            figures.removeAll { $0 == .recovery }
+        }
+        try FileManager.default.createDirectory(atPath: folder + "/figures", withIntermediateDirectories: true)
+        try PlotStage.run(figures: figures, flowPath: paths.flow, sbcPath: paths.sbc, posteriorPath: paths.posterior,
+                          sedPath: paths.sed, mcmcPath: paths.mcmc, galaxy: galaxy, folder: folder + "/figures", log: log)
+
+        var page = ReportPage(title: "DIGS run report — \(config.name)")
+        page.paragraph("Pipeline <b>\(escapeHTML(config.name))</b>\(configPath.map { " (<code>\(escapeHTML($0))</code>)" } ?? ""), products in <code>\(escapeHTML(plan.folder))</code>, seed \(config.seed). Report written \(Provenance.now()) by digs \(digsVersion).")
+        if exists(paths.sbc) { try calibration(sbcPath: paths.sbc, into: &page) }
+        if exists(paths.mcmc) && exists(paths.posterior) {
+            let result = try CompareStage.run(mcmcPath: paths.mcmc, posteriorPath: paths.posterior)
+            page.section("NPE against MCMC on the exact likelihood")
+            page.preformatted(result.text)
+        }
+        let captions: [PlotStage.Figure: String] = [
+            .training: "Training and validation loss per epoch; the flow kept is the best validation epoch.",
+            .ranks: "SBC rank histograms with the 95 % band of a uniform histogram (paper Fig. 5): bars outside the band are bins a calibrated posterior would rarely produce.",
+            .coverage: "Left: rank ECDF minus uniform with its pointwise 95 % band. Right: marginal coverage of central intervals (colours) and joint HPD coverage (black) against the credibility level (paper Fig. 6).",
+            .recovery: "True against recovered posterior medians with 68 % intervals, and χ = (median − truth)/σ beneath (paper Fig. 2).",
+            .spectra: "Example noiseless training spectra normalised to their median (paper Fig. 3).",
+            .corner: "One galaxy's posterior: NPE (blue) and MCMC (orange) 68/95 % highest-density regions, truth marked (paper Fig. 1 left).",
+            .fit: "Its observed spectrum with the posterior-predictive median and 68 % band, the MCMC best fit and the residuals (paper Fig. 1 right).",
+            .comparison: "Per galaxy and parameter: NPE median offset from the MCMC median in MCMC σ, and the ratio of 68 % widths.",
+        ]
+        page.section("Figures")
+        page.figures(figures.map { ($0.rawValue, captions[$0] ?? "") }, folder: folder)
+        page.section("Stages")
+        try timings(folder: plan.folder, into: &page)
+        page.section("Provenance")
+        try provenance(plan: plan, into: &page)
+        if let configPath, let text = try? String(contentsOfFile: configPath, encoding: .utf8) {
+            page.details("Pipeline file \(configPath)", text)
+        }
+        let index = folder + "/index.html"
+        try writeFileAtomically(Data(page.html.utf8), to: index)
+        log("wrote \(index)")
+        return index
+    }
+
+    /// The checks, and the calibration and accuracy table, from the sbc_result.
+    static func calibration(sbcPath: String, into page: inout ReportPage) throws {
+        let sbc = try Product.open(sbcPath, expecting: .sbcResult)
+        let names = try sbc.file.attribute("parameter_names")?.stringsValue ?? []
+        func column(_ name: String) throws -> [Double] { try sbc.dataset(name, dtype: .float64, rank: 1).read(as: Double.self).data }
+        let ks = try column("ks_pvalue"), chi2 = try column("chi2_pvalue"), coverage = try column("max_coverage_error")
+        let levels = try column("coverage_levels"), joint = try column("coverage_joint")
+        let alpha = try column("tarp_alpha"), ecp = try column("tarp_ecp")
+        let galaxies = try sbc.dataset("ranks", rank: 2).shape[0]
+        let jointError = zip(levels, joint).map { abs($1 - $0) }.max() ?? .nan
+        let tarpError = zip(alpha, ecp).map { abs($1 - $0) }.max() ?? .nan
+        page.section("Calibration on \(galaxies) test galaxies")
+        page.checks([
+            ("SBC ranks uniform: KS p-value ≥ 0.01 for every parameter", String(format: "smallest %.3f", ks.min() ?? .nan), (ks.min() ?? 0) >= 0.01),
+            ("Marginal coverage: |coverage − level| ≤ 0.05 at every level 0.05…0.95", String(format: "largest %.3f", coverage.max() ?? .nan), (coverage.max() ?? 1) <= 0.05),
+            ("Joint (HPD) coverage: |coverage − level| ≤ 0.05", String(format: "largest %.3f", jointError), jointError <= 0.05),
+            ("TARP: |expected coverage − level| ≤ 0.05", String(format: "largest %.3f", tarpError), tarpError <= 0.05),
+        ])
+        let bias = try column("accuracy/bias"), rmse = try column("accuracy/rmse"), r = try column("accuracy/pearson_r")
+        let chiMean = try column("accuracy/chi_mean"), chiStd = try column("accuracy/chi_std")
+        page.table(header: ["parameter", "KS p", "χ² p", "max coverage error", "bias", "RMSE", "Pearson r", "mean χ", "std χ"],
+                   rows: names.indices.map { j in
+                       [names[j]] + [ks[j], chi2[j], coverage[j]].map { String(format: "%.3f", $0) }
+                           + [bias[j], rmse[j]].map { String(format: "%.4f", $0) }
+                           + [r[j], chiMean[j], chiStd[j]].map { String(format: "%.3f", $0) }
+                   })
+        page.paragraph("Bias and RMSE of the posterior medians are in the parameter's units; χ = (median − truth)/((P84 − P16)/2) has mean 0 and standard deviation 1 for a calibrated Gaussian posterior.")
+    }
+
+    /// The run log of `digs run`: stage, status, start, seconds and peak memory.
+    static func timings(folder: String, into page: inout ReportPage) throws {
+        let path = folder + "/run_log.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            page.paragraph("No run log (<code>run_log.json</code>): the stages were run one by one rather than with <code>digs run</code>.")
+            return
+        }
+        let entries: [RunLogEntry]
+        do { entries = try JSONDecoder().decode([RunLogEntry].self, from: data) } catch {
+            throw DigsError.unreadableFile(path: path, reason: "not a run log (a JSON list of {stage, status, started, seconds, peakMemoryMB}): \(error)")
+        }
+        page.table(header: ["stage", "status", "started (UTC)", "wall time [s]", "peak memory [MB]"],
+                   rows: entries.map { [$0.stage, $0.status, $0.started, String(format: "%.1f", $0.seconds),
+                                        $0.peakMemoryMB.map { String(format: "%.0f", $0) } ?? "—"] })
+        let total = entries.map(\.seconds).reduce(0, +)
+        page.paragraph(String(format: "Total %.1f s (%.1f min) over the stages as last run.", total, total / 60))
+    }
+
+    /// One row per product: file, kind and schema, creation, seed, content digest and inputs.
+    static func provenance(plan: PipelinePlan, into page: inout ReportPage) throws {
+        var rows = [[String]]()
+        for step in plan.steps {
+            guard let output = step.output, FileManager.default.fileExists(atPath: output) else { continue }
+            let name = (output as NSString).lastPathComponent
+            let size = String(format: "%.1f", Double((try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0) / 1e6)
+            if output.hasSuffix(".h5") {
+                let p = try Product.open(output).provenance
+                let inputs = p.inputs.map { "\(($0.path as NSString).lastPathComponent) (\(short($0.contentDigest)))" }.joined(separator: "<br>")
+                rows.append([step.name, "<code>\(escapeHTML(name))</code>", "\(p.kind.rawValue) \(p.schemaVersion)", p.created, "\(p.seed)",
+                             "<code title=\"\(p.contentDigest)\">\(short(p.contentDigest))</code>", inputs.isEmpty ? "—" : inputs, size])
+            } else {
+                let digest = try PipelinePlan.digest(of: output)
+                rows.append([step.name, "<code>\(escapeHTML(name))</code>", "FITS catalog", "—", "—",
+                             "<code title=\"\(digest)\">\(short(digest))</code> (file SHA-256)", "07_posterior_test.h5, 08_sbc_test.h5", size])
+            }
+        }
+        page.table(header: ["stage", "file", "kind, schema", "created (UTC)", "seed", "content digest", "inputs (their digests)", "size [MB]"],
+                   rows: rows, escape: false)
+        page.paragraph("Every product records the content digest of each input it was made from; the report checked that these match the products on disk, so all of them come from one run.")
+    }
+
+    static func short(_ digest: String) -> String { String(digest.prefix(19)) }
+}
+
+/// Escapes text for HTML.
+func escapeHTML(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+}
+
+/// A self-contained HTML page built section by section (inline CSS; images by relative path).
+struct ReportPage {
+    private var body = [String]()
+    let title: String
+
+    init(title: String) { self.title = title }
+
+    mutating func section(_ heading: String) { body.append("<h2>\(escapeHTML(heading))</h2>") }
+    /// Trusted HTML (the caller escapes what it interpolates).
+    mutating func paragraph(_ content: String) { body.append("<p>\(content)</p>") }
+    mutating func preformatted(_ text: String) { body.append("<pre>\(escapeHTML(text))</pre>") }
+    mutating func details(_ summary: String, _ text: String) {
+        body.append("<details><summary>\(escapeHTML(summary))</summary><pre>\(escapeHTML(text))</pre></details>")
+    }
+
+    mutating func checks(_ items: [(String, String, Bool)]) {
+        let failed = items.filter { !$0.2 }.count
+        body.append(failed == 0
+            ? "<p class=\"pass\"><span class=\"mark\">All \(items.count) calibration checks pass</span>: the posteriors' credible intervals can be taken at their stated level.</p>"
+            : "<p class=\"fail\"><span class=\"mark\">\(failed) of \(items.count) calibration checks fail</span>: treat the posteriors' widths with caution (see the figures below).</p>")
+        body.append("<ul class=\"checks\">" + items.map { name, value, pass in
+            "<li class=\"\(pass ? "pass" : "fail")\"><span class=\"mark\">\(pass ? "✓" : "✗")</span> \(escapeHTML(name)): <b>\(escapeHTML(value))</b></li>"
+        }.joined() + "</ul>")
+    }
+
+    mutating func table(header: [String], rows: [[String]], escape: Bool = true) {
+        let head = "<tr>" + header.map { "<th>\(escapeHTML($0))</th>" }.joined() + "</tr>"
+        let cells = rows.map { "<tr>" + $0.map { "<td>\(escape ? escapeHTML($0) : $0)</td>" }.joined() + "</tr>" }
+        body.append("<table>\(head)\(cells.joined())</table>")
+    }
+
+    /// Figures by name: `<folder>/figures/<name>.png`, shown at their size in points (the PNGs
+    /// have 2 pixels per point) and linked to the PDF.
+    mutating func figures(_ items: [(String, String)], folder: String) {
+        body.append("<div class=\"figures\">" + items.map { name, caption in
+            let width = Self.pngWidth(folder + "/figures/\(name).png").map { " width=\"\($0 / 2)\"" } ?? ""
+            return "<figure><a href=\"figures/\(name).pdf\"><img src=\"figures/\(name).png\"\(width) alt=\"\(escapeHTML(name)) figure\"></a><figcaption><b>\(escapeHTML(name))</b> — \(escapeHTML(caption)) <a href=\"figures/\(name).pdf\">PDF</a></figcaption></figure>"
+        }.joined() + "</div>")
+    }
+
+    /// Width in pixels from a PNG's IHDR chunk (bytes 16–19, big-endian), or nil.
+    static func pngWidth(_ path: String) -> Int? {
+        guard let handle = FileHandle(forReadingAtPath: path), let header = try? handle.read(upToCount: 24),
+              header.count == 24, header.starts(with: [0x89, 0x50, 0x4E, 0x47]) else { return nil }
+        return header[16..<20].reduce(0) { $0 << 8 | Int($1) }
+    }
+
+    var html: String {
+        """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <title>\(escapeHTML(title))</title>
+        <style>
+        body { font-family: "DejaVu Sans", sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
+        h1 { font-size: 1.6em; } h2 { font-size: 1.25em; border-bottom: 1px solid #ccc; margin-top: 2em; }
+        table { border-collapse: collapse; font-size: 0.85em; margin: 0.8em 0; }
+        th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
+        th { background: #f2f2f2; }
+        pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.8em; }
+        .checks { list-style: none; padding: 0; } .checks li { margin: 0.3em 0; }
+        .pass .mark { color: #1a7f37; font-weight: bold; } .fail .mark { color: #c62828; font-weight: bold; }
+        .figures { display: flex; flex-wrap: wrap; gap: 1.2em; }
+        figure { margin: 0; max-width: 100%; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+        figcaption { font-size: 0.85em; max-width: 740px; }
+        .missing { color: #c62828; font-weight: bold; }
+        </style>
+        </head>
+        <body>
+        <h1>\(escapeHTML(title))</h1>
+        \(body.joined(separator: "\n"))
+        <script>
+        // Marks figures that failed to load, and records the count on <body> for checks.
+        window.addEventListener("load", function () {
+          var images = document.querySelectorAll("img"), missing = 0;
+          images.forEach(function (img) {
+            if (!img.complete || img.naturalWidth === 0) {
+              missing += 1;
+              var note = document.createElement("p");
+              note.className = "missing";
+              note.textContent = "figure " + img.getAttribute("src") + " did not load";
+              img.replaceWith(note);
+            }
+          });
+          document.body.setAttribute("data-images", (images.length - missing) + " of " + images.length + " loaded");
+        });
+        </script>
+        </body>
+        </html>
+
+        """
+    }
+}

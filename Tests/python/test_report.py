@@ -1,0 +1,123 @@
+"""`digs report`: the HTML page of a run, loaded in a real browser (headless Chromium), its
+numbers against the products read with h5py, and refused when products of different runs mix."""
+import html
+import os
+import re
+import shutil
+import struct
+import subprocess
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import smoke_pipeline
+from digs_cli import ROOT, digs
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FIGURES = ["training", "ranks", "coverage", "recovery", "corner", "fit", "spectra", "comparison"]
+# Screenshots of the report go here, so CI keeps one (products/ is not in git).
+ARTIFACTS = ROOT / "products" / "test-artifacts"
+
+
+def browse(page, *flags):
+    """Loads `page` in headless Chromium; returns (stdout, console lines of the page)."""
+    result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+                             "--log-level=0", *flags, page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout, [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+
+
+@pytest.fixture(scope="module")
+def report_run(run, tmp_path_factory):
+    """A copy of the smoke run's products with MCMC chains and the catalog added, and its report."""
+    source, _ = run
+    d = tmp_path_factory.mktemp("report")
+    for f in source.glob("*.h5"):
+        shutil.copy(f, d / f.name)
+    pipeline = smoke_pipeline(d, d, [("  test: 20 ", "  test: 60 ")])
+    digs("mcmc", "-c", pipeline)
+    digs("export", "-c", pipeline)
+    r = digs("report", "-c", pipeline)
+    return d, pipeline, d / "report" / "index.html", r
+
+
+def test_report_loads_in_chromium_without_console_errors_and_every_image_resolves(report_run):
+    assert CHROMIUM, "chromium is not installed (make test installs the Debian package)"
+    _, _, index, r = report_run
+    assert r.stdout.strip() == str(index)
+    dom, console = browse(index, "--dump-dom")
+    assert console == [], console
+    # The page's own script counts images that loaded (naturalWidth > 0) once the page is done.
+    assert f'data-images="{len(FIGURES)} of {len(FIGURES)} loaded"' in dom
+    for name in FIGURES:
+        assert f'src="figures/{name}.png"' in dom
+        assert (index.parent / "figures" / f"{name}.pdf").read_bytes().startswith(b"%PDF")
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "report.png"
+    shot.unlink(missing_ok=True)
+    browse(index, f"--screenshot={shot}", "--window-size=1200,3000")
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", data[16:24]) == (1200, 3000)
+
+
+def test_the_browser_check_catches_a_missing_figure_and_a_script_error(report_run, tmp_path):
+    """Negative control: the same page with one figure gone and a failing script is caught."""
+    d, _, index, _ = report_run
+    broken = tmp_path / "report"
+    shutil.copytree(index.parent, broken)
+    (broken / "figures" / "fit.png").unlink()
+    text = (broken / "index.html").read_text().replace("</body>", "<script>undefinedFunction();</script></body>")
+    (broken / "index.html").write_text(text)
+    dom, console = browse(broken / "index.html", "--dump-dom")
+    assert f'data-images="{len(FIGURES) - 1} of {len(FIGURES)} loaded"' in dom
+    assert "figure figures/fit.png did not load" in dom
+    assert any("undefinedFunction" in line for line in console)
+
+
+def test_report_tables_hold_the_products_numbers(report_run):
+    d, _, index, _ = report_run
+    page = html.unescape(index.read_text())
+    with h5py.File(d / "08_sbc_test.h5") as f:
+        names = [n.decode() if isinstance(n, bytes) else n for n in f.attrs["parameter_names"]]
+        ks, rmse = f["ks_pvalue"][:], f["accuracy/rmse"][:]
+        galaxies = f["ranks"].shape[0]
+    assert f"Calibration on {galaxies} test galaxies" in page
+    for j, name in enumerate(names):
+        row = re.search(rf"<tr><td>{name}</td>(.*?)</tr>", page).group(1)
+        cells = re.findall(r"<td>(.*?)</td>", row)
+        assert float(cells[0]) == pytest.approx(ks[j], abs=5e-4)
+        assert float(cells[4]) == pytest.approx(rmse[j], abs=5e-5)
+    smallest = re.search(r"KS p-value ≥ 0.01 for every parameter: <b>smallest ([0-9.]+)</b>", page)
+    assert float(smallest.group(1)) == pytest.approx(ks.min(), abs=5e-4)
+    # Provenance: every product with its full content digest.
+    for f in sorted(d.glob("*.h5")):
+        with h5py.File(f) as h:
+            digest = h.attrs["content_digest"]
+        assert f'title="{digest}"' in page and f.name in page
+    # NPE vs MCMC: the number of galaxies the chains hold.
+    with h5py.File(d / "09_mcmc_test.h5") as f:
+        assert f"NPE vs MCMC on {f['chains'].shape[0]} galaxies" in page
+        assert np.all(np.isfinite(f["best_log_flux"][:]))
+
+
+def test_products_of_different_runs_are_refused(report_run, tmp_path):
+    d, _, _, _ = report_run
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for f in list(d.glob("*.h5")) + [d / "catalog_test.fits"]:
+        shutil.copy(f, mixed / f.name)
+    pipeline = smoke_pipeline(mixed, mixed, [("  test: 20 ", "  test: 60 ")])
+    # A posterior drawn again with other settings: the SBC result beside it was not made from it.
+    digs("infer", "-c", pipeline, "--samples", 120, "--force")
+    r = digs("report", "-c", pipeline, check=False)
+    assert r.returncode != 0
+    assert "08_sbc_test.h5" in r.stderr and "07_posterior_test.h5" in r.stderr and "different runs" in r.stderr
+    assert not (mixed / "report" / "index.html").exists()
+    # With the SBC redone the catalog is the odd one out.
+    digs("sbc", "-c", pipeline, "--force")
+    os.remove(mixed / "09_mcmc_test.h5")
+    r = digs("report", "-c", pipeline, check=False)
+    assert r.returncode != 0 and "catalog_test.fits" in r.stderr and "POSTDIG" in r.stderr, r.stderr
