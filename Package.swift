@@ -69,10 +69,12 @@ let package = Package(
         .target(name: "Diagnostics", dependencies: ["DigsCore"], exclude: ["README.md"]),
         .target(name: "MCMC", dependencies: ["DigsCore"], exclude: ["README.md"]),
         .target(name: "Plotting", dependencies: ["DigsCore", "CCairo"], exclude: ["README.md"]),
+        .target(name: "SpectrumIngest", dependencies: ["DigsCore", "FITSIO", "SpectralSynthesis"], exclude: ["README.md"]),
         .target(
             name: "PipelineRunner",
             dependencies: [
                 "DigsCore", "ProductIO", "FITSIO", "SpectralSynthesis", "ForwardModel", "NeuralFlows", "Diagnostics", "MCMC", "Plotting",
+                "SpectrumIngest",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -83,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "digs",
             dependencies: [
-                "DigsCore", "ProductIO", "PipelineRunner",
+                "DigsCore", "ProductIO", "PipelineRunner", "SpectrumIngest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -98,6 +100,7 @@ let package = Package(
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "DigsCore"]),
         .testTarget(name: "FITSIOTests", dependencies: ["FITSIO", "DigsCore"]),
         .testTarget(name: "MCMCTests", dependencies: ["MCMC", "DigsCore"]),
+        .testTarget(name: "SpectrumIngestTests", dependencies: ["SpectrumIngest", "DigsCore"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "DigsCore", "CCairo"], exclude: ["Golden"]),
     ]
 )

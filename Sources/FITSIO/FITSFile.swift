@@ -106,6 +106,35 @@ public final class FITSFile {
         return data
     }
 
+    /// Whether the current table has a column of this name (case-insensitive).
+    public func hasColumn(_ name: String) -> Bool {
+        var column: Int32 = 0, status: Int32 = 0, template = Array(name.utf8CString)
+        ffgcno(pointer, CASEINSEN, &template, &column, &status)
+        return status == 0
+    }
+
+    /// A string column of the current table, trailing blanks removed.
+    public func readStringColumn(_ name: String) throws -> [String] {
+        var column: Int32 = 0, template = Array(name.utf8CString)
+        try call("finding column \(name)") { ffgcno(pointer, CASEINSEN, &template, &column, &$0) }
+        var type: Int32 = 0, repeatCount: Int = 0, width: Int = 0
+        try call("reading the format of column \(name)") { ffgtcl(pointer, column, &type, &repeatCount, &width, &$0) }
+        guard type == TSTRING else {
+            throw DigsError.invalidProduct(path: path, field: "column \(name)", problem: "is not a string column")
+        }
+        let rows = try rowCount(), size = max(repeatCount, width) + 1
+        var buffers = (0..<rows).map { _ in UnsafeMutablePointer<CChar>.allocate(capacity: size) }
+        defer { buffers.forEach { $0.deallocate() } }
+        var null = Array("".utf8CString), anyNull: Int32 = 0
+        if rows > 0 {
+            try buffers.withUnsafeMutableBufferPointer { array in
+                var pointers = array.map { Optional($0) }
+                try call("reading column \(name)") { ffgcvs(pointer, column, 1, 1, Int64(rows), &null, &pointers, &anyNull, &$0) }
+            }
+        }
+        return buffers.map { String(cString: $0).trimmingCharacters(in: .whitespaces) }
+    }
+
     private func call(_ operation: String, _ body: (inout Int32) -> Int32) throws {
         var status: Int32 = 0
         _ = body(&status)

@@ -13,7 +13,7 @@ struct Digs: ParsableCommand {
         version: digsVersionString,
         groupedSubcommands: [
             CommandGroup(name: "Stages", subcommands: [SSP.self, SamplePrior.self, Simulate.self, Augment.self, Train.self,
-                                                   Observe.self, Infer.self, SBC.self, MCMCCommand.self, Compare.self,
+                                                   Observe.self, Ingest.self, Infer.self, SBC.self, MCMCCommand.self, Compare.self,
                                                    Export.self, Plot.self, Report.self]),
             CommandGroup(name: "Pipelines", subcommands: [Run.self, Merge.self]),
             CommandGroup(name: "Product tools", subcommands: [Validate.self, Inspect.self, Benchmark.self]),

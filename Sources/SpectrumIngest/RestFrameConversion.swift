@@ -1,0 +1,106 @@
+import DigsCore
+import Foundation
+import SpectralSynthesis
+
+/// How observed spectra become model-comparable ones.
+public struct IngestSettings: Codable, Equatable, Sendable {
+    public var cosmology: FlatLambdaCDM
+    /// Milky-Way E(B−V) to correct for (mag; 0 = none), with R_V.
+    public var ebv: Double
+    public var rv: Double
+    /// A grid pixel is kept when good input pixels cover at least this fraction of it.
+    public var minimumCoverage: Double
+
+    public init(cosmology: FlatLambdaCDM = .standard, ebv: Double = 0, rv: Double = 3.1, minimumCoverage: Double = 0.5) {
+        (self.cosmology, self.ebv, self.rv, self.minimumCoverage) = (cosmology, ebv, rv, minimumCoverage)
+    }
+
+    enum CodingKeys: String, CodingKey { case cosmology, ebv = "ebv_mag", rv = "r_v", minimumCoverage = "minimum_coverage" }
+}
+
+/// A spectrum on the model's rest-frame grid, ready for `observation_set`.
+public struct RestFrameSpectrum: Sendable {
+    /// log10 L_λ, log(L☉/Å); NaN where masked.
+    public var logFlux: [Float]
+    /// 1σ of logFlux, dex; NaN where masked.
+    public var sigma: [Float]
+    /// 1 = usable, 0 = masked (bad pixels, no coverage, non-positive flux).
+    public var mask: [UInt8]
+    /// L_λ before the logarithm, L☉/Å (for checks).
+    public var luminosity: [Double]
+}
+
+/// Observed frame → rest frame on the model grid:
+/// 1. vacuum wavelengths → air (`AirVacuum`, Morton 2000), as the SSP grids are in air;
+/// 2. optional Milky-Way extinction correction at the observed wavelength (`MilkyWayExtinction`);
+/// 3. λ_rest = λ_obs / (1 + z) and L_λ,rest = 4π d_L² (1 + z) f_λ,obs / L☉ (flux per observed
+///    Å is (1 + z) times flux per rest Å), d_L from `FlatLambdaCDM`, L☉ = 3.826 × 10³³ erg s⁻¹
+///    (the unit of the BC03 grids);
+/// 4. flux-conserving resampling of the good pixels onto the grid's bins with their
+///    variances (`MaskedResampling`); grid pixels less than `minimumCoverage` covered, or with
+///    L_λ ≤ 0 (possible at low S/N), are masked;
+/// 5. σ(log10 L_λ) = σ_L / (L_λ ln 10) (first-order propagation).
+public enum RestFrameConversion {
+    /// Solar luminosity of the BC03 SSP grids, erg s⁻¹.
+    public static let solarLuminosity = 3.826e33
+
+    /// Converts `spectrum` onto the rest-frame air grid of pixel `edges` (Å).
+    public static func convert(_ spectrum: ObservedSpectrum, edges: [Double], settings: IngestSettings) throws -> RestFrameSpectrum {
+        let path = spectrum.source, n = spectrum.flux.count
+        guard spectrum.wavelength.count == n, spectrum.inverseVariance.count == n, spectrum.good.count == n, n >= 2 else {
+            throw DigsError.invalidProduct(path: path, field: "wavelength, flux, ivar",
+                                           problem: "have lengths \(spectrum.wavelength.count), \(n), \(spectrum.inverseVariance.count): need equal lengths of at least 2")
+        }
+        let z = spectrum.redshift
+        guard z > 0, z < 10 else {
+            throw DigsError.invalidProduct(path: path, field: "redshift", problem: "is \(z): need 0 < z < 10 for a luminosity distance")
+        }
+        guard zip(spectrum.wavelength, spectrum.wavelength.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw DigsError.invalidProduct(path: path, field: "wavelength", problem: "is not strictly increasing")
+        }
+        let good = (0..<n).map { spectrum.good[$0] && spectrum.inverseVariance[$0] > 0 && spectrum.inverseVariance[$0].isFinite && spectrum.flux[$0].isFinite }
+        guard good.contains(true) else {
+            throw DigsError.invalidProduct(path: path, field: "ivar",
+                                           problem: "is zero or negative (or the pixel masked) at every pixel: the spectrum has no usable data")
+        }
+        let air = spectrum.medium == .vacuum ? spectrum.wavelength.map(AirVacuum.air(fromVacuum:)) : spectrum.wavelength
+        var flux = spectrum.flux, variance = spectrum.inverseVariance.map { $0 > 0 ? 1 / $0 : 0 }
+        if settings.ebv != 0 {
+            guard let lo = air.first, let hi = air.last, lo >= 3030, hi <= 33_000 else {
+                throw DigsError.invalidProduct(path: path, field: "wavelength",
+                                               problem: "spans \(air.first!)–\(air.last!) Å; the Milky-Way extinction law (CCM89) holds over 3030–33 000 Å")
+            }
+            let law = MilkyWayExtinction(ebv: settings.ebv, rv: settings.rv)
+            for i in 0..<n {
+                let c = law.correction(air[i])
+                flux[i] *= c
+                variance[i] *= c * c
+            }
+        }
+        let distanceCm = settings.cosmology.luminosityDistance(z) * FlatLambdaCDM.megaparsecCm
+        let scale = 4 * Double.pi * distanceCm * distanceCm * (1 + z) / solarLuminosity
+        let rest = air.map { $0 / (1 + z) }
+        let inputEdges = Rebinning.edges(centres: rest)
+        let covered = (rest.first!, rest.last!)
+        guard covered.0 < edges.last!, covered.1 > edges.first! else {
+            throw DigsError.invalidProduct(path: path, field: "redshift",
+                                           problem: String(format: "z = %.4f puts the spectrum at rest-frame %.0f–%.0f Å, off the model grid %.0f–%.0f Å", z, covered.0, covered.1, edges.first!, edges.last!))
+        }
+        for i in 0..<n where !good[i] { (flux[i], variance[i]) = (0, 0) }
+        let resampled = MaskedResampling.resample(inputEdges: inputEdges, flux: flux.map { $0 * scale },
+                                                  variance: variance.map { $0 * scale * scale }, good: good, outputEdges: edges)
+        let m = edges.count - 1
+        var out = RestFrameSpectrum(logFlux: .init(repeating: .nan, count: m), sigma: .init(repeating: .nan, count: m),
+                                    mask: .init(repeating: 0, count: m), luminosity: resampled.flux)
+        for j in 0..<m where resampled.coverage[j] >= settings.minimumCoverage && resampled.flux[j] > 0 {
+            out.logFlux[j] = Float(log10(resampled.flux[j]))
+            out.sigma[j] = Float(resampled.variance[j].squareRoot() / (resampled.flux[j] * M_LN10))
+            out.mask[j] = 1
+        }
+        guard out.mask.contains(1) else {
+            throw DigsError.invalidProduct(path: path, field: "flux",
+                                           problem: "no pixel of the model grid has good data with positive flux after the shift to the rest frame")
+        }
+        return out
+    }
+}

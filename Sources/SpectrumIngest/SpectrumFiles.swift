@@ -1,0 +1,90 @@
+import DigsCore
+import FITSIO
+import Foundation
+
+/// Readers of observed spectra.
+public enum SpectrumFiles {
+    /// f_λ unit of SDSS/BOSS spectra: 10⁻¹⁷ erg s⁻¹ cm⁻² Å⁻¹.
+    public static let sdssFluxUnit = 1e-17
+
+    /// An SDSS/BOSS `spec-PLATE-MJD-FIBER.fits` file (DR8+ data model): HDU `COADD` with
+    /// `loglam` (log10 vacuum Å), `flux` (10⁻¹⁷ erg s⁻¹ cm⁻² Å⁻¹), `ivar` and `and_mask`;
+    /// HDU `SPECOBJ` with `Z` (and `PLATE`, `MJD`, `FIBERID` for the id). `redshift`
+    /// overrides (or stands in for) `Z`.
+    public static func readSDSS(_ path: String, redshift: Double? = nil) throws -> ObservedSpectrum {
+        let file = try FITSFile(readingFrom: path)
+        do { try file.moveTo(extname: "COADD") } catch {
+            throw DigsError.invalidProduct(path: path, field: "HDU COADD",
+                                           problem: "is missing: not an SDSS spec-PLATE-MJD-FIBER file (HDU 1 must be the COADD table with loglam, flux, ivar, and_mask)")
+        }
+        for column in ["loglam", "flux", "ivar"] where !file.hasColumn(column) {
+            throw DigsError.invalidProduct(path: path, field: "COADD column \(column)", problem: "is missing (SDSS data model: loglam, flux, ivar, and_mask)")
+        }
+        let loglam = try file.readColumn("loglam"), flux = try file.readColumn("flux"), ivar = try file.readColumn("ivar")
+        let andMask = file.hasColumn("and_mask") ? try file.readColumn("and_mask") : [Double](repeating: 0, count: flux.count)
+        var z = redshift, id = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        if (try? file.moveTo(extname: "SPECOBJ")) != nil {
+            if z == nil, file.hasColumn("Z") { z = try file.readColumn("Z").first }
+            if file.hasColumn("PLATE"), file.hasColumn("MJD"), file.hasColumn("FIBERID"),
+               let plate = try file.readColumn("PLATE").first, let mjd = try file.readColumn("MJD").first,
+               let fiber = try file.readColumn("FIBERID").first {
+                id = String(format: "spec-%04d-%05d-%04d", Int(plate), Int(mjd), Int(fiber))
+            }
+        }
+        guard let z, z.isFinite else {
+            throw DigsError.invalidProduct(path: path, field: "SPECOBJ column Z",
+                                           problem: "is missing: no redshift (give one with --redshift)")
+        }
+        return ObservedSpectrum(id: id, wavelength: loglam.map { pow(10, $0) }, medium: .vacuum,
+                                flux: flux.map { $0 * sdssFluxUnit }, inverseVariance: ivar.map { $0 / (sdssFluxUnit * sdssFluxUnit) },
+                                good: andMask.map { $0 == 0 }, redshift: z, source: path)
+    }
+
+    /// A generic table — CSV with a header line, or a FITS binary table (first table HDU) —
+    /// with columns `wavelength` (Å), `flux` and `error` (1σ, same unit as flux) and an
+    /// optional `mask` (0 = good, anything else = bad). `fluxUnit` is the flux unit in
+    /// erg s⁻¹ cm⁻² Å⁻¹ (e.g. 1e-17).
+    public static func readTable(_ path: String, redshift: Double, fluxUnit: Double, medium: ObservedSpectrum.Medium) throws -> ObservedSpectrum {
+        var columns = [String: [Double]]()
+        if path.lowercased().hasSuffix(".csv") {
+            columns = try readCSV(path)
+        } else {
+            let file = try FITSFile(readingFrom: path)
+            guard try file.hduCount() >= 2 else {
+                throw DigsError.invalidProduct(path: path, field: "HDU 2", problem: "is missing: expected a binary table of wavelength, flux, error")
+            }
+            try file.moveTo(hdu: 2)
+            for name in ["wavelength", "flux", "error", "mask"] where file.hasColumn(name) { columns[name] = try file.readColumn(name) }
+        }
+        for name in ["wavelength", "flux", "error"] where columns[name] == nil {
+            throw DigsError.invalidProduct(path: path, field: "column \(name)", problem: "is missing (columns: wavelength [Å], flux, error, optional mask)")
+        }
+        let flux = columns["flux"]!, error = columns["error"]!
+        let mask = columns["mask"] ?? [Double](repeating: 0, count: flux.count)
+        return ObservedSpectrum(id: ((path as NSString).lastPathComponent as NSString).deletingPathExtension,
+                                wavelength: columns["wavelength"]!, medium: medium, flux: flux.map { $0 * fluxUnit },
+                                inverseVariance: error.map { $0 > 0 && $0.isFinite ? 1 / ($0 * fluxUnit * $0 * fluxUnit) : 0 },
+                                good: mask.map { $0 == 0 }, redshift: redshift, source: path)
+    }
+
+    /// Numeric CSV columns by lower-cased header name.
+    static func readCSV(_ path: String) throws -> [String: [Double]] {
+        let lines = try readTextFile(path).split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("#") }
+        guard let header = lines.first else { throw DigsError.invalidProduct(path: path, field: "header", problem: "the file is empty") }
+        let names = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        var columns = [String: [Double]](uniqueKeysWithValues: names.map { ($0, [Double]()) })
+        for (k, line) in lines.dropFirst().enumerated() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard fields.count == names.count else {
+                throw DigsError.invalidProduct(path: path, field: "line \(k + 2)", problem: "has \(fields.count) fields; the header has \(names.count)")
+            }
+            for (name, field) in zip(names, fields) {
+                guard let v = Double(field.trimmingCharacters(in: .whitespaces)) else {
+                    throw DigsError.invalidProduct(path: path, field: "line \(k + 2), column \(name)", problem: "'\(field)' is not a number")
+                }
+                columns[name]!.append(v)
+            }
+        }
+        return columns
+    }
+}
