@@ -9,9 +9,29 @@ public enum NoiseModel: Codable, Equatable, Sendable {
     case fractional(fraction: Double)
     /// x + N(0, σ_j²) with one σ (dex) per pixel.
     case perPixel(sigmaDex: [Double])
+    /// A noise level and a mask drawn for every spectrum (real surveys): see `HeteroscedasticNoise`.
+    case heteroscedastic(HeteroscedasticNoise)
 
     /// The paper's noise: 5 % per pixel, as log10(1.05) dex.
     public static let paper = NoiseModel.logGaussian(sigmaDex: log10(1.05))
+
+    /// Whether σ and the mask vary from spectrum to spectrum (the flow must then see them).
+    public var isHeteroscedastic: Bool {
+        if case .heteroscedastic = self { return true }
+        return false
+    }
+
+    /// One noisy observation of a noiseless row: noise added to `x`, its 1σ per pixel (dex)
+    /// into `sigma`, and which pixels are usable (1) into `mask`.
+    public func draw(x: inout ArraySlice<Float>, sigma: inout [Float], mask: inout [UInt8], generator g: inout Xoshiro256StarStar) {
+        if case let .heteroscedastic(h) = self {
+            h.draw(x: &x, sigma: &sigma, mask: &mask, generator: &g)
+            return
+        }
+        apply(to: &x, generator: &g)
+        sigma = sigmaDex(pixels: x.count).map(Float.init)
+        mask = [UInt8](repeating: 1, count: x.count)
+    }
 
     /// Adds one noise realisation to a row of x.
     public func apply(to x: inout ArraySlice<Float>, generator g: inout Xoshiro256StarStar) {
@@ -26,6 +46,9 @@ public enum NoiseModel: Codable, Equatable, Sendable {
             }
         case let .perPixel(sigmas):
             for (j, i) in x.indices.enumerated() { x[i] += Float(sigmas[j] * g.nextNormal()) }
+        case let .heteroscedastic(h):
+            var sigma = [Float](), mask = [UInt8]()
+            h.draw(x: &x, sigma: &sigma, mask: &mask, generator: &g)
         }
     }
 
@@ -36,6 +59,7 @@ public enum NoiseModel: Codable, Equatable, Sendable {
         case let .logGaussian(s): return [Double](repeating: s, count: pixels)
         case let .fractional(f): return [Double](repeating: f / log(10), count: pixels)
         case let .perPixel(s): return s
+        case let .heteroscedastic(h): return [Double](repeating: (h.sigmaDexMin * h.sigmaDexMax).squareRoot(), count: pixels)
         }
     }
 
@@ -53,6 +77,8 @@ public enum NoiseModel: Codable, Equatable, Sendable {
             guard s.allSatisfy({ $0 > 0 && $0.isFinite }) else {
                 throw DigsError.invalidInput(field: "augment.noise.sigma_dex", problem: "values must be > 0")
             }
+        case let .heteroscedastic(h):
+            try h.validate()
         }
     }
 
@@ -67,9 +93,11 @@ public enum NoiseModel: Codable, Equatable, Sendable {
             self = .fractional(fraction: try c.decodeIfPresent(Double.self, forKey: .fraction) ?? 0.05)
         case "per_pixel":
             self = .perPixel(sigmaDex: try c.decode([Double].self, forKey: .sigmaDex))
+        case "heteroscedastic":
+            self = .heteroscedastic(try HeteroscedasticNoise(from: decoder))
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .model, in: c,
-                                                   debugDescription: "unknown noise model '\(other)' (expected log_gaussian, fractional or per_pixel)")
+                                                   debugDescription: "unknown noise model '\(other)' (expected log_gaussian, fractional, per_pixel or heteroscedastic)")
         }
     }
 
@@ -85,6 +113,9 @@ public enum NoiseModel: Codable, Equatable, Sendable {
         case let .perPixel(s):
             try c.encode("per_pixel", forKey: .model)
             try c.encode(s, forKey: .sigmaDex)
+        case let .heteroscedastic(h):
+            try c.encode("heteroscedastic", forKey: .model)
+            try h.encode(to: encoder)
         }
     }
 }

@@ -53,9 +53,9 @@ public enum FlowModelFile {
         let names = posterior.parameterNames
         try w.write("transforms/wavelength", NDArray(shape: [wavelength.count], data: wavelength), axes: ["pixel"],
                     units: "Angstrom", description: "wavelength of each pixel of x the flow was trained on")
-        try w.write("transforms/x_mean", NDArray(shape: [a.context], data: s.xMean), axes: ["pixel"],
+        try w.write("transforms/x_mean", NDArray(shape: [a.context], data: s.xMean), axes: ["context"],
                     units: "log(solLum/Angstrom)", description: "mean of x over the training set")
-        try w.write("transforms/x_std", NDArray(shape: [a.context], data: s.xStd), axes: ["pixel"],
+        try w.write("transforms/x_std", NDArray(shape: [a.context], data: s.xStd), axes: ["context"],
                     units: "log(solLum/Angstrom)", description: "standard deviation of x over the training set")
         try w.writeParameterArray("transforms/prior_low", NDArray(shape: [a.features], data: s.low),
                                   axes: ["parameter"], parameterNames: names, parameterUnits: parameterUnits,
@@ -85,6 +85,7 @@ public enum FlowModelFile {
             try w.file.setAttribute("best_validation_loss", .double(state.bestValidationLoss))
         }
         try w.file.setAttribute("architecture", .string("maf"))
+        try w.file.setAttribute("context_layout", .string(posterior.contextLayout.rawValue))
         try w.file.setAttribute("hidden_features", .int(Int64(a.hidden)))
         try w.file.setAttribute("num_transforms", .int(Int64(a.transforms)))
         try w.file.setAttribute("parameter_names", .strings(names))
@@ -136,7 +137,12 @@ public enum FlowModelFile {
         let s = Standardization(low: try doubles("transforms/prior_low"), high: try doubles("transforms/prior_high"),
                                 thetaMean: try doubles("transforms/z_mean"), thetaStd: try doubles("transforms/z_std"),
                                 xMean: xMean, xStd: try doubles("transforms/x_std"))
-        let posterior = try FlowPosterior(network: network, standardization: s, parameterNames: names)
+        let layoutName = try file.attribute("context_layout")?.stringValue ?? ContextLayout.flux.rawValue
+        guard let layout = ContextLayout(rawValue: layoutName) else {
+            throw DigsError.invalidProduct(path: path, field: "root attribute 'context_layout'",
+                                           problem: "is '\(layoutName)'; expected one of \(ContextLayout.allCases.map(\.rawValue))")
+        }
+        let posterior = try FlowPosterior(network: network, standardization: s, parameterNames: names, contextLayout: layout)
         var state: TrainerState?
         if file.exists("state/parameters") {
             let current: NDArray<Float> = try product.dataset("state/parameters").read()

@@ -8,10 +8,13 @@ public final class FlowPosterior: @unchecked Sendable {
     public let network: MAFNetwork<Float>
     public let standardization: Standardization
     public let parameterNames: [String]
+    /// What the context vector holds (`x` of `logProb` and `sample` is its encoding).
+    public let contextLayout: ContextLayout
     /// The network's weights arranged for sampling, made once: the network is not changed afterwards.
     let samplingWeights: MAFNetwork<Float>.SamplingWeights
 
-    public init(network: MAFNetwork<Float>, standardization: Standardization, parameterNames: [String]) throws {
+    public init(network: MAFNetwork<Float>, standardization: Standardization, parameterNames: [String],
+                contextLayout: ContextLayout = .flux) throws {
         let a = network.architecture
         guard standardization.low.count == a.features, standardization.xMean.count == a.context,
               parameterNames.count == a.features else {
@@ -21,6 +24,7 @@ public final class FlowPosterior: @unchecked Sendable {
         self.network = network
         self.standardization = standardization
         self.parameterNames = parameterNames
+        self.contextLayout = contextLayout
         self.samplingWeights = network.samplingWeights()
     }
 

@@ -56,6 +56,12 @@ public enum AugmentStage {
                                                       axes: ["row", "parameter"], parameterNames: names,
                                                       parameterUnits: units, description: "parameters of each row",
                                                       extendable: true)
+        // Heteroscedastic noise: σ and the mask of every row, which the flow takes as context.
+        let heteroscedastic = settings.noise.isHeteroscedastic
+        let sigmaSet = heteroscedastic ? try writer.createDataset("sigma", dtype: .float32, shape: [0, p], axes: ["row", "pixel"],
+                                                                  units: "dex", description: "1-sigma noise of each row's x", extendable: true) : nil
+        let maskSet = heteroscedastic ? try writer.createDataset("mask", dtype: .uint8, shape: [0, p], axes: ["row", "pixel"],
+                                                                 units: "", description: "1 = pixel usable, 0 = masked", extendable: true) : nil
         let source = try writer.createDataset("source_index", dtype: .int64, shape: [0], axes: ["row"], units: "",
                                               description: "row of the noiseless spectrum in the sed_set", extendable: true)
         try writer.file.setAttribute("noise_model", .string(PipelineConfig.json(settings.noise)))
@@ -68,18 +74,31 @@ public enum AugmentStage {
             let clean: NDArray<Float> = try flux.readRows(start..<end)
             let t: NDArray<Double> = try thetaSet.readRows(start..<end)
             var noisy = [Float](repeating: 0, count: rows * k * p)
+            var sigmas = [Float](repeating: 0, count: heteroscedastic ? rows * k * p : 1)
+            var masks = [UInt8](repeating: 0, count: heteroscedastic ? rows * k * p : 1)
             var pairedTheta = [Double](), index = [Int64]()
             pairedTheta.reserveCapacity(rows * k * t.shape[1])
             let first = start
             noisy.withUnsafeMutableBufferPointer { buffer in
-                let out = DisjointWrites(buffer)
-                parallelChunks(rows, workers: 2) { _, i in
-                    for r in 0..<k {
-                        let row = (first + i) * k + r
-                        var g = streams.generator(.noise, index: UInt64(row))
-                        var v = clean.data[(i * p)..<((i + 1) * p)]
-                        settings.noise.apply(to: &v, generator: &g)
-                        for (j, value) in v.enumerated() { out[(i * k + r) * p + j] = value }
+                sigmas.withUnsafeMutableBufferPointer { sigmaBuffer in
+                    masks.withUnsafeMutableBufferPointer { maskBuffer in
+                        let (out, outSigma, outMask) = (DisjointWrites(buffer), DisjointWrites(sigmaBuffer), DisjointWrites(maskBuffer))
+                        parallelChunks(rows, workers: 2) { _, i in
+                            var sigma = [Float](), mask = [UInt8]()
+                            for r in 0..<k {
+                                let row = (first + i) * k + r
+                                var g = streams.generator(.noise, index: UInt64(row))
+                                var v = clean.data[(i * p)..<((i + 1) * p)]
+                                settings.noise.draw(x: &v, sigma: &sigma, mask: &mask, generator: &g)
+                                for (j, value) in v.enumerated() { out[(i * k + r) * p + j] = value }
+                                if heteroscedastic {
+                                    for j in 0..<p {
+                                        outSigma[(i * k + r) * p + j] = sigma[j]
+                                        outMask[(i * k + r) * p + j] = mask[j]
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -90,6 +109,8 @@ public enum AugmentStage {
                 }
             }
             try x.append(NDArray(shape: [rows * k, p], data: noisy))
+            try sigmaSet?.append(NDArray(shape: [rows * k, p], data: sigmas))
+            try maskSet?.append(NDArray(shape: [rows * k, p], data: masks))
             try theta.append(NDArray(shape: [rows * k, t.shape[1]], data: pairedTheta))
             try source.append(NDArray(shape: [rows * k], data: index))
             start = end

@@ -142,7 +142,7 @@ public enum InferStage {
         let prior = model.parameters
         let clock = ContinuousClock()
         let began = clock.now
-        var start = slice.lowerBound, flagged = [UInt8: Int]()
+        var start = slice.lowerBound, flagged = [UInt8: Int](), refused = 0, firstRefusal: String?
         while start < n {
             let chunk = try source.read(start..<min(n, start + settings.chunk))
             var results = [GalaxyPosterior?](repeating: nil, count: chunk.count)
@@ -182,12 +182,23 @@ public enum InferStage {
             try dofSet.append(rows([]) { [Int32($0.dof)] })
             try pvalueSet.append(rows([]) { [$0.pValue] })
             for g in r { for bit in [UInt8(1), 2, 4] where g.flags & bit != 0 { flagged[bit, default: 0] += 1 } }
+            for (k, g) in r.enumerated() {
+                guard let reason = g.refusal else { continue }
+                refused += 1
+                if refused <= 10 { log("refused observation \(source.allIDs.text(at: chunk.first + k)): \(reason)") }
+                firstRefusal = firstRefusal ?? reason
+            }
             start += c
             let seconds = (clock.now - began).seconds
             let done = start - slice.lowerBound
             log(String(format: "inferred %d/%d galaxies (%.1f ms per galaxy, %d samples each)", done, slice.count,
                        1000 * seconds / Double(done), s))
         }
+        if refused > 0 && refused == slice.count {
+            throw DigsError.invalidProduct(path: observationsPath, field: "log_flux/log_flux_sigma/mask",
+                                           problem: "no observation can be used with the flow \(flowPath): \(firstRefusal ?? "")")
+        }
+        if refused > 10 { log("… \(refused) observations refused in all (flag 2)") }
         try writer.file.setAttribute("milliseconds_per_galaxy", .double(1000 * (clock.now - began).seconds / Double(max(slice.count, 1))))
         try writer.file.setAttribute("threads", .int(Int64(threads)))
         try writer.commit()
@@ -235,14 +246,24 @@ struct GalaxyPosterior {
     var chi2 = Double.nan, dof = 0, pValue = Double.nan
     var truthLogProb = Double.nan
     var flags: UInt8 = 0
+    /// Why the flow cannot take this observation (flag 2), in words.
+    var refusal: String?
 
     init(chunk: ObservationChunk, row i: Int, pixels p: Int, posterior: FlowPosterior, simulator: SpectrumSimulator,
          prior: PriorSet, settings: InferSettings, generator g: inout Xoshiro256StarStar) {
         let d = posterior.parameterNames.count, s = settings.samples, q = 2
         let x = chunk.logFlux[(i * p)..<((i + 1) * p)], sigma = chunk.sigma[(i * p)..<((i + 1) * p)]
         let mask = chunk.mask[(i * p)..<((i + 1) * p)]
-        let valid = x.allSatisfy(\.isFinite) && sigma.allSatisfy { $0.isFinite && $0 > 0 } && mask.allSatisfy { $0 == 1 }
-        guard valid else {
+        let usable = (0..<p).filter { mask[mask.startIndex + $0] == 1 }
+        let layout = posterior.contextLayout
+        if usable.contains(where: { !x[x.startIndex + $0].isFinite || !(sigma[sigma.startIndex + $0] > 0) || !sigma[sigma.startIndex + $0].isFinite }) {
+            refusal = "NaN or infinite flux, or σ ≤ 0, at usable pixels"
+        } else if layout == .flux && usable.count < p {
+            refusal = "\(p - usable.count) of \(p) pixels masked, but the flow was trained on complete spectra (context 'flux'); train it with heteroscedastic noise and masks (augment.noise.model: heteroscedastic) to infer partially covered spectra"
+        } else if usable.count < p / 2 {
+            refusal = "only \(usable.count) of \(p) pixels usable; the flow was trained with at least half of them"
+        }
+        guard refusal == nil else {
             samples = .nans(s * d)
             logProb = .nans(s)
             derivedSamples = .nans(s * q)
@@ -251,7 +272,8 @@ struct GalaxyPosterior {
             flags = PosteriorFlag.invalidInput
             return
         }
-        let draw = posterior.sample(x: x, count: s, generator: &g)
+        let context = layout.encode(x: x, sigma: sigma, mask: mask)
+        let draw = posterior.sample(x: context[...], count: s, generator: &g)
         samples = draw.theta.data
         logProb = draw.logProb
         let summary = SampleSummary(samples: samples, logProb: logProb, dimensions: d)
@@ -261,7 +283,7 @@ struct GalaxyPosterior {
         derived = SampleSummary(samples: derivedSamples, logProb: logProb, dimensions: q)
         if let truth = chunk.thetaTrue {
             let t = try! NDArray(shape: [1, d], data: Array(truth[(i * d)..<((i + 1) * d)]))
-            truthLogProb = (try? posterior.logProb(theta: t, x: NDArray(shape: [1, p], data: Array(x))))?.first ?? .nan
+            truthLogProb = (try? posterior.logProb(theta: t, x: NDArray(shape: [1, context.count], data: context)))?.first ?? .nan
         }
         for (j, entry) in prior.entries.enumerated() {
             let margin = 0.01 * (entry.prior.high - entry.prior.low)
@@ -280,21 +302,23 @@ struct GalaxyPosterior {
         var sampleChi2 = [Double](repeating: 0, count: m)
         chi2 = 0
         for j in 0..<p {
-            let observed = Double(x[x.startIndex + j]), sd = Double(sigma[sigma.startIndex + j])
-            for k in 0..<m {
-                column[k] = Double(spectra[k * p + j])
-                let z = (observed - column[k]) / sd
-                sampleChi2[k] += z * z
-            }
+            for k in 0..<m { column[k] = Double(spectra[k * p + j]) }
             column.sort()
             let median = SampleSummary.percentile(sorted: column, 50)
             predictive[0][j] = Float(median)
             predictive[1][j] = Float(SampleSummary.percentile(sorted: column, 16))
             predictive[2][j] = Float(SampleSummary.percentile(sorted: column, 84))
+            // Masked pixels carry no data: no residual, not in χ².
+            guard mask[mask.startIndex + j] == 1 else { continue }
+            let observed = Double(x[x.startIndex + j]), sd = Double(sigma[sigma.startIndex + j])
+            for k in 0..<m {
+                let z = (observed - Double(spectra[k * p + j])) / sd
+                sampleChi2[k] += z * z
+            }
             residual[j] = Float(observed - median)
             chi2 += (observed - median) * (observed - median) / (sd * sd)
         }
-        dof = p
+        dof = usable.count
         // Posterior predictive p-value of the discrepancy χ²(x, θ) (Gelman, Meng & Stern 1996):
         // P(χ²(x_rep, θ) ≥ χ²(x, θ)) averaged over the posterior; given θ, χ²(x_rep, θ) follows
         // χ² with `dof` degrees of freedom exactly under the Gaussian noise model.

@@ -141,16 +141,19 @@ public final class ObservationSource {
         let n = range.count, p = pixels
         let theta: [Double]? = try thetaSet.map { try $0.readRows(range).data }
         if let noise {
-            let sigma = noise.sigmaDex(pixels: p).map(Float.init)
+            var sigma = [Float](), mask = [UInt8]()
+            sigma.reserveCapacity(n * p)
+            mask.reserveCapacity(n * p)
             for i in 0..<n {
                 var g = streams.generator(.observation, index: UInt64(range.lowerBound + i))
                 var row = logFlux[(i * p)..<((i + 1) * p)]
-                noise.apply(to: &row, generator: &g)
+                var rowSigma = [Float](), rowMask = [UInt8]()
+                noise.draw(x: &row, sigma: &rowSigma, mask: &rowMask, generator: &g)
                 logFlux.replaceSubrange((i * p)..<((i + 1) * p), with: row)
+                sigma += rowSigma
+                mask += rowMask
             }
-            return ObservationChunk(first: range.lowerBound, count: n, logFlux: logFlux,
-                                    sigma: Array((0..<n).map { _ in sigma }.joined()),
-                                    mask: [UInt8](repeating: 1, count: n * p), thetaTrue: theta)
+            return ObservationChunk(first: range.lowerBound, count: n, logFlux: logFlux, sigma: sigma, mask: mask, thetaTrue: theta)
         }
         return ObservationChunk(first: range.lowerBound, count: n, logFlux: logFlux,
                                 sigma: try sigmaSet!.readRows(range).data, mask: try maskSet!.readRows(range).data,

@@ -26,11 +26,15 @@ public enum TrainStage {
         guard thetaSet.shape[0] == xSet.shape[0] else {
             throw DigsError.invalidProduct(path: dataPath, field: "theta", problem: "has \(thetaSet.shape[0]) rows but x has \(xSet.shape[0])")
         }
-        let (m, c) = (min(xSet.shape[0], limit ?? .max), xSet.shape[1])
+        // Heteroscedastic training data carry σ and the mask of every row: the flow then takes
+        // [x, log10 σ, mask] as context (ContextLayout.fluxSigmaMask).
+        let layout: ContextLayout = data.file.exists("sigma") && data.file.exists("mask") ? .fluxSigmaMask : .flux
+        let noiseSets = layout == .flux ? nil : (try data.dataset("sigma", dtype: .float32, rank: 2), try data.dataset("mask", rank: 2))
+        let m = min(xSet.shape[0], limit ?? .max), c = layout.contextSize(pixels: xSet.shape[1])
         guard thetaSet.shape[1] == priors.count else {
             throw DigsError.invalidProduct(path: dataPath, field: "theta", problem: "has \(thetaSet.shape[1]) parameters, the pipeline \(priors.count)")
         }
-        let (training, standardization) = try loadPairs(xSet, thetaSet, rows: m, priors: priors, dataPath: dataPath,
+        let (training, standardization) = try loadPairs(xSet, thetaSet, noise: noiseSets, rows: m, priors: priors, dataPath: dataPath,
                                                         dropInvalid: dropInvalid, log: log)
         let d = priors.count
         let architecture = MAFArchitecture(features: d, context: c, hidden: settings.hiddenFeatures,
@@ -45,13 +49,13 @@ public enum TrainStage {
         let names = priors.names, units = priors.units
         let clock = ContinuousClock()
         let began = clock.now
-        log(String(format: "training a %d × %d MAF (%d weights) on %d pairs, %d for validation",
+        log(String(format: "training a %d × %d MAF (%d weights) on %d pairs, %d for validation; context: %@ (%d values)",
                    settings.hiddenFeatures, settings.numTransforms, architecture.layout.total,
-                   trainer.trainRows.count, trainer.validationRows.count))
+                   trainer.trainRows.count, trainer.validationRows.count, layout.rawValue, c))
         func save(_ state: TrainerState) throws {
             let posterior = try FlowPosterior(network: try MAFNetwork(architecture: architecture, parameters: state.bestParameters,
                                                                       permutations: trainer.network.permutations),
-                                              standardization: standardization, parameterNames: names)
+                                              standardization: standardization, parameterNames: names, contextLayout: layout)
             try FlowModelFile.write(posterior, state: state, settings: settings, path: output, seed: seed, config: config,
                                     inputs: [data.asInput(role: "augmented_batches")], parameterUnits: units,
                                     wavelength: wavelength, overwrite: true)
@@ -71,11 +75,30 @@ public enum TrainStage {
     /// Reads the first `rows` pairs, refuses (or drops) non-finite rows and θ outside the
     /// prior, and standardises them; the raw arrays are released when this returns, so the
     /// peak memory during training is one copy of x (float32) plus the flow.
-    static func loadPairs(_ xSet: HDF5Dataset, _ thetaSet: HDF5Dataset, rows m: Int, priors: PriorSet, dataPath: String,
-                          dropInvalid: Bool, log: (String) -> Void) throws -> (TrainingData, Standardization) {
-        let c = xSet.shape[1], d = priors.count
+    static func loadPairs(_ xSet: HDF5Dataset, _ thetaSet: HDF5Dataset, noise: (sigma: HDF5Dataset, mask: HDF5Dataset)?, rows m: Int,
+                          priors: PriorSet, dataPath: String, dropInvalid: Bool,
+                          log: (String) -> Void) throws -> (TrainingData, Standardization) {
+        let p = xSet.shape[1], d = priors.count
         log("reading \(m) training pairs from \(dataPath)")
         var x: NDArray<Float> = try xSet.readRows(0..<m)
+        if let noise {
+            // Encode row by row into [x, log10 σ, mask], reading σ and the mask in blocks.
+            var context = [Float](repeating: 0, count: m * 3 * p)
+            var start = 0
+            while start < m {
+                let end = min(m, start + 8192)
+                let sigma: NDArray<Float> = try noise.sigma.readRows(start..<end), mask: NDArray<UInt8> = try noise.mask.readRows(start..<end)
+                for r in start..<end {
+                    let k = r - start
+                    let row = ContextLayout.fluxSigmaMask.encode(x: x.data[(r * p)..<((r + 1) * p)], sigma: sigma.data[(k * p)..<((k + 1) * p)],
+                                                                 mask: mask.data[(k * p)..<((k + 1) * p)])
+                    context.replaceSubrange((r * 3 * p)..<((r + 1) * 3 * p), with: row)
+                }
+                start = end
+            }
+            x = try NDArray(shape: [m, 3 * p], data: context)
+        }
+        let c = x.shape[1]
         var theta: NDArray<Double> = try thetaSet.readRows(0..<m)
         let invalid = (0..<m).filter { r in
             !x.data[(r * c)..<((r + 1) * c)].allSatisfy(\.isFinite) || !theta.data[(r * d)..<((r + 1) * d)].allSatisfy(\.isFinite)

@@ -61,18 +61,25 @@ public final class Canvas {
 
     public func setColor(_ c: Color, alpha: Double = 1) { cairo_set_source_rgba(context, c.r, c.g, c.b, alpha) }
 
+    /// A polyline; a non-finite point (a masked pixel) breaks it into separate runs.
     public func line(_ points: [(Double, Double)], color: Color, width: Double = 1.2, dash: [Double] = []) {
-        guard let first = points.first else { return }
+        guard !points.isEmpty else { return }
         setColor(color)
         cairo_set_line_width(context, width)
         cairo_set_dash(context, dash, Int32(dash.count), 0)
-        cairo_move_to(context, first.0, first.1)
-        for p in points.dropFirst() { cairo_line_to(context, p.0, p.1) }
+        var drawing = false
+        for p in points {
+            guard p.0.isFinite && p.1.isFinite else { drawing = false; continue }
+            if drawing { cairo_line_to(context, p.0, p.1) } else { cairo_move_to(context, p.0, p.1) }
+            drawing = true
+        }
         cairo_stroke(context)
         cairo_set_dash(context, [], 0, 0)
     }
 
+    /// A filled polygon through the finite points (non-finite ones, masked pixels, are left out).
     public func polygon(_ points: [(Double, Double)], color: Color, alpha: Double) {
+        let points = points.filter { $0.0.isFinite && $0.1.isFinite }
         guard let first = points.first else { return }
         setColor(color, alpha: alpha)
         cairo_move_to(context, first.0, first.1)

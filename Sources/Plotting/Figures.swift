@@ -272,7 +272,8 @@ public enum Figures {
                                    sigma: [Double], bestFit: [Double]? = nil, title: String, path: String,
                                    format: Canvas.Format) throws {
         let canvas = try Canvas(path: path, width: 520, height: 380, format: format)
-        let scale = (observed.sorted()[observed.count / 2])
+        let finite = observed.filter(\.isFinite).sorted()
+        let scale = finite.isEmpty ? 0 : finite[finite.count / 2]
         func linear(_ v: [Double]) -> [Double] { v.map { pow(10, $0 - scale) } }
         let (obs, med, lo, hi) = (linear(observed), linear(median), linear(p16), linear(p84))
         let top = Axes(left: 65, top: 30, width: 430, height: 200, x: Axes.padded(wavelength, fraction: 0), y: Axes.padded(obs + lo + hi))

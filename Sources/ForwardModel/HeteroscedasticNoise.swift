@@ -1,0 +1,77 @@
+import DigsCore
+import Foundation
+
+/// Noise that differs from spectrum to spectrum, with masked pixels, as in real surveys (the
+/// SBI++ setting of Wang et al. 2023). For each spectrum:
+/// - a noise level s (dex) is drawn log-uniformly in [`sigmaDexMin`, `sigmaDexMax`];
+/// - σ_j = min(0.5, s · (L_j / median L)^(−`fluxExponent`)) dex per pixel (exponent ½: photon
+///   noise, brighter pixels have higher S/N; 0: flat), and x_j += σ_j · N(0, 1);
+/// - with probability `edgeProbability`, independently at each end, a block of up to
+///   `edgeMaxFraction` of the pixels is masked (coverage lost to redshift), and every pixel is
+///   masked with probability `pixelProbability` (bad pixels, sky lines).
+public struct HeteroscedasticNoise: Codable, Equatable, Sendable {
+    public var sigmaDexMin: Double
+    public var sigmaDexMax: Double
+    public var fluxExponent: Double
+    public var edgeProbability: Double
+    public var edgeMaxFraction: Double
+    public var pixelProbability: Double
+
+    public init(sigmaDexMin: Double, sigmaDexMax: Double, fluxExponent: Double = 0.5, edgeProbability: Double = 0,
+                edgeMaxFraction: Double = 0, pixelProbability: Double = 0) {
+        (self.sigmaDexMin, self.sigmaDexMax, self.fluxExponent) = (sigmaDexMin, sigmaDexMax, fluxExponent)
+        (self.edgeProbability, self.edgeMaxFraction, self.pixelProbability) = (edgeProbability, edgeMaxFraction, pixelProbability)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sigmaDexMin = "sigma_dex_min", sigmaDexMax = "sigma_dex_max", fluxExponent = "flux_exponent"
+        case edgeProbability = "mask_edge_probability", edgeMaxFraction = "mask_edge_max_fraction"
+        case pixelProbability = "mask_pixel_probability"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sigmaDexMin = try c.decode(Double.self, forKey: .sigmaDexMin)
+        sigmaDexMax = try c.decode(Double.self, forKey: .sigmaDexMax)
+        fluxExponent = try c.decodeIfPresent(Double.self, forKey: .fluxExponent) ?? 0.5
+        edgeProbability = try c.decodeIfPresent(Double.self, forKey: .edgeProbability) ?? 0
+        edgeMaxFraction = try c.decodeIfPresent(Double.self, forKey: .edgeMaxFraction) ?? 0
+        pixelProbability = try c.decodeIfPresent(Double.self, forKey: .pixelProbability) ?? 0
+    }
+
+    public func validate() throws {
+        func bad(_ key: String, _ problem: String) -> DigsError { .invalidInput(field: "augment.noise.\(key)", problem: problem) }
+        guard sigmaDexMin > 0, sigmaDexMin <= sigmaDexMax, sigmaDexMax < 1 else {
+            throw bad("sigma_dex_min/sigma_dex_max", "need 0 < min ≤ max < 1 dex (got \(sigmaDexMin), \(sigmaDexMax))")
+        }
+        guard (0...2).contains(fluxExponent) else { throw bad("flux_exponent", "must be in 0…2") }
+        guard (0...1).contains(edgeProbability), (0...1).contains(pixelProbability) else {
+            throw bad("mask_edge_probability/mask_pixel_probability", "must be probabilities in 0…1")
+        }
+        guard (0...0.9).contains(edgeMaxFraction) else { throw bad("mask_edge_max_fraction", "must be in 0…0.9") }
+    }
+
+    /// One draw: noise into `x`, σ (dex) into `sigma`, usable pixels into `mask`.
+    public func draw(x: inout ArraySlice<Float>, sigma: inout [Float], mask: inout [UInt8], generator g: inout Xoshiro256StarStar) {
+        let p = x.count
+        let median = Double(x.sorted()[p / 2])
+        let level = exp(log(sigmaDexMin) + g.nextUniform() * log(sigmaDexMax / sigmaDexMin))
+        sigma = [Float](repeating: 0, count: p)
+        for (j, i) in x.indices.enumerated() {
+            let s = min(0.5, level * pow(10, -fluxExponent * (Double(x[i]) - median)))
+            sigma[j] = Float(s)
+            x[i] += Float(s * g.nextNormal())
+        }
+        mask = [UInt8](repeating: 1, count: p)
+        let longest = Int(edgeMaxFraction * Double(p))
+        if g.nextUniform() < edgeProbability {
+            for j in 0..<min(p, Int(g.nextUniform() * Double(longest + 1))) { mask[j] = 0 }
+        }
+        if g.nextUniform() < edgeProbability {
+            for j in 0..<min(p, Int(g.nextUniform() * Double(longest + 1))) { mask[p - 1 - j] = 0 }
+        }
+        if pixelProbability > 0 {
+            for j in 0..<p where g.nextUniform() < pixelProbability { mask[j] = 0 }
+        }
+    }
+}
