@@ -6,15 +6,21 @@ from digs_cli import ROOT, digs
 SAMPLES = 300
 
 
-def smoke_pipeline(folder, output, replacements=()):
-    """Writes pipelines/smoke.yaml into `folder` with its products going to `output` and the
-    given (old, new) text replacements; returns the file's path."""
-    text = (ROOT / "pipelines" / "smoke.yaml").read_text().replace("output: products/smoke", f"output: {output}")
+def pipeline_copy(name, folder, output, replacements=()):
+    """Writes pipelines/<name>.yaml into `folder` with its products going to `output` and the
+    given (old, new) text replacements (each must occur); returns the file's path."""
+    text = (ROOT / "pipelines" / f"{name}.yaml").read_text().replace(f"output: products/{name}", f"output: {output}")
     for old, new in replacements:
+        assert old in text, f"{old!r} is not in pipelines/{name}.yaml"
         text = text.replace(old, new)
-    path = folder / "smoke.yaml"
+    path = folder / f"{name}.yaml"
     path.write_text(text)
     return path
+
+
+def smoke_pipeline(folder, output, replacements=()):
+    """pipelines/smoke.yaml copied into `folder` (see `pipeline_copy`)."""
+    return pipeline_copy("smoke", folder, output, replacements)
 
 
 @pytest.fixture(scope="session")
