@@ -4,8 +4,11 @@ import Foundation
 /// Noise that differs from spectrum to spectrum, with masked pixels, as in real surveys (the
 /// SBI++ setting of Wang et al. 2023). For each spectrum:
 /// - a noise level s (dex) is drawn log-uniformly in [`sigmaDexMin`, `sigmaDexMax`];
-/// - σ_j = min(0.5, s · (L_j / median L)^(−`fluxExponent`)) dex per pixel (exponent ½: photon
-///   noise, brighter pixels have higher S/N; 0: flat), and x_j += σ_j · N(0, 1);
+/// - σ_j = min(0.5, s · (L_j / median L)^(−`fluxExponent`) · 10^(t · (j/(P−1) − ½))) dex per
+///   pixel (exponent ½: photon noise, brighter pixels have higher S/N; 0: flat), with a tilt t
+///   drawn uniformly in ±`tiltDexMax` (σ at the red end over σ at the blue end is 10^t: the
+///   number of detector pixels per grid pixel, the throughput and the sky all change along
+///   the spectrum), and x_j += σ_j · N(0, 1);
 /// - with probability `edgeProbability`, independently at each end, a block of up to
 ///   `edgeMaxFraction` of the pixels is masked (coverage lost to redshift), and every pixel is
 ///   masked with probability `pixelProbability` (bad pixels, sky lines).
@@ -13,18 +16,19 @@ public struct HeteroscedasticNoise: Codable, Equatable, Sendable {
     public var sigmaDexMin: Double
     public var sigmaDexMax: Double
     public var fluxExponent: Double
+    public var tiltDexMax: Double
     public var edgeProbability: Double
     public var edgeMaxFraction: Double
     public var pixelProbability: Double
 
-    public init(sigmaDexMin: Double, sigmaDexMax: Double, fluxExponent: Double = 0.5, edgeProbability: Double = 0,
-                edgeMaxFraction: Double = 0, pixelProbability: Double = 0) {
-        (self.sigmaDexMin, self.sigmaDexMax, self.fluxExponent) = (sigmaDexMin, sigmaDexMax, fluxExponent)
+    public init(sigmaDexMin: Double, sigmaDexMax: Double, fluxExponent: Double = 0.5, tiltDexMax: Double = 0,
+                edgeProbability: Double = 0, edgeMaxFraction: Double = 0, pixelProbability: Double = 0) {
+        (self.sigmaDexMin, self.sigmaDexMax, self.fluxExponent, self.tiltDexMax) = (sigmaDexMin, sigmaDexMax, fluxExponent, tiltDexMax)
         (self.edgeProbability, self.edgeMaxFraction, self.pixelProbability) = (edgeProbability, edgeMaxFraction, pixelProbability)
     }
 
     enum CodingKeys: String, CodingKey {
-        case sigmaDexMin = "sigma_dex_min", sigmaDexMax = "sigma_dex_max", fluxExponent = "flux_exponent"
+        case sigmaDexMin = "sigma_dex_min", sigmaDexMax = "sigma_dex_max", fluxExponent = "flux_exponent", tiltDexMax = "tilt_dex_max"
         case edgeProbability = "mask_edge_probability", edgeMaxFraction = "mask_edge_max_fraction"
         case pixelProbability = "mask_pixel_probability"
     }
@@ -34,6 +38,7 @@ public struct HeteroscedasticNoise: Codable, Equatable, Sendable {
         sigmaDexMin = try c.decode(Double.self, forKey: .sigmaDexMin)
         sigmaDexMax = try c.decode(Double.self, forKey: .sigmaDexMax)
         fluxExponent = try c.decodeIfPresent(Double.self, forKey: .fluxExponent) ?? 0.5
+        tiltDexMax = try c.decodeIfPresent(Double.self, forKey: .tiltDexMax) ?? 0
         edgeProbability = try c.decodeIfPresent(Double.self, forKey: .edgeProbability) ?? 0
         edgeMaxFraction = try c.decodeIfPresent(Double.self, forKey: .edgeMaxFraction) ?? 0
         pixelProbability = try c.decodeIfPresent(Double.self, forKey: .pixelProbability) ?? 0
@@ -45,6 +50,7 @@ public struct HeteroscedasticNoise: Codable, Equatable, Sendable {
             throw bad("sigma_dex_min/sigma_dex_max", "need 0 < min ≤ max < 1 dex (got \(sigmaDexMin), \(sigmaDexMax))")
         }
         guard (0...2).contains(fluxExponent) else { throw bad("flux_exponent", "must be in 0…2") }
+        guard (0...2).contains(tiltDexMax) else { throw bad("tilt_dex_max", "must be in 0…2 dex") }
         guard (0...1).contains(edgeProbability), (0...1).contains(pixelProbability) else {
             throw bad("mask_edge_probability/mask_pixel_probability", "must be probabilities in 0…1")
         }
@@ -56,9 +62,11 @@ public struct HeteroscedasticNoise: Codable, Equatable, Sendable {
         let p = x.count
         let median = Double(x.sorted()[p / 2])
         let level = exp(log(sigmaDexMin) + g.nextUniform() * log(sigmaDexMax / sigmaDexMin))
+        let tilt = tiltDexMax > 0 ? tiltDexMax * (2 * g.nextUniform() - 1) : 0
         sigma = [Float](repeating: 0, count: p)
         for (j, i) in x.indices.enumerated() {
-            let s = min(0.5, level * pow(10, -fluxExponent * (Double(x[i]) - median)))
+            let position = p > 1 ? Double(j) / Double(p - 1) - 0.5 : 0
+            let s = min(0.5, level * pow(10, -fluxExponent * (Double(x[i]) - median) + tilt * position))
             sigma[j] = Float(s)
             x[i] += Float(s * g.nextNormal())
         }

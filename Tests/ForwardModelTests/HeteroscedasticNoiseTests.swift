@@ -39,6 +39,23 @@ struct HeteroscedasticNoiseTests {
         #expect(abs(Double(masked) / 4000 - (10 + 0.02 * 90)) < 0.6)
     }
 
+    @Test("the tilt: log10 of σ_red/σ_blue (flux law removed) is uniform in ±tilt_dex_max")
+    func tilt() {
+        let h = HeteroscedasticNoise(sigmaDexMin: 0.01, sigmaDexMax: 0.01, fluxExponent: 0.5, tiltDexMax: 0.4)
+        let clean = (0..<50).map { Float(2 + 0.02 * Double($0)) }
+        var g = Xoshiro256StarStar(seed: 3)
+        var tilts = [Double]()
+        for _ in 0..<2000 {
+            var x = clean[...], sigma = [Float](), mask = [UInt8]()
+            h.draw(x: &x, sigma: &sigma, mask: &mask, generator: &g)
+            let flux = 0.5 * Double(clean[49] - clean[0])     // the flux law's part of log10(σ_49/σ_0)
+            tilts.append(log10(Double(sigma[49]) / Double(sigma[0])) + flux)
+        }
+        #expect(tilts.min()! >= -0.4 - 1e-5 && tilts.max()! <= 0.4 + 1e-5 && tilts.min()! < -0.39 && tilts.max()! > 0.39)
+        let mean = tilts.reduce(0, +) / 2000, variance = tilts.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 2000
+        #expect(abs(mean) < 0.01 && abs(variance - 0.16 / 3) < 0.004)   // U(−a, a): variance a²/3
+    }
+
     @Test("a pipeline's heteroscedastic noise block decodes and encodes back")
     func coding() throws {
         let json = #"{"model":"heteroscedastic","sigma_dex_min":0.01,"sigma_dex_max":0.05,"mask_edge_probability":0.3,"mask_edge_max_fraction":0.1}"#

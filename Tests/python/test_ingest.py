@@ -1,0 +1,258 @@
+"""`digs ingest` of SDSS-format spectra written here from simulated galaxies of known θ at
+known redshift, following the SDSS data model (HDU names and columns, vacuum log-wavelengths,
+flux in 1e-17 erg/s/cm²/Å, ivar, and_mask; SPECOBJ with Z and the ids), then `digs infer`,
+`digs export`, `digs plot fit` and `digs mcmc` on them with a small flow of pipelines/sdss.yaml."""
+import csv
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+from astropy.cosmology import FlatLambdaCDM
+from astropy.io import fits
+
+from conftest import pipeline_copy
+from digs_cli import digs
+
+L_SUN = 3.826e33          # erg/s, the unit of the BC03 grids
+MPC = 3.085677581491367e24  # cm
+THETA = [(10.6, 3.0, 0.2, -0.3, 0.4), (11.1, 6.0, -0.4, 0.0, 0.8), (9.8, 1.2, 0.6, -1.0, 0.2)]
+REDSHIFTS = [0.05, 0.12, 0.08]
+
+
+def vacuum_from_air(air):
+    """Morton (2000) air → vacuum by fixed-point iteration (Å)."""
+    vacuum = np.array(air, dtype=float)
+    for _ in range(6):
+        s2 = (1e4 / vacuum) ** 2
+        vacuum = air * (1 + 8.34254e-5 + 2.406147e-2 / (130 - s2) + 1.5998e-4 / (38.9 - s2))
+    return vacuum
+
+
+def write_sdss(path, rest_air, luminosity, z, ids, snr=None, rng=None, bad=None):
+    """An SDSS spec file of the rest-frame L_λ [L☉/Å] on `rest_air` [Å] seen at redshift z.
+    `snr` (per SDSS pixel at the median flux) adds Gaussian noise (None: noiseless flux, ivar for
+    S/N 30); `bad` is a
+    slice of pixels flagged in and_mask with garbage flux."""
+    loglam = np.round(np.arange(3.5800, 3.9640, 1e-4), 4)          # 3802–9204 Å vacuum, SDSS's grid
+    vacuum = 10 ** loglam
+    # Each SDSS pixel holds the mean of the model over its extent (pixels of the 1 Å model are
+    # piecewise constant): its edges, midway in log λ, go observed vacuum → rest air.
+    edges_vacuum = 10 ** np.concatenate([[loglam[0] - 5e-5], loglam + 5e-5])
+    edges = np.interp(edges_vacuum, vacuum_from_air(rest_air * (1 + z)), rest_air)
+    model_edges = np.concatenate([[rest_air[0] - 0.5], rest_air + 0.5])
+    integral = np.concatenate([[0], np.cumsum(luminosity * np.diff(model_edges))])
+    inside = (edges[:-1] >= model_edges[0]) & (edges[1:] <= model_edges[-1])
+    mean = np.where(inside, np.diff(np.interp(edges, model_edges, integral)) / np.maximum(np.diff(edges), 1e-9), 0)
+    d_l = FlatLambdaCDM(H0=70, Om0=0.3, Tcmb0=0).luminosity_distance(z).value * MPC
+    flux = mean * L_SUN / (4 * np.pi * d_l ** 2 * (1 + z)) / 1e-17
+    # Photon noise: S/N = snr at the median flux, ∝ √flux elsewhere (as the pipeline's noise model).
+    median = np.median(flux[inside])
+    sigma = np.where(inside, np.sqrt(np.abs(flux) * median) / (snr or 30.0), 1.0)
+    ivar = np.zeros(len(loglam))                                     # beyond the model: no data
+    ivar[inside] = sigma[inside] ** -2.0
+    if snr:
+        flux = flux + rng.normal(0, np.where(inside, sigma, 0))
+    and_mask = np.zeros(len(loglam), dtype=np.int32)
+    if bad is not None:
+        and_mask[bad] = 1 << 24         # BRIGHTSKY
+        flux[bad] = 1e6
+    coadd = fits.BinTableHDU.from_columns([
+        fits.Column(name="flux", format="E", array=flux.astype(np.float32)),
+        fits.Column(name="loglam", format="E", array=loglam.astype(np.float32)),
+        fits.Column(name="ivar", format="E", array=ivar.astype(np.float32)),
+        fits.Column(name="and_mask", format="J", array=and_mask),
+        fits.Column(name="or_mask", format="J", array=and_mask),
+        fits.Column(name="wdisp", format="E", array=np.full(len(loglam), 1.1, np.float32)),
+        fits.Column(name="sky", format="E", array=np.zeros(len(loglam), np.float32)),
+        fits.Column(name="model", format="E", array=flux.astype(np.float32)),
+    ], name="COADD")
+    plate, mjd, fiber = ids
+    specobj = fits.BinTableHDU.from_columns([
+        fits.Column(name="PLATE", format="J", array=[plate]), fits.Column(name="MJD", format="J", array=[mjd]),
+        fits.Column(name="FIBERID", format="J", array=[fiber]), fits.Column(name="Z", format="E", array=[z]),
+        fits.Column(name="Z_ERR", format="E", array=[1e-5]), fits.Column(name="CLASS", format="6A", array=["GALAXY"]),
+    ], name="SPECOBJ")
+    primary = fits.PrimaryHDU()
+    primary.header["PLATEID"], primary.header["MJD"], primary.header["FIBERID"] = plate, mjd, fiber
+    fits.HDUList([primary, coadd, specobj, fits.BinTableHDU.from_columns(
+        [fits.Column(name="LINENAME", format="13A", array=["H_alpha"])], name="SPZLINE")]).writeto(path, overwrite=True)
+
+
+@pytest.fixture(scope="module")
+def sdss(run, tmp_path_factory):
+    """A small flow of pipelines/sdss.yaml (heteroscedastic noise, masks) and model spectra of THETA."""
+    source, _ = run
+    d = tmp_path_factory.mktemp("sdss")
+    (d / "01_ssp_library.h5").symlink_to(source / "01_ssp_library.h5")
+    pipeline = pipeline_copy("sdss", d, d, [("  train: 20000", "  train: 4000"), ("  test: 1000", "  test: 40"),
+                                            ("hidden_features: 25", "hidden_features: 20"),
+                                            ("num_transforms: 10", "num_transforms: 5"), ("max_epochs: 200", "max_epochs: 40"),
+                                            ("  samples: 1000", "  samples: 300"), ("  galaxies: 4", "  galaxies: 1"),
+                                            ("  walkers: 128", "  walkers: 16"), ("burn_in: [4096, 4096, 2048, 512]", "burn_in: [150, 150]"),
+                                            ("  production: 128", "  production: 60")])
+    for args in (["sample-prior", "--set", "train"], ["simulate", "--set", "train"], ["augment"], ["train"]):
+        digs(*args, "-c", pipeline)
+    table = d / "theta.csv"
+    with open(table, "w", newline="") as f:
+        csv.writer(f).writerows([["log_mass", "t_age", "log_tau", "log_z", "dust2"], *THETA])
+    digs("sample-prior", "-c", pipeline, "--from-table", table, "-o", d / "theta.h5")
+    # The model on 1 Å pixels whose edges fall on the pipeline grid's (3750, 3751, … Å): the SDSS
+    # files are made from it, and its averages over the 25 Å pixels are what ingest must give back.
+    (d / "fine").mkdir()
+    fine = pipeline_copy("sdss", d / "fine", d, [("wavelength_start: 3762.5", "wavelength_start: 3750.5"),
+                                                 ("wavelength_step: 25", "wavelength_step: 1"), ("pixels: 156", "pixels: 5150")])
+    digs("simulate", "-c", fine, "--theta", d / "theta.h5", "-o", d / "fine.h5")
+    with h5py.File(d / "fine.h5") as f:
+        rest, fine_flux = f["wavelength"][:], 10 ** f["log_flux"][:].astype(float)
+    model = np.log10(fine_flux[:, :156 * 25].reshape(len(THETA), 156, 25).mean(axis=2))
+    return d, pipeline, rest, fine_flux, model
+
+
+def test_ingested_luminosity_matches_the_model_within_half_a_percent(sdss, tmp_path):
+    d, pipeline, rest, fine, model = sdss
+    files = []
+    for k, (z, spectrum) in enumerate(zip(REDSHIFTS, fine)):
+        files.append(tmp_path / f"spec-0266-51602-{k + 1:04d}.fits")
+        write_sdss(files[-1], rest, spectrum, z, (266, 51602, k + 1), bad=slice(2000, 2040) if k == 0 else None)
+    out = tmp_path / "obs.h5"
+    digs("ingest", "-c", pipeline, *files, "-o", out)
+    with h5py.File(out) as f:
+        ids = [i.decode() if isinstance(i, bytes) else i for i in f["ids"][:]]
+        x, mask, z = f["log_flux"][:].astype(float), f["mask"][:], f["redshift"][:]
+        assert f["wavelength"].attrs["units"] in ("Angstrom", b"Angstrom")
+    assert ids == ["spec-0266-51602-0001", "spec-0266-51602-0002", "spec-0266-51602-0003"]
+    assert np.allclose(z, REDSHIFTS, rtol=1e-6)
+    assert "valid" in digs("validate", out).stdout
+    errors = np.concatenate([np.abs(10 ** (x[k][mask[k] == 1] - model[k][mask[k] == 1]) - 1) for k in range(3)])
+    # Within 0.5 % but for at most one pixel (measured: the bin beside Hα + [N II] of the
+    # youngest galaxy, 0.55 %, where an SDSS pixel straddling the bin edge is split as if flat).
+    assert np.count_nonzero(errors > 0.005) <= 1 and errors.max() < 0.006, np.sort(errors)[-5:]
+    assert np.median(errors) < 3e-4
+    # The 40 flagged pixels (garbage flux, 53 Å rest) near 6050 Å observed cost the grid pixels
+    # they cover more than half of, and nothing else: every other pixel of every spectrum is kept.
+    centre = 10 ** (3.58 + 2020e-4) / (1 + REDSHIFTS[0])
+    with h5py.File(out) as f:
+        grid = f["wavelength"][:]
+    masked = grid[mask[0] == 0]
+    assert 2 <= len(masked) <= 3 and np.all(np.abs(masked - centre) < 40), masked
+    assert mask[1:].all()
+
+
+def test_ingest_infer_export_fit_and_mcmc_on_sdss_files(sdss, tmp_path):
+    d, pipeline, rest, fine, _ = sdss
+    rng = np.random.default_rng(5)
+    files = []
+    for k, (z, spectrum) in enumerate(zip(REDSHIFTS, fine)):
+        files.append(d / f"spec-1000-52000-{k + 1:04d}.fits")
+        write_sdss(files[-1], rest, spectrum, z, (1000, 52000, k + 1), snr=15, rng=rng,
+                   bad=slice(1500, 1530) if k == 1 else None)
+    digs("ingest", "-c", pipeline, *files)
+    obs = d / "06_observations_observed.h5"
+    digs("infer", "-c", pipeline, "--set", "observed")
+    with h5py.File(d / "07_posterior_observed.h5") as f:
+        samples, flags = f["samples"][:], f["flags"][:]
+        dof = f["ppc/dof"][:]
+    assert not np.any(flags & 2)
+    with h5py.File(obs) as f:
+        assert list(dof) == list(f["mask"][:].sum(axis=1))     # masked pixels left out of χ²
+    # The truth lies inside each marginal posterior (0.5–99.5 %).
+    for k, theta in enumerate(THETA):
+        lo, hi = np.percentile(samples[k], [0.5, 99.5], axis=0)
+        assert np.all((lo <= theta) & (theta <= hi)), (k, theta, lo, hi)
+    digs("export", "-c", pipeline, "--set", "observed")
+    from astropy.table import Table
+    catalog = Table.read(d / "catalog_observed.fits", hdu=1)
+    assert [str(i).strip() for i in catalog["ID"]] == [f"spec-1000-52000-{k + 1:04d}" for k in range(3)]
+    for k in range(3):
+        digs("plot", "fit", "-c", pipeline, "--set", "observed", "--galaxy", k, "-o", d / f"fit{k}")
+        assert (d / f"fit{k}" / "fit.png").read_bytes()[:4] == b"\x89PNG"
+    # MCMC on the same observation, with its σ and mask; masked pixels change nothing there either.
+    digs("mcmc", "-c", pipeline, "--set", "observed", "--galaxies", 1, "-o", d / "m1.h5")
+    perturbed = d / "06_observations_perturbed.h5"
+    shutil.copy(obs, perturbed)
+    with h5py.File(perturbed, "r+") as f:
+        masked = f["mask"][1] == 0
+        assert masked.any()
+        row = f["log_flux"][1]
+        row[masked] = 99.0
+        f["log_flux"][1] = row
+    digs("mcmc", "-c", pipeline, "--observations", perturbed, "--galaxies", 1, "-o", d / "m2.h5")
+    with h5py.File(d / "m1.h5") as a, h5py.File(d / "m2.h5") as b:
+        assert np.array_equal(a["chains"][:], b["chains"][:])
+    digs("infer", "-c", pipeline, "--observations", perturbed, "-o", d / "p2.h5")
+    with h5py.File(d / "p2.h5") as f:
+        assert np.array_equal(f["samples"][:], samples)
+
+
+def test_a_complete_spectrum_flow_refuses_partial_coverage(run, sdss, tmp_path):
+    """The smoke flow (3035–9935 Å, trained without masks) cannot take an SDSS spectrum at
+    z = 0.05, which covers only 3620–8760 Å rest: infer says so instead of guessing."""
+    source, smoke = run
+    _, _, rest, fine, _ = sdss
+    write_sdss(tmp_path / "spec-0001-50000-0001.fits", rest, fine[0], 0.05, (1, 50000, 1))
+    digs("ingest", "-c", smoke, tmp_path / "spec-0001-50000-0001.fits", "-o", tmp_path / "obs.h5")
+    r = digs("infer", "-c", smoke, "--observations", tmp_path / "obs.h5", "-o", tmp_path / "p.h5", check=False)
+    assert r.returncode != 0 and "pixels masked" in r.stderr and "complete spectra" in r.stderr, r.stderr
+    assert not (tmp_path / "p.h5").exists()
+
+
+def test_bad_sdss_files_and_tables_get_clear_errors(sdss, tmp_path):
+    d, pipeline, rest, fine, _ = sdss
+    good = tmp_path / "spec-0002-50000-0001.fits"
+    write_sdss(good, rest, fine[0], 0.05, (2, 50000, 1))
+
+    def fails(path, *extra):
+        r = digs("ingest", "-c", pipeline, path, *extra, "-o", tmp_path / "x.h5", check=False)
+        assert r.returncode != 0 and str(path) in r.stderr, r.stderr
+        assert not (tmp_path / "x.h5").exists()
+        return r.stderr
+
+    no_coadd = tmp_path / "no_coadd.fits"
+    with fits.open(good) as h:
+        fits.HDUList([h[0].copy(), h[2].copy()]).writeto(no_coadd)
+    assert "COADD" in fails(no_coadd)
+    no_z = tmp_path / "no_z.fits"
+    with fits.open(good) as h:
+        specobj = fits.BinTableHDU.from_columns([c for c in h[2].columns if c.name != "Z"], name="SPECOBJ")
+        fits.HDUList([h[0].copy(), h[1].copy(), specobj]).writeto(no_z)
+    assert "redshift" in fails(no_z)
+    digs("ingest", "-c", pipeline, no_z, "--redshift", 0.05, "-o", tmp_path / "ok.h5")   # given on the command line: fine
+    dead = tmp_path / "dead.fits"
+    with fits.open(good) as h:
+        h[1].data["ivar"][:] = 0
+        h.writeto(dead)
+    assert "ivar" in fails(dead)
+    assert "off the model grid" in fails(good, "--redshift", 2.0)
+    table = tmp_path / "spectrum.csv"
+    table.write_text("wavelength,flux\n5000,1\n5001,1\n")
+    assert "column error" in fails(table, "--format", "table", "--redshift", 0.05)
+    # --skip-bad keeps going and says what it skipped.
+    r = digs("ingest", "-c", pipeline, dead, good, "--skip-bad", "-o", tmp_path / "some.h5")
+    assert "skipped" in r.stderr and str(dead) in r.stderr
+    with h5py.File(tmp_path / "some.h5") as f:
+        assert f["log_flux"].shape[0] == 1
+
+
+def test_a_table_in_air_gives_the_same_observation_as_the_sdss_file(sdss, tmp_path):
+    d, pipeline, rest, fine, _ = sdss
+    sdss_file = tmp_path / "spec-0003-50000-0001.fits"
+    write_sdss(sdss_file, rest, fine[1], 0.12, (3, 50000, 1))
+    with fits.open(sdss_file) as h:
+        c = h[1].data
+        vacuum = 10 ** c["loglam"].astype(float)
+    # The same spectrum as a CSV in air wavelengths (Morton 2000, as the SDSS pages give it).
+    s2 = (1e4 / vacuum) ** 2
+    air = vacuum / (1 + 8.34254e-5 + 2.406147e-2 / (130 - s2) + 1.5998e-4 / (38.9 - s2))
+    table = tmp_path / "galaxy.csv"
+    with open(table, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["wavelength", "flux", "error", "mask"])
+        for row in zip(air, c["flux"], 1 / np.sqrt(c["ivar"]), c["and_mask"]):
+            w.writerow([repr(float(v)) for v in row[:3]] + [int(row[3])])
+    digs("ingest", "-c", pipeline, sdss_file, "-o", tmp_path / "a.h5")
+    digs("ingest", "-c", pipeline, table, "--format", "table", "--medium", "air", "--redshift", 0.12,
+         "--flux-unit", 1e-17, "-o", tmp_path / "b.h5")
+    with h5py.File(tmp_path / "a.h5") as a, h5py.File(tmp_path / "b.h5") as b:
+        assert np.allclose(a["log_flux"][:], b["log_flux"][:], atol=2e-6)
+        assert np.allclose(a["log_flux_sigma"][:], b["log_flux_sigma"][:], rtol=1e-4)
