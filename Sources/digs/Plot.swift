@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PipelineRunner
 
 /// `digs plot`.
@@ -12,12 +13,15 @@ struct Plot: ParsableCommand {
         recovery: true against recovered medians with 68 % error bars, and χ = (median − truth)/σ (Fig. 2). \
         spectra: example noiseless training spectra normalised to their median (Fig. 3). corner: one galaxy's \
         posterior, NPE and (when the MCMC chains hold it) MCMC 68/95 % regions, truth marked (Fig. 1 left). fit: its \
-        observed spectrum with the predictive median and 68 % band and the residuals (Fig. 1 right). Default: all.
+        observed spectrum with the predictive median and 68 % band, the MCMC best fit and the residuals (Fig. 1 \
+        right). comparison: NPE against MCMC per galaxy and parameter (median offset in MCMC σ, ratio of 68 % \
+        widths). Default: all (comparison only when the MCMC chains exist). `digs report` draws them all into the \
+        run's HTML page.
         """)
 
     @OptionGroup var common: CommonOptions
 
-    @Argument(help: "Figures to draw: training, ranks, coverage, recovery, spectra, corner, fit (default: all).")
+    @Argument(help: "Figures to draw: training, ranks, coverage, recovery, spectra, corner, fit, comparison (default: all).")
     var figures: [String] = []
 
     @Option(name: .long, help: "flow_model product (default: <pipeline output>/05_flow.h5).")
@@ -51,12 +55,15 @@ struct Plot: ParsableCommand {
     }
 
     func run() throws {
-        let chosen = figures.isEmpty ? PlotStage.Figure.allCases : figures.compactMap(PlotStage.Figure.init(rawValue:))
+        let mcmcPath = try common.outputPath(mcmc, default: "09_mcmc_\(set).h5")
+        let chosen = figures.isEmpty
+            ? PlotStage.Figure.allCases.filter { $0 != .comparison || FileManager.default.fileExists(atPath: mcmcPath) }
+            : figures.compactMap(PlotStage.Figure.init(rawValue:))
         let paths = try PlotStage.run(figures: chosen, flowPath: try common.outputPath(flow, default: "05_flow.h5"),
                                       sbcPath: try common.outputPath(sbc, default: "08_sbc_\(set).h5"),
                                       posteriorPath: try common.outputPath(posterior, default: "07_posterior_\(set).h5"),
                                       sedPath: try common.outputPath(sed, default: "03_sed_train.h5"),
-                                      mcmcPath: try common.outputPath(mcmc, default: "09_mcmc_\(set).h5"), galaxy: galaxy,
+                                      mcmcPath: mcmcPath, galaxy: galaxy,
                                       folder: try common.outputPath(output, default: "figures"), log: progress)
         for p in paths { print(p) }
     }
