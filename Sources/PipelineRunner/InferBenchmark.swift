@@ -48,7 +48,7 @@ public enum InferBenchmark {
         }
         let full = best { i in
             var g = streams.generator(.posteriorSampling, index: UInt64(i))
-            _ = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, simulator: simulator, prior: prior,
+            _ = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, trainedSigma: nil, simulator: simulator, prior: prior,
                                 settings: settings, generator: &g)
         }
         return Result(galaxies: n, samplesPerGalaxy: s, threads: threads, samplingMilliseconds: sampling,

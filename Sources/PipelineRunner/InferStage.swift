@@ -140,6 +140,8 @@ public enum InferStage {
 
         let streams = RandomStreams(seed: seed)
         let prior = model.parameters
+        // A flow that sees x alone assumes the noise it was trained with (the pipeline's).
+        let trainedSigma: [Double]? = posterior.contextLayout == .flux && !noise.isHeteroscedastic ? noise.sigmaDex(pixels: p) : nil
         let clock = ContinuousClock()
         let began = clock.now
         var start = slice.lowerBound, flagged = [UInt8: Int](), refused = 0, firstRefusal: String?
@@ -150,7 +152,7 @@ public enum InferStage {
                 let out = DisjointWrites(buffer)
                 parallelChunks(chunk.count, workers: threads) { _, i in
                     var g = streams.generator(.posteriorSampling, index: UInt64(chunk.first + i))
-                    out[i] = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, simulator: simulator,
+                    out[i] = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, trainedSigma: trainedSigma, simulator: simulator,
                                              prior: prior, settings: settings, generator: &g)
                 }
             }
@@ -249,7 +251,10 @@ struct GalaxyPosterior {
     /// Why the flow cannot take this observation (flag 2), in words.
     var refusal: String?
 
-    init(chunk: ObservationChunk, row i: Int, pixels p: Int, posterior: FlowPosterior, simulator: SpectrumSimulator,
+    /// `trainedSigma`: the σ (dex) per pixel a flow that sees x alone was trained with; an
+    /// observation whose σ differs from it by more than a factor 2 (median over pixels) is refused.
+    init(chunk: ObservationChunk, row i: Int, pixels p: Int, posterior: FlowPosterior, trainedSigma: [Double]?,
+         simulator: SpectrumSimulator,
          prior: PriorSet, settings: InferSettings, generator g: inout Xoshiro256StarStar) {
         let d = posterior.parameterNames.count, s = settings.samples, q = 2
         let x = chunk.logFlux[(i * p)..<((i + 1) * p)], sigma = chunk.sigma[(i * p)..<((i + 1) * p)]
@@ -262,6 +267,12 @@ struct GalaxyPosterior {
             refusal = "\(p - usable.count) of \(p) pixels masked, but the flow was trained on complete spectra (context 'flux'); train it with heteroscedastic noise and masks (augment.noise.model: heteroscedastic) to infer partially covered spectra"
         } else if usable.count < p / 2 {
             refusal = "only \(usable.count) of \(p) pixels usable; the flow was trained with at least half of them"
+        } else if let trainedSigma {
+            let ratios = usable.map { Double(sigma[sigma.startIndex + $0]) / trainedSigma[$0] }.sorted()
+            let median = ratios[ratios.count / 2]
+            if median > 2 || median < 0.5 {
+                refusal = String(format: "its σ is %.2f× the noise the flow was trained with (median over pixels); a flow that sees the spectrum alone assumes that noise — train with heteroscedastic noise to use each galaxy's own σ", median)
+            }
         }
         guard refusal == nil else {
             samples = .nans(s * d)

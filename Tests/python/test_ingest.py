@@ -195,6 +195,16 @@ def test_a_complete_spectrum_flow_refuses_partial_coverage(run, sdss, tmp_path):
     r = digs("infer", "-c", smoke, "--observations", tmp_path / "obs.h5", "-o", tmp_path / "p.h5", check=False)
     assert r.returncode != 0 and "pixels masked" in r.stderr and "complete spectra" in r.stderr, r.stderr
     assert not (tmp_path / "p.h5").exists()
+    # Nor does it take spectra three times noisier than it was trained for: a galaxy with σ × 3
+    # is refused (flag 2, the others are inferred).
+    noisy = tmp_path / "noisy.h5"
+    shutil.copy(source / "06_observations_test.h5", noisy)
+    with h5py.File(noisy, "r+") as f:
+        f["log_flux_sigma"][0] = f["log_flux_sigma"][0] * 3
+    r = digs("infer", "-c", smoke, "--observations", noisy, "-o", tmp_path / "p.h5")
+    assert "3.00× the noise the flow was trained with" in r.stderr, r.stderr
+    with h5py.File(tmp_path / "p.h5") as f:
+        assert f["flags"][0] & 2 and not np.any(f["flags"][1:] & 2)
 
 
 def test_bad_sdss_files_and_tables_get_clear_errors(sdss, tmp_path):
@@ -250,9 +260,19 @@ def test_a_table_in_air_gives_the_same_observation_as_the_sdss_file(sdss, tmp_pa
         w.writerow(["wavelength", "flux", "error", "mask"])
         for row in zip(air, c["flux"], 1 / np.sqrt(c["ivar"]), c["and_mask"]):
             w.writerow([repr(float(v)) for v in row[:3]] + [int(row[3])])
+    # And as a FITS binary table in vacuum, flux in erg/s/cm²/Å.
+    fits_table = tmp_path / "galaxy.fits"
+    fits.BinTableHDU.from_columns([
+        fits.Column(name="wavelength", format="D", unit="Angstrom", array=vacuum),
+        fits.Column(name="flux", format="D", array=c["flux"].astype(float) * 1e-17),
+        fits.Column(name="error", format="D", array=1e-17 / np.sqrt(c["ivar"].astype(float))),
+        fits.Column(name="mask", format="J", array=c["and_mask"])]).writeto(fits_table)
     digs("ingest", "-c", pipeline, sdss_file, "-o", tmp_path / "a.h5")
     digs("ingest", "-c", pipeline, table, "--format", "table", "--medium", "air", "--redshift", 0.12,
          "--flux-unit", 1e-17, "-o", tmp_path / "b.h5")
-    with h5py.File(tmp_path / "a.h5") as a, h5py.File(tmp_path / "b.h5") as b:
+    digs("ingest", "-c", pipeline, fits_table, "--format", "table", "--redshift", 0.12, "-o", tmp_path / "c.h5")
+    with h5py.File(tmp_path / "a.h5") as a, h5py.File(tmp_path / "b.h5") as b, h5py.File(tmp_path / "c.h5") as t:
         assert np.allclose(a["log_flux"][:], b["log_flux"][:], atol=2e-6)
         assert np.allclose(a["log_flux_sigma"][:], b["log_flux_sigma"][:], rtol=1e-4)
+        assert np.allclose(a["log_flux"][:], t["log_flux"][:], atol=2e-6)
+        assert np.array_equal(a["mask"][:], t["mask"][:])
