@@ -39,10 +39,12 @@ def write_sdss(path, rest_air, luminosity, z, ids, snr=None, rng=None, bad=None)
     # Each SDSS pixel holds the mean of the model over its extent (pixels of the 1 Å model are
     # piecewise constant): its edges, midway in log λ, go observed vacuum → rest air.
     edges_vacuum = 10 ** np.concatenate([[loglam[0] - 5e-5], loglam + 5e-5])
-    edges = np.interp(edges_vacuum, vacuum_from_air(rest_air * (1 + z)), rest_air)
+    edges = np.interp(edges_vacuum, vacuum_from_air(rest_air * (1 + z)), rest_air, left=np.nan, right=np.nan)
     model_edges = np.concatenate([[rest_air[0] - 0.5], rest_air + 0.5])
     integral = np.concatenate([[0], np.cumsum(luminosity * np.diff(model_edges))])
-    inside = (edges[:-1] >= model_edges[0]) & (edges[1:] <= model_edges[-1])
+    with np.errstate(invalid="ignore"):
+        inside = (edges[:-1] >= model_edges[0]) & (edges[1:] <= model_edges[-1])   # False where NaN
+    edges = np.nan_to_num(edges, nan=model_edges[0])
     mean = np.where(inside, np.diff(np.interp(edges, model_edges, integral)) / np.maximum(np.diff(edges), 1e-9), 0)
     d_l = FlatLambdaCDM(H0=70, Om0=0.3, Tcmb0=0).luminosity_distance(z).value * MPC
     flux = mean * L_SUN / (4 * np.pi * d_l ** 2 * (1 + z)) / 1e-17
