@@ -20,15 +20,6 @@ THETA = [(10.6, 3.0, 0.2, -0.3, 0.4), (11.1, 6.0, -0.4, 0.0, 0.8), (9.8, 1.2, 0.
 REDSHIFTS = [0.05, 0.12, 0.08]
 
 
-def vacuum_from_air(air):
-    """Morton (2000) air → vacuum by fixed-point iteration (Å)."""
-    vacuum = np.array(air, dtype=float)
-    for _ in range(6):
-        s2 = (1e4 / vacuum) ** 2
-        vacuum = air * (1 + 8.34254e-5 + 2.406147e-2 / (130 - s2) + 1.5998e-4 / (38.9 - s2))
-    return vacuum
-
-
 def write_sdss(path, rest_air, luminosity, z, ids, snr=None, rng=None, bad=None):
     """An SDSS spec file of the rest-frame L_λ [L☉/Å] on `rest_air` [Å] seen at redshift z.
     `snr` (per SDSS pixel at the median flux) adds Gaussian noise (None: noiseless flux, ivar for
@@ -37,15 +28,17 @@ def write_sdss(path, rest_air, luminosity, z, ids, snr=None, rng=None, bad=None)
     loglam = np.round(np.arange(3.5800, 3.9640, 1e-4), 4)          # 3802–9204 Å vacuum, SDSS's grid
     vacuum = 10 ** loglam
     # Each SDSS pixel holds the mean of the model over its extent (pixels of the 1 Å model are
-    # piecewise constant): its edges, midway in log λ, go observed vacuum → rest air.
+    # piecewise constant): its edges, midway in log λ, go observed vacuum → air → rest frame.
+    # Pixels partly beyond the model hold the mean over the part inside; wholly beyond, no data.
     edges_vacuum = 10 ** np.concatenate([[loglam[0] - 5e-5], loglam + 5e-5])
-    edges = np.interp(edges_vacuum, vacuum_from_air(rest_air * (1 + z)), rest_air, left=np.nan, right=np.nan)
+    s2 = (1e4 / edges_vacuum) ** 2
+    edges = edges_vacuum / (1 + 8.34254e-5 + 2.406147e-2 / (130 - s2) + 1.5998e-4 / (38.9 - s2)) / (1 + z)
     model_edges = np.concatenate([[rest_air[0] - 0.5], rest_air + 0.5])
+    lo, hi = np.maximum(edges[:-1], model_edges[0]), np.minimum(edges[1:], model_edges[-1])
+    inside = hi > lo
     integral = np.concatenate([[0], np.cumsum(luminosity * np.diff(model_edges))])
-    with np.errstate(invalid="ignore"):
-        inside = (edges[:-1] >= model_edges[0]) & (edges[1:] <= model_edges[-1])   # False where NaN
-    edges = np.nan_to_num(edges, nan=model_edges[0])
-    mean = np.where(inside, np.diff(np.interp(edges, model_edges, integral)) / np.maximum(np.diff(edges), 1e-9), 0)
+    mean = np.zeros(len(loglam))
+    mean[inside] = (np.interp(hi[inside], model_edges, integral) - np.interp(lo[inside], model_edges, integral)) / (hi - lo)[inside]
     d_l = FlatLambdaCDM(H0=70, Om0=0.3, Tcmb0=0).luminosity_distance(z).value * MPC
     flux = mean * L_SUN / (4 * np.pi * d_l ** 2 * (1 + z)) / 1e-17
     # Photon noise: S/N = snr at the median flux, ∝ √flux elsewhere (as the pipeline's noise model).
