@@ -20,114 +20,128 @@ public enum PlotStage {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var written = [String]()
         for figure in figures {
-            for format in [Canvas.Format.png, .pdf] {
-                let path = "\(folder)/\(figure.rawValue).\(format.rawValue)"
-                switch figure {
-                case .training:
-                    let flow = try Product.open(flowPath, expecting: .flowModel)
-                    let train: [Double] = try flow.dataset("training/train_loss", rank: 1).read(as: Double.self).data
-                    let validation: [Double] = try flow.dataset("training/val_loss", rank: 1).read(as: Double.self).data
-                    guard !train.isEmpty else {
-                        throw DigsError.invalidProduct(path: flowPath, field: "training/train_loss", problem: "is empty: the flow has no training history")
+            // Each figure's data are read once, then drawn as PNG and as PDF.
+            let draw: (String, Canvas.Format) throws -> Void
+            switch figure {
+            case .training:
+                let flow = try Product.open(flowPath, expecting: .flowModel)
+                let train: [Double] = try flow.dataset("training/train_loss", rank: 1).read(as: Double.self).data
+                let validation: [Double] = try flow.dataset("training/val_loss", rank: 1).read(as: Double.self).data
+                guard !train.isEmpty else {
+                    throw DigsError.invalidProduct(path: flowPath, field: "training/train_loss", problem: "is empty: the flow has no training history")
+                }
+                let best = Int(try flow.file.attribute("best_epoch")?.intValue ?? 0)
+                draw = { path, format in try Figures.trainingCurve(train: train, validation: validation, bestEpoch: best, path: path, format: format) }
+            case .recovery:
+                let posterior = try Product.open(posteriorPath, expecting: .posteriorSamples)
+                guard posterior.file.exists("theta_true") else {
+                    throw DigsError.invalidProduct(path: posteriorPath, field: "theta_true", problem: "is missing: recovery needs the truth")
+                }
+                let pct: NDArray<Double> = try posterior.dataset("percentiles", rank: 3).read()
+                let truth: NDArray<Double> = try posterior.dataset("theta_true", rank: 2).read()
+                let (g, d) = (truth.shape[0], truth.shape[1])
+                func quantile(_ q: Int) -> [[Double]] { (0..<g).map { r in (0..<d).map { pct.data[(r * 3 + q) * d + $0] } } }
+                let (t, p16, p50, p84) = ((0..<g).map { Array(truth.row($0)) }, quantile(0), quantile(1), quantile(2))
+                let names = try posterior.file.attribute("parameter_names")?.stringsValue ?? []
+                let units = try posterior.dataset("theta_true").attribute("units")?.stringsValue ?? []
+                draw = { path, format in
+                    try Figures.recovery(truth: t, p16: p16, p50: p50, p84: p84, names: names, units: units, path: path, format: format)
+                }
+            case .spectra:
+                let sed = try Product.open(sedPath, expecting: .sedSet)
+                let flux = try sed.dataset("log_flux", dtype: .float32, rank: 2)
+                let rows: NDArray<Float> = try flux.readRows(0..<min(8, flux.shape[0]))
+                let wavelength: [Double] = try sed.dataset("wavelength", rank: 1).read(as: Double.self).data
+                let logFlux = (0..<rows.shape[0]).map { rows.row($0).map(Double.init) }
+                draw = { path, format in try Figures.spectra(wavelength: wavelength, logFlux: logFlux, path: path, format: format) }
+            case .corner, .fit:
+                let posterior = try Product.open(posteriorPath, expecting: .posteriorSamples)
+                let samples = try posterior.dataset("samples", rank: 3)
+                let (n, count, d) = (samples.shape[0], samples.shape[1], samples.shape[2])
+                guard galaxy >= 0, galaxy < n else {
+                    throw DigsError.invalidInput(field: "--galaxy", problem: "\(galaxy) is outside 0..<\(n) of \(posteriorPath)")
+                }
+                let names = try posterior.file.attribute("parameter_names")?.stringsValue ?? []
+                func row<T: HDF5Element>(_ name: String, as _: T.Type) throws -> [T] {
+                    let set = try posterior.dataset(name)
+                    return try set.readHyperslab(start: [galaxy] + set.shape.dropFirst().map { _ in 0 },
+                                                 count: [1] + set.shape.dropFirst()).data
+                }
+                let title = "galaxy \(try ObservationIDs.read(posterior).text(at: galaxy))"
+                // The same galaxy's MCMC, when the chains exist and fitted it.
+                var chains: (product: Product, row: Int)?
+                if FileManager.default.fileExists(atPath: mcmcPath) {
+                    let product = try Product.open(mcmcPath, expecting: .mcmcChains)
+                    try requireSameObservations(product, posterior)
+                    let index: [Int64] = try product.dataset("galaxy_index", rank: 1).read(as: Int64.self).data
+                    chains = index.firstIndex(of: Int64(galaxy)).map { (product, $0) }
+                }
+                if figure == .fit {
+                    let values = try ["observed/log_flux", "ppc/median", "ppc/p16", "ppc/p84", "observed/log_flux_sigma"].map {
+                        try row($0, as: Float.self).map(Double.init)
                     }
-                    let best = Int(try flow.file.attribute("best_epoch")?.intValue ?? 0)
-                    try Figures.trainingCurve(train: train, validation: validation, bestEpoch: best, path: path, format: format)
-                case .recovery:
-                    let posterior = try Product.open(posteriorPath, expecting: .posteriorSamples)
-                    guard posterior.file.exists("theta_true") else {
-                        throw DigsError.invalidProduct(path: posteriorPath, field: "theta_true", problem: "is missing: recovery needs the truth")
+                    var best: [Double]?
+                    if let (product, k) = chains, product.file.exists("best_log_flux") {
+                        let set = try product.dataset("best_log_flux", rank: 2)
+                        let spectrum: NDArray<Float> = try set.readHyperslab(start: [k, 0], count: [1, set.shape[1]])
+                        best = spectrum.data.map(Double.init)
                     }
-                    let pct: NDArray<Double> = try posterior.dataset("percentiles", rank: 3).read()
-                    let truth: NDArray<Double> = try posterior.dataset("theta_true", rank: 2).read()
-                    let (g, d) = (truth.shape[0], truth.shape[1])
-                    func quantile(_ q: Int) -> [[Double]] { (0..<g).map { r in (0..<d).map { pct.data[(r * 3 + q) * d + $0] } } }
-                    try Figures.recovery(truth: (0..<g).map { Array(truth.row($0)) }, p16: quantile(0), p50: quantile(1), p84: quantile(2),
-                                         names: try posterior.file.attribute("parameter_names")?.stringsValue ?? [],
-                                         units: try posterior.dataset("theta_true").attribute("units")?.stringsValue ?? [],
-                                         path: path, format: format)
-                case .spectra:
-                    let sed = try Product.open(sedPath, expecting: .sedSet)
-                    let flux = try sed.dataset("log_flux", dtype: .float32, rank: 2)
-                    let rows: NDArray<Float> = try flux.readRows(0..<min(8, flux.shape[0]))
-                    try Figures.spectra(wavelength: try sed.dataset("wavelength", rank: 1).read(as: Double.self).data,
-                                        logFlux: (0..<rows.shape[0]).map { rows.row($0).map(Double.init) }, path: path, format: format)
-                case .corner, .fit:
-                    let posterior = try Product.open(posteriorPath, expecting: .posteriorSamples)
-                    let samples = try posterior.dataset("samples", rank: 3)
-                    let (n, count, d) = (samples.shape[0], samples.shape[1], samples.shape[2])
-                    guard galaxy >= 0, galaxy < n else {
-                        throw DigsError.invalidInput(field: "--galaxy", problem: "\(galaxy) is outside 0..<\(n) of \(posteriorPath)")
-                    }
-                    let names = try posterior.file.attribute("parameter_names")?.stringsValue ?? []
-                    func row<T: HDF5Element>(_ name: String, as _: T.Type) throws -> [T] {
-                        let set = try posterior.dataset(name)
-                        return try set.readHyperslab(start: [galaxy] + set.shape.dropFirst().map { _ in 0 },
-                                                     count: [1] + set.shape.dropFirst()).data
-                    }
-                    let title = "galaxy \(try ObservationIDs.read(posterior).text(at: galaxy))"
-                    // The same galaxy's MCMC, when the chains exist and fitted it.
-                    var chains: (product: Product, row: Int)?
-                    if FileManager.default.fileExists(atPath: mcmcPath) {
-                        let product = try Product.open(mcmcPath, expecting: .mcmcChains)
-                        try requireSameObservations(product, posterior)
-                        let index: [Int64] = try product.dataset("galaxy_index", rank: 1).read(as: Int64.self).data
-                        chains = index.firstIndex(of: Int64(galaxy)).map { (product, $0) }
-                    }
-                    if figure == .fit {
-                        let values = try ["observed/log_flux", "ppc/median", "ppc/p16", "ppc/p84", "observed/log_flux_sigma"].map {
-                            try row($0, as: Float.self).map(Double.init)
-                        }
-                        var best: [Double]?
-                        if let (product, k) = chains, product.file.exists("best_log_flux") {
-                            let set = try product.dataset("best_log_flux", rank: 2)
-                            let spectrum: NDArray<Float> = try set.readHyperslab(start: [k, 0], count: [1, set.shape[1]])
-                            best = spectrum.data.map(Double.init)
-                        }
-                        try Figures.spectrumFit(wavelength: try posterior.dataset("wavelength", rank: 1).read(as: Double.self).data,
-                                                observed: values[0], median: values[1], p16: values[2], p84: values[3],
+                    let wavelength: [Double] = try posterior.dataset("wavelength", rank: 1).read(as: Double.self).data
+                    draw = { [best] path, format in
+                        try Figures.spectrumFit(wavelength: wavelength, observed: values[0], median: values[1], p16: values[2], p84: values[3],
                                                 sigma: values[4], bestFit: best, title: title, path: path, format: format)
-                    } else {
-                        let flat = try row("samples", as: Float.self).map(Double.init)
-                        let npe = (0..<count).map { Array(flat[($0 * d)..<(($0 + 1) * d)]) }
-                        let truth = posterior.file.exists("theta_true") ? try row("theta_true", as: Double.self) : nil
-                        var mcmc: [[Double]]?
-                        if let (product, k) = chains {
-                            let set = try product.dataset("chains", rank: 4)
-                            let block: NDArray<Float> = try set.readHyperslab(start: [k, 0, 0, 0], count: [1] + set.shape.dropFirst())
-                            mcmc = stride(from: 0, to: block.data.count, by: d).map { block.data[$0..<($0 + d)].map(Double.init) }
-                        }
-                        try Figures.corner(npe: npe, mcmc: mcmc, truth: truth, names: names, path: path, format: format)
                     }
-                case .comparison:
-                    guard FileManager.default.fileExists(atPath: mcmcPath) else {
-                        throw DigsError.unreadableFile(path: mcmcPath, reason: "the comparison figure needs the MCMC chains (digs mcmc)")
+                } else {
+                    let flat = try row("samples", as: Float.self).map(Double.init)
+                    let npe = (0..<count).map { Array(flat[($0 * d)..<(($0 + 1) * d)]) }
+                    let truth = posterior.file.exists("theta_true") ? try row("theta_true", as: Double.self) : nil
+                    var mcmc: [[Double]]?
+                    if let (product, k) = chains {
+                        let set = try product.dataset("chains", rank: 4)
+                        let block: NDArray<Float> = try set.readHyperslab(start: [k, 0, 0, 0], count: [1] + set.shape.dropFirst())
+                        mcmc = stride(from: 0, to: block.data.count, by: d).map { block.data[$0..<($0 + d)].map(Double.init) }
                     }
-                    let result = try CompareStage.run(mcmcPath: mcmcPath, posteriorPath: posteriorPath)
-                    let names = result.rows.map(\.parameter).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-                    var subtitle = String(format: "MCMC %.1f s per galaxy on one core", result.mcmcSecondsPerGalaxy)
-                    if let ms = result.npeMillisecondsPerGalaxy { subtitle += String(format: "; NPE %.2f ms per galaxy", ms) }
-                    try Figures.comparison(names: names, offsets: names.map { n in result.rows.filter { $0.parameter == n }.map(\.medianOffset) },
-                                           widthRatios: names.map { n in result.rows.filter { $0.parameter == n }.map(\.widthRatio) },
-                                           subtitle: subtitle, path: path, format: format)
-                case .ranks, .coverage:
-                    let sbc = try Product.open(sbcPath, expecting: .sbcResult)
-                    let names = try sbc.file.attribute("parameter_names")?.stringsValue ?? []
-                    let ranks: NDArray<Int64> = try sbc.dataset("ranks", rank: 2).read()
-                    let (g, d) = (ranks.shape[0], ranks.shape[1])
-                    let rows = (0..<g).map { r in (0..<d).map { Int(ranks.data[r * d + $0]) } }
-                    let samples = Int(try sbc.file.attribute("samples_per_galaxy")?.intValue ?? 0)
-                    if figure == .ranks {
-                        try Figures.rankHistograms(ranks: rows, samples: samples,
-                                                   names: names, bins: Int(try sbc.file.attribute("histogram_bins")?.intValue ?? 20),
-                                                   path: path, format: format)
-                    } else {
-                        let levels: [Double] = try sbc.dataset("coverage_levels", rank: 1).read(as: Double.self).data
-                        let marginal: [Double] = try sbc.dataset("coverage_marginal", rank: 2).read(as: Double.self).data
-                        try Figures.coverage(levels: levels, marginal: levels.indices.map { Array(marginal[($0 * d)..<(($0 + 1) * d)]) },
-                                             joint: try sbc.dataset("coverage_joint", rank: 1).read(as: Double.self).data,
-                                             ranks: rows, samples: samples, names: names, path: path, format: format)
+                    draw = { [mcmc] path, format in try Figures.corner(npe: npe, mcmc: mcmc, truth: truth, names: names, path: path, format: format) }
+                }
+            case .comparison:
+                guard FileManager.default.fileExists(atPath: mcmcPath) else {
+                    throw DigsError.unreadableFile(path: mcmcPath, reason: "the comparison figure needs the MCMC chains (digs mcmc)")
+                }
+                let result = try CompareStage.run(mcmcPath: mcmcPath, posteriorPath: posteriorPath)
+                let names = result.rows.map(\.parameter).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+                var subtitle = String(format: "MCMC %.1f s per galaxy on one core", result.mcmcSecondsPerGalaxy)
+                if let ms = result.npeMillisecondsPerGalaxy { subtitle += String(format: "; NPE %.2f ms per galaxy", ms) }
+                let offsets = names.map { n in result.rows.filter { $0.parameter == n }.map(\.medianOffset) }
+                let ratios = names.map { n in result.rows.filter { $0.parameter == n }.map(\.widthRatio) }
+                draw = { [subtitle] path, format in
+                    try Figures.comparison(names: names, offsets: offsets, widthRatios: ratios, subtitle: subtitle, path: path, format: format)
+                }
+            case .ranks, .coverage:
+                let sbc = try Product.open(sbcPath, expecting: .sbcResult)
+                let names = try sbc.file.attribute("parameter_names")?.stringsValue ?? []
+                let ranks: NDArray<Int64> = try sbc.dataset("ranks", rank: 2).read()
+                let (g, d) = (ranks.shape[0], ranks.shape[1])
+                let rows = (0..<g).map { r in (0..<d).map { Int(ranks.data[r * d + $0]) } }
+                let samples = Int(try sbc.file.attribute("samples_per_galaxy")?.intValue ?? 0)
+                if figure == .ranks {
+                    let bins = Int(try sbc.file.attribute("histogram_bins")?.intValue ?? 20)
+                    draw = { path, format in
+                        try Figures.rankHistograms(ranks: rows, samples: samples, names: names, bins: bins, path: path, format: format)
+                    }
+                } else {
+                    let levels: [Double] = try sbc.dataset("coverage_levels", rank: 1).read(as: Double.self).data
+                    let flat: [Double] = try sbc.dataset("coverage_marginal", rank: 2).read(as: Double.self).data
+                    let marginal = levels.indices.map { Array(flat[($0 * d)..<(($0 + 1) * d)]) }
+                    let joint: [Double] = try sbc.dataset("coverage_joint", rank: 1).read(as: Double.self).data
+                    draw = { path, format in
+                        try Figures.coverage(levels: levels, marginal: marginal, joint: joint, ranks: rows, samples: samples, names: names,
+                                             path: path, format: format)
                     }
                 }
+            }
+            for format in [Canvas.Format.png, .pdf] {
+                let path = "\(folder)/\(figure.rawValue).\(format.rawValue)"
+                try draw(path, format)
                 written.append(path)
             }
             log("drew \(folder)/\(figure.rawValue).png and .pdf")
