@@ -31,14 +31,11 @@ public enum ReportStage {
         if exists(paths.flow) { figures.append(.training) }
         if exists(paths.sbc) { figures += [.ranks, .coverage] }
         if exists(paths.posterior) {
-            figures.append(.recovery)
+            if try Product.open(paths.posterior, expecting: .posteriorSamples).file.exists("theta_true") { figures.append(.recovery) }
             figures += [.corner, .fit]
         }
         if exists(paths.sed) { figures.append(.spectra) }
         if exists(paths.mcmc) && exists(paths.posterior) { figures.append(.comparison) }
-        if exists(paths.posterior), try !Product.open(paths.posterior, expecting: .posteriorSamples).file.exists("theta_true") {
-            figures.removeAll { $0 == .recovery }
-        }
         try FileManager.default.createDirectory(atPath: folder + "/figures", withIntermediateDirectories: true)
         try PlotStage.run(figures: figures, flowPath: paths.flow, sbcPath: paths.sbc, posteriorPath: paths.posterior,
                           sedPath: paths.sed, mcmcPath: paths.mcmc, galaxy: galaxy, folder: folder + "/figures", log: log)

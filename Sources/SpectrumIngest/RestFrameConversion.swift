@@ -86,7 +86,6 @@ public enum RestFrameConversion {
             throw DigsError.invalidProduct(path: path, field: "redshift",
                                            problem: String(format: "z = %.4f puts the spectrum at rest-frame %.0f–%.0f Å, off the model grid %.0f–%.0f Å", z, covered.0, covered.1, edges.first!, edges.last!))
         }
-        for i in 0..<n where !good[i] { (flux[i], variance[i]) = (0, 0) }
         let resampled = MaskedResampling.resample(inputEdges: inputEdges, flux: flux.map { $0 * scale },
                                                   variance: variance.map { $0 * scale * scale }, good: good, outputEdges: edges)
         let m = edges.count - 1
