@@ -34,6 +34,8 @@ public struct ProductSchema: Codable, Sendable {
         public let dtype: [HDF5DType]
         /// Axis names, outermost first; the dataset's rank is their count.
         public let axes: [String]
+        /// Axis labels that files of earlier minor versions carry and that stay valid.
+        public let legacyAxes: [[String]]?
         /// The exact `units` attribute required, when fixed ("" for dimensionless).
         public let units: String?
         /// When set, `units` must be a list of strings, one per element of this axis.

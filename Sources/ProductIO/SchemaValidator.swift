@@ -111,7 +111,7 @@ public struct SchemaValidator {
             if (try? dataset.attribute("description"))?.stringValue == nil {
                 problems.append("\(field): attribute 'description' is missing")
             }
-            if let axes = (try? dataset.attribute("axes"))?.stringsValue, axes != spec.axes {
+            if let axes = (try? dataset.attribute("axes"))?.stringsValue, axes != spec.axes, !(spec.legacyAxes ?? []).contains(axes) {
                 problems.append("\(field): attribute 'axes' is \(axes), expected \(spec.axes)")
             }
             check(attributes: spec.attributes ?? [:], on: dataset, prefix: "\(field) attribute", &problems)

@@ -159,7 +159,7 @@ def test_validate_reports_a_damaged_product(products, tmp_path):
     assert r.returncode == 1 and "content_digest" in r.stdout
 
 
-@pytest.mark.parametrize("pipeline", ["smoke", "quickstart", "paper"])
+@pytest.mark.parametrize("pipeline", ["smoke", "quickstart", "paper", "sdss"])
 def test_pipeline_files_are_complete_and_valid(pipeline, tmp_path):
     digs("sample-prior", "-c", ROOT / "pipelines" / f"{pipeline}.yaml", "-n", 3, "-o", tmp_path / "t.h5")
     with h5py.File(tmp_path / "t.h5", "r") as f:
@@ -259,3 +259,19 @@ def test_own_ssp_grid_in_the_schema_can_be_imported(products, tmp_path):
     shutil.copy(products / "theta.h5", bad)
     r = digs("ssp", "import", "--from-product", bad, "-o", tmp_path / "x.h5", check=False)
     assert r.returncode != 0 and "bad.h5" in r.stderr
+
+
+def test_flows_of_schema_1_0_stay_valid_and_other_axis_labels_do_not(trained, tmp_path):
+    """flow_model 1.1 names the axis of x_mean/x_std 'context' (3 values per pixel for
+    heteroscedastic flows); files written by 1.0 label it 'pixel' and remain valid."""
+    d = trained
+    for label, valid in ((["pixel"], True), (["wavelength"], False)):
+        copy = tmp_path / f"flow_{label[0]}.h5"
+        shutil.copy(d / "flow.h5", copy)
+        with h5py.File(copy, "r+") as f:
+            for name in ("transforms/x_mean", "transforms/x_std"):
+                f[name].attrs["axes"] = np.array(label, dtype=h5py.string_dtype())
+        r = digs("validate", copy, check=False)
+        assert (r.returncode == 0) == valid, r.stdout
+        if not valid:
+            assert "'axes' is [\"wavelength\"], expected [\"context\"]" in r.stdout
