@@ -14,9 +14,6 @@ public enum ContextLayout: String, Codable, Sendable, CaseIterable {
     /// Context length for P pixels.
     public func contextSize(pixels p: Int) -> Int { self == .flux ? p : 3 * p }
 
-    /// Pixels of a context of length `c`.
-    public func pixels(contextSize c: Int) -> Int { self == .flux ? c : c / 3 }
-
     /// The context of one observation (x and σ in dex, mask 1 = usable).
     public func encode(x: ArraySlice<Float>, sigma: ArraySlice<Float>, mask: ArraySlice<UInt8>) -> [Float] {
         switch self {

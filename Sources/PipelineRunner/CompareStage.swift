@@ -25,7 +25,7 @@ public enum CompareStage {
     public static func run(mcmcPath: String, posteriorPath: String) throws -> Result {
         let mcmc = try Product.open(mcmcPath, expecting: .mcmcChains)
         let posterior = try Product.open(posteriorPath, expecting: .posteriorSamples)
-        try PlotStage.requireSameObservations(mcmc, posterior)
+        try requireSameObservations(mcmc, posterior)
         let names = try mcmc.file.attribute("parameter_names")?.stringsValue ?? []
         guard try posterior.file.attribute("parameter_names")?.stringsValue == names else {
             throw DigsError.invalidProduct(path: posteriorPath, field: "parameter_names", problem: "differ from the chains' \(names)")
@@ -70,5 +70,14 @@ public enum CompareStage {
         }
         return Result(rows: rows, mcmcSecondsPerGalaxy: mcmcSeconds, npeMillisecondsPerGalaxy: npeMilliseconds,
                       text: lines.joined(separator: "\n"))
+    }
+
+    /// Refuses chains fitted to other observations than the posterior's (products of different runs).
+    static func requireSameObservations(_ chains: Product, _ posterior: Product) throws {
+        let observed = { (p: Product) in p.provenance.inputs.first { $0.role == "observations" }?.contentDigest }
+        guard let digest = observed(chains), digest == observed(posterior) else {
+            throw DigsError.invalidProduct(path: chains.path, field: "inputs",
+                                           problem: "its observations differ from those of \(posterior.path): products of different runs")
+        }
     }
 }

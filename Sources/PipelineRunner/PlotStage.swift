@@ -72,7 +72,7 @@ public enum PlotStage {
                 var chains: (product: Product, row: Int)?
                 if FileManager.default.fileExists(atPath: mcmcPath) {
                     let product = try Product.open(mcmcPath, expecting: .mcmcChains)
-                    try requireSameObservations(product, posterior)
+                    try CompareStage.requireSameObservations(product, posterior)
                     let index: [Int64] = try product.dataset("galaxy_index", rank: 1).read(as: Int64.self).data
                     chains = index.firstIndex(of: Int64(galaxy)).map { (product, $0) }
                 }
@@ -147,14 +147,5 @@ public enum PlotStage {
             log("drew \(folder)/\(figure.rawValue).png and .pdf")
         }
         return written
-    }
-
-    /// Refuses chains fitted to other observations than the posterior's (products of different runs).
-    static func requireSameObservations(_ chains: Product, _ posterior: Product) throws {
-        let observed = { (p: Product) in p.provenance.inputs.first { $0.role == "observations" }?.contentDigest }
-        guard let digest = observed(chains), digest == observed(posterior) else {
-            throw DigsError.invalidProduct(path: chains.path, field: "inputs",
-                                           problem: "its observations differ from those of \(posterior.path): products of different runs")
-        }
     }
 }

@@ -1,3 +1,4 @@
+import DigsCore
 import Foundation
 
 /// A flat ΛCDM cosmology without radiation (astropy's `FlatLambdaCDM(H0, Om0)` with
@@ -52,9 +53,10 @@ public struct FlatLambdaCDM: Codable, Equatable, Sendable {
     public func luminosityDistance(_ z: Double) -> Double { (1 + z) * comovingDistance(z) }
 
     /// Refuses unphysical parameters.
-    public func validate() throws -> Void {
+    public func validate() throws {
         guard h0 > 0, h0.isFinite, omegaM >= 0, omegaM <= 1 else {
-            throw IngestError.invalidSetting("cosmology: H0 = \(h0) km/s/Mpc and Om0 = \(omegaM) must satisfy H0 > 0 and 0 ≤ Om0 ≤ 1")
+            throw DigsError.invalidInput(field: "cosmology (--h0, --omega-m)",
+                                         problem: "H0 = \(h0) km/s/Mpc and Om0 = \(omegaM) must satisfy H0 > 0 and 0 ≤ Om0 ≤ 1")
         }
     }
 }

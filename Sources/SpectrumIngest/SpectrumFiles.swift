@@ -47,7 +47,10 @@ public enum SpectrumFiles {
     public static func readTable(_ path: String, redshift: Double, fluxUnit: Double, medium: ObservedSpectrum.Medium) throws -> ObservedSpectrum {
         var columns = [String: [Double]]()
         if path.lowercased().hasSuffix(".csv") {
-            columns = try readCSV(path)
+            let table = try CSVTable(path: path)
+            for name in ["wavelength", "flux", "error", "mask"] {
+                if let c = table.column(name, caseInsensitive: true) { columns[name] = try table.numbers(column: c) }
+            }
         } else {
             let file = try FITSFile(readingFrom: path)
             guard try file.hduCount() >= 2 else {
@@ -65,26 +68,5 @@ public enum SpectrumFiles {
                                 wavelength: columns["wavelength"]!, medium: medium, flux: flux.map { $0 * fluxUnit },
                                 inverseVariance: error.map { $0 > 0 && $0.isFinite ? 1 / ($0 * fluxUnit * $0 * fluxUnit) : 0 },
                                 good: mask.map { $0 == 0 }, redshift: redshift, source: path)
-    }
-
-    /// Numeric CSV columns by lower-cased header name.
-    static func readCSV(_ path: String) throws -> [String: [Double]] {
-        let lines = try readTextFile(path).split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("#") }
-        guard let header = lines.first else { throw DigsError.invalidProduct(path: path, field: "header", problem: "the file is empty") }
-        let names = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        var columns = [String: [Double]](uniqueKeysWithValues: names.map { ($0, [Double]()) })
-        for (k, line) in lines.dropFirst().enumerated() {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard fields.count == names.count else {
-                throw DigsError.invalidProduct(path: path, field: "line \(k + 2)", problem: "has \(fields.count) fields; the header has \(names.count)")
-            }
-            for (name, field) in zip(names, fields) {
-                guard let v = Double(field.trimmingCharacters(in: .whitespaces)) else {
-                    throw DigsError.invalidProduct(path: path, field: "line \(k + 2), column \(name)", problem: "'\(field)' is not a number")
-                }
-                columns[name]!.append(v)
-            }
-        }
-        return columns
     }
 }
