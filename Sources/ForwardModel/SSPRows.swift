@@ -3,13 +3,16 @@ import Foundation
 import SpectralSynthesis
 
 /// The SSP library seen through the instrument: for every (metallicity, age bin) population,
-/// its spectrum per solar mass formed averaged over each instrument pixel (nebular light of
-/// young populations included), ready for one matrix product per batch of galaxies.
+/// its spectrum per solar mass formed averaged exactly over each instrument pixel
+/// (`InstrumentResponse`; nebular light of young populations included), ready for one matrix
+/// product per batch of galaxies.
 ///
 /// Dust is applied afterwards per pixel, to first order in the variation of the curve
 /// across a pixel's support: with r(λ) the relative attenuation and transmission
 /// e^(−q r(λ)), ⟨f e^(−q r)⟩_j ≈ e^(−q r_j) [F₀ − q (F₁ − r_j F₀)] where F₀ = ⟨f⟩_j and
-/// F₁ = ⟨f r⟩_j are both precomputed pixel averages; the neglected term is O(q² var(r)).
+/// F₁ = ⟨f r⟩_j are both precomputed pixel means of the broadened spectrum, r taken where
+/// the light lands (`InstrumentResponse.toAttenuatedPixels`); the neglected term is
+/// O(q² var(r)), below 1e-4 of the flux for 50 Å pixels.
 struct SSPRows {
     /// Rows [Z·A] of 2P columns: F₀ for every pixel, then F₁; L☉ Å⁻¹ per M☉ formed.
     let rows: [Float]
@@ -24,28 +27,27 @@ struct SSPRows {
     init(library: SSPLibrary, response: InstrumentResponse, bins: AgeBins, dust: DustLaw,
          nebular: NebularSettings) throws {
         let p = response.settings.pixels
-        let nz = library.metallicity.count, na = bins.count, nx = response.internalWavelength.count
+        let nz = library.metallicity.count, na = bins.count, range = response.sampleRange, n = range.count
         let ageMap = bins.averaging(libraryAges: library.age)
-        let r = response.internalWavelength.map { dust.relativeAttenuation(wavelength: $0) }
         let young = try nebular.enabled
             ? NebularSpectra(library: library, settings: nebular, response: response, bins: bins) : nil
         var rows = [Float](repeating: 0, count: nz * na * 2 * p)
         var living = [Double](repeating: 0, count: nz * na)
+        var f = [Double](repeating: 0, count: n)
         for z in 0..<nz {
-            // Every library SSP of this metallicity on the internal grid, then averaged into the bins.
-            let sampled = (0..<library.age.count).map { a in
-                response.toInternal.apply(library.spectrum(metallicity: z, age: a).map(Double.init))
-            }
             let livingRow = ageMap.apply(Array(library.livingMassFraction.row(z)))
             for k in 0..<na {
-                var f = [Double](repeating: 0, count: nx)
+                // The bin's SSP: the time-weighted mean of the library SSPs it overlaps.
+                for i in 0..<n { f[i] = 0 }
                 for e in ageMap.rowStarts[k]..<ageMap.rowStarts[k + 1] {
-                    let w = ageMap.weights[e], s = sampled[ageMap.columns[e]]
-                    for i in 0..<nx { f[i] += w * s[i] }
+                    let w = ageMap.weights[e], s = library.spectrum(metallicity: z, age: ageMap.columns[e])
+                    let base = s.startIndex + range.lowerBound
+                    for i in 0..<n { f[i] += w * Double(s[base + i]) }
                 }
-                young?.add(metallicity: z, bin: k, to: &f)
-                let f0 = response.toPixels.apply(f)
-                let f1 = response.toPixels.apply(zip(f, r).map { $0 * $1 })
+                young?.addContinuum(metallicity: z, bin: k, to: &f)
+                var f0 = response.toPixels.apply(f)
+                var f1 = response.toAttenuatedPixels.apply(f)
+                young?.addLines(metallicity: z, bin: k, f0: &f0, f1: &f1)
                 let base = (z * na + k) * 2 * p
                 for j in 0..<p {
                     rows[base + j] = Float(f0[j])
@@ -63,14 +65,18 @@ struct SSPRows {
     }
 }
 
-/// Nebular light of young populations, per solar mass formed, on the internal grid: the
-/// Cloudy continuum plus the lines (spikes at their nearest internal pixel), at the chosen
-/// log U (linear between the grids' values) and at each age bin's centre (linear in log age
-/// between the nebular grid ages, clamped at their ends), times the fraction of the bin
-/// younger than the age limit.
+/// Nebular light of young populations, per solar mass formed: the Cloudy continuum on the
+/// SSP samples the instrument response reads, and the line luminosities, which reach the
+/// pixels as exactly integrated Gaussians (`InstrumentResponse.lineWeights`). Both at the
+/// chosen log U (linear between the grids' values) and at each age bin's centre (linear in
+/// log age between the nebular grid ages, clamped at their ends), times the fraction of the
+/// bin younger than the age limit.
 struct NebularSpectra {
-    let spectra: [[Double]]  // [Z·A] on the internal grid; empty where the fraction is 0
+    let continua: [[Double]]  // [Z·A] on the response's samples; empty where the fraction is 0
+    let lines: [[Double]]     // [Z·A] line luminosities, L☉ per M☉ formed
     let ages: Int
+    /// Lines → pixel means, and the same weighted by r where their light lands.
+    let lineMap: (plain: SparseLinearMap, attenuated: SparseLinearMap)
 
     init(library: SSPLibrary, settings: NebularSettings, response: InstrumentResponse, bins: AgeBins) throws {
         guard let grids = library.nebular else {
@@ -84,40 +90,49 @@ struct NebularSpectra {
         let (ui, uw) = Interpolation.bracket(grids.logU, settings.logU)
         let logAges = grids.age.map { log10($0) }
         let nz = library.metallicity.count, na = bins.count, nl = grids.lineWavelength.count
-        let nw = library.wavelength.count, nt = grids.age.count
-        var spectra = [[Double]](repeating: [], count: nz * na)
+        let nw = library.wavelength.count, nt = grids.age.count, range = response.sampleRange
+        var continua = [[Double]](repeating: [], count: nz * na), lines = continua
         for k in 0..<na {
             let lo = bins.edges[k], hi = bins.edges[k + 1]
             let fraction = max(0, min(hi, settings.maxAgeYr) - lo) / (hi - lo)
             guard fraction > 0 else { continue }
             let (ai, aw) = Interpolation.bracket(logAges, log10(bins.centres[k]))
             for z in 0..<nz {
-                var continuum = [Double](repeating: 0, count: nw)
-                var lines = [Double](repeating: 0, count: nl)
+                var continuum = [Double](repeating: 0, count: range.count)
+                var luminosity = [Double](repeating: 0, count: nl)
                 for (u, wu) in [(ui, 1 - uw), (ui + 1, uw)] where wu > 0 {
                     for (t, wt) in [(ai, 1 - aw), (ai + 1, aw)] where wt > 0 {
                         let w = wu * wt * fraction
-                        let cBase = ((u * nz + z) * nt + t) * nw
-                        for i in 0..<nw { continuum[i] += w * Double(grids.continuum.data[cBase + i]) }
+                        let cBase = ((u * nz + z) * nt + t) * nw + range.lowerBound
+                        for i in 0..<range.count { continuum[i] += w * Double(grids.continuum.data[cBase + i]) }
                         let lBase = ((u * nz + z) * nt + t) * nl
-                        for i in 0..<nl { lines[i] += w * Double(grids.lineLuminosity.data[lBase + i]) }
+                        for i in 0..<nl { luminosity[i] += w * Double(grids.lineLuminosity.data[lBase + i]) }
                     }
                 }
-                var f = response.toInternal.apply(continuum)
-                for (l, lum) in lines.enumerated() where lum > 0 {
-                    response.addLine(wavelength: grids.lineWavelength[l], luminosity: lum, to: &f)
-                }
-                spectra[z * na + k] = f
+                continua[z * na + k] = continuum
+                lines[z * na + k] = luminosity
             }
         }
-        self.spectra = spectra
+        self.continua = continua
+        self.lines = lines
         self.ages = na
+        self.lineMap = response.lineWeights(wavelengths: grids.lineWavelength)
     }
 
-    func add(metallicity z: Int, bin k: Int, to f: inout [Double]) {
-        let s = spectra[z * ages + k]
-        guard !s.isEmpty else { return }
-        for i in f.indices { f[i] += s[i] }
+    func addContinuum(metallicity z: Int, bin k: Int, to f: inout [Double]) {
+        let c = continua[z * ages + k]
+        guard !c.isEmpty else { return }
+        for i in f.indices { f[i] += c[i] }
+    }
+
+    func addLines(metallicity z: Int, bin k: Int, f0: inout [Double], f1: inout [Double]) {
+        let l = lines[z * ages + k]
+        guard !l.isEmpty else { return }
+        let m0 = lineMap.plain.apply(l), m1 = lineMap.attenuated.apply(l)
+        for j in f0.indices {
+            f0[j] += m0[j]
+            f1[j] += m1[j]
+        }
     }
 }
 

@@ -23,7 +23,7 @@ public final class SpectrumSimulator: @unchecked Sendable {
     /// Prepares the instrument-resolution SSP rows (one-time cost, ~1 s for BC03).
     public init(library: SSPLibrary, settings: ModelSettings) throws {
         let response = try InstrumentResponse(settings: settings.instrument, sspWavelengths: library.wavelength,
-                                              source: library.source)
+                                              source: library.source, attenuation: settings.dust)
         let bins = AgeBins.standard
         self.ageEdges = bins.edges
         self.ageCentres = bins.centres

@@ -1,8 +1,8 @@
 import DigsCore
 import Foundation
 
-/// The instrument the forward model imitates: Gaussian velocity broadening and
-/// flux-conserving resampling onto evenly spaced rest-frame pixels (DESIGN §3 defaults:
+/// The instrument the forward model imitates: Gaussian velocity broadening and the exact
+/// mean over each of evenly spaced rest-frame pixels (DESIGN §3 defaults:
 /// σ = 350 km/s, 138 pixels of 50 Å from 3060 Å).
 public struct InstrumentSettings: Codable, Equatable, Sendable {
     /// Centre of the first pixel, Å (rest frame, same medium as the SSP grid).
@@ -56,10 +56,10 @@ public struct InstrumentSettings: Codable, Equatable, Sendable {
     /// Pixel edges, Å (pixels + 1 values).
     public var pixelEdges: [Double] { (0...pixels).map { wavelengthStart + (Double($0) - 0.5) * wavelengthStep } }
 
-    /// The wavelength span the SSP grid must cover: the pixels plus 6σ of broadening and
-    /// four internal pixels on each side, Å.
+    /// The wavelength span the SSP grid must cover: the pixel edges widened by the support
+    /// of the broadening kernel, e^(±8 σ_v/c) (`InstrumentResponse`), Å.
     public var requiredCoverage: ClosedRange<Double> {
-        let v = 6 * velocityDispersionKms / VelocitySmoothing.speedOfLight + 4 * log(InstrumentResponse.samplingRatio)
+        let v = InstrumentResponse.supportInSigma * velocityDispersionKms / InstrumentResponse.speedOfLight
         return (pixelEdges.first! * exp(-v))...(pixelEdges.last! * exp(v))
     }
 }

@@ -1,6 +1,6 @@
 /// A linear map y = A·x stored by rows (compressed sparse rows), for the fixed wavelength
-/// operations of the forward model: flux-conserving rebinning, kernel smoothing and their
-/// composition. Applied once per SSP when the instrument grid is prepared.
+/// operations of the forward model: the instrument response, line profiles and flux-conserving
+/// rebinning. Applied once per SSP when the instrument grid is prepared.
 public struct SparseLinearMap: Sendable {
     /// Length of the input vector.
     public let inputCount: Int
@@ -41,36 +41,5 @@ public struct SparseLinearMap: Sendable {
             y[r] = s
         }
         return y
-    }
-
-    /// The composition self ∘ inner: x ↦ self(inner(x)).
-    public func composed(after inner: SparseLinearMap) -> SparseLinearMap {
-        precondition(inner.outputCount == inputCount)
-        var rows: [[(Int, Double)]] = []
-        rows.reserveCapacity(outputCount)
-        var accumulator = [Double](repeating: 0, count: inner.inputCount)
-        var seen = [Bool](repeating: false, count: inner.inputCount)
-        var touched: [Int] = []
-        for r in 0..<outputCount {
-            for k in rowStarts[r]..<rowStarts[r + 1] {
-                let mid = columns[k], w = weights[k]
-                for j in inner.rowStarts[mid]..<inner.rowStarts[mid + 1] {
-                    let c = inner.columns[j]
-                    if !seen[c] {
-                        seen[c] = true
-                        touched.append(c)
-                    }
-                    accumulator[c] += w * inner.weights[j]
-                }
-            }
-            touched.sort()
-            rows.append(touched.map { ($0, accumulator[$0]) })
-            for c in touched {
-                accumulator[c] = 0
-                seen[c] = false
-            }
-            touched.removeAll(keepingCapacity: true)
-        }
-        return SparseLinearMap(inputCount: inner.inputCount, rows: rows)
     }
 }
