@@ -29,10 +29,12 @@ public enum FlowModelFile {
         return out
     }
 
-    /// Writes the flow (with `posterior.network.parameters` as the stored weights).
+    /// Writes the flow (with `posterior.network.parameters` as the stored weights), plus the
+    /// caller's `rootAttributes` (e.g. the forward-model version of its training data).
     public static func write(_ posterior: FlowPosterior, state: TrainerState?, settings: TrainingSettings,
                              path: String, seed: UInt64, config: String, inputs: [ProductInput],
-                             parameterUnits: [String], wavelength: [Double], overwrite: Bool) throws {
+                             parameterUnits: [String], wavelength: [Double], rootAttributes: [String: AttributeValue] = [:],
+                             overwrite: Bool) throws {
         let a = posterior.architecture, net = posterior.network
         let w = try ProductWriter(path: path, kind: .flowModel, seed: seed, config: config, inputs: inputs, overwrite: overwrite)
         for (name, offset, shape) in blocks(a) {
@@ -84,6 +86,7 @@ public enum FlowModelFile {
             try w.file.setAttribute("epochs_since_improvement", .int(Int64(state.epochsSinceImprovement)))
             try w.file.setAttribute("best_validation_loss", .double(state.bestValidationLoss))
         }
+        for (name, value) in rootAttributes.sorted(by: { $0.key < $1.key }) { try w.file.setAttribute(name, value) }
         try w.file.setAttribute("architecture", .string("maf"))
         try w.file.setAttribute("context_layout", .string(posterior.contextLayout.rawValue))
         try w.file.setAttribute("hidden_features", .int(Int64(a.hidden)))

@@ -66,6 +66,7 @@ public enum AugmentStage {
                                               description: "row of the noiseless spectrum in the sed_set", extendable: true)
         try writer.file.setAttribute("noise_model", .string(PipelineConfig.json(settings.noise)))
         try writer.file.setAttribute("realisations", .int(Int64(k)))
+        try ForwardModelVersionRecord.write(try ForwardModelVersionRecord.read(sed), to: writer)
         try shard.record(in: writer, rows: (slice.lowerBound * k)..<(slice.upperBound * k), total: total * k)
         let streams = RandomStreams(seed: seed)
         var start = slice.lowerBound

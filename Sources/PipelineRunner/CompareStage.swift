@@ -26,6 +26,7 @@ public enum CompareStage {
         let mcmc = try Product.open(mcmcPath, expecting: .mcmcChains)
         let posterior = try Product.open(posteriorPath, expecting: .posteriorSamples)
         try requireSameObservations(mcmc, posterior)
+        try ForwardModelVersionRecord.require(posterior, matches: try ForwardModelVersionRecord.read(mcmc), of: "the chains \(mcmcPath)")
         let names = try mcmc.file.attribute("parameter_names")?.stringsValue ?? []
         guard try posterior.file.attribute("parameter_names")?.stringsValue == names else {
             throw DigsError.invalidProduct(path: posteriorPath, field: "parameter_names", problem: "differ from the chains' \(names)")

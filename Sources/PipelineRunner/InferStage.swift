@@ -65,6 +65,12 @@ public enum InferStage {
         let posterior = flow.posterior
         let source = try ObservationSource(path: observationsPath, noise: noise, seed: seed)
         try checkCompatible(flow: flow, flowPath: flowPath, source: source, model: model)
+        // The flow, the observations and this build's simulator (derived quantities, the
+        // predictive check) must share one forward model.
+        try ForwardModelVersionRecord.require(flow.product, matches: ForwardModelVersion.current, of: "this build of DIGS")
+        if let observed = try source.modelVersion, observed != ForwardModelVersion.current {
+            try ForwardModelVersionRecord.require(source.product, matches: ForwardModelVersion.current, of: "the flow \(flowPath)")
+        }
         let sspProduct = try Product.open(sspPath, expecting: .sspLibrary)
         log("preparing the forward model for derived quantities and the predictive check")
         let simulator = try SpectrumSimulator(library: try SSPLibrary(product: sspProduct), settings: model)
@@ -137,6 +143,7 @@ public enum InferStage {
         try writer.file.setAttribute("ppc_pvalue_threshold", .double(settings.ppcPValue))
         try writer.file.setAttribute("prior_low", .doubles(posterior.standardization.low))
         try writer.file.setAttribute("prior_high", .doubles(posterior.standardization.high))
+        try ForwardModelVersionRecord.write(ForwardModelVersion.current, to: writer)
 
         let streams = RandomStreams(seed: seed)
         let prior = model.parameters

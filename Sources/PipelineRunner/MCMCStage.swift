@@ -85,6 +85,9 @@ public enum MCMCStage {
                                                problem: "has shape \(samples.shape); needs one row per observation of \(observationsPath) (\(source.count)) and at least \(settings.walkers) samples")
             }
         }
+        if let observed = try source.modelVersion, observed != ForwardModelVersion.current {
+            try ForwardModelVersionRecord.require(source.product, matches: ForwardModelVersion.current, of: "this build's MCMC likelihood")
+        }
         let sspProduct = try Product.open(sspPath, expecting: .sspLibrary)
         let simulator = try SpectrumSimulator(library: try SSPLibrary(product: sspProduct), settings: model)
         let config = PipelineConfig.json(settings)
@@ -177,6 +180,7 @@ public enum MCMCStage {
         try writer.file.setAttribute("burn_in", .ints(settings.burnIn.map(Int64.init)))
         try writer.file.setAttribute("likelihood_calls", .int(Int64(settings.likelihoodCalls)))
         try writer.file.setAttribute("initialization", .string(settings.initialization))
+        try ForwardModelVersionRecord.write(ForwardModelVersion.current, to: writer)
         try writer.commit()
         try? FileManager.default.removeItem(atPath: parts)
     }

@@ -85,6 +85,15 @@ public final class ObservationSource {
     let thetaSet: HDF5Dataset?
 
     public var path: String { product.path }
+
+    /// The forward model the spectra were simulated with: a sed_set's, or an observation_set
+    /// made by `digs observe` (which records its noise model); nil for real spectra.
+    public var modelVersion: Int64? {
+        get throws {
+            guard try isSimulated || product.file.attribute("noise_model") != nil else { return nil }
+            return try ForwardModelVersionRecord.read(product)
+        }
+    }
     public var isSimulated: Bool { noise != nil }
 
     /// Opens an observation_set, or a sed_set (then `noise` and `seed` make the observations).

@@ -32,6 +32,7 @@ public enum ObserveStage {
                                                       axes: ["galaxy", "parameter"], parameterNames: names,
                                                       parameterUnits: units, description: "true parameters", extendable: true)
         try writer.file.setAttribute("noise_model", .string(PipelineConfig.json(noise)))
+        try ForwardModelVersionRecord.write(try ForwardModelVersionRecord.read(source.product), to: writer)
         var start = 0
         while start < n {
             let c = try source.read(start..<min(n, start + chunk))

@@ -55,6 +55,7 @@ public enum SimulateStage {
         let clock = ContinuousClock()
         let began = clock.now
         try shard.record(in: writer, rows: slice, total: total)
+        try ForwardModelVersionRecord.write(ForwardModelVersion.current, to: writer)
         start = slice.lowerBound
         while start < n {
             let rows: NDArray<Double> = try thetaSet.readRows(start..<min(n, start + chunk))

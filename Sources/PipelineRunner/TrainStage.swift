@@ -45,6 +45,7 @@ public enum TrainStage {
                                            problem: "\(previous.posterior.architecture) differs from the settings' \(architecture)")
         }
         let wavelength: [Double] = try data.dataset("wavelength").read(as: Double.self).data
+        let modelVersion = try ForwardModelVersionRecord.read(data)
         let config = PipelineConfig.json(settings)
         let names = priors.names, units = priors.units
         let clock = ContinuousClock()
@@ -58,7 +59,8 @@ public enum TrainStage {
                                               standardization: standardization, parameterNames: names, contextLayout: layout)
             try FlowModelFile.write(posterior, state: state, settings: settings, path: output, seed: seed, config: config,
                                     inputs: [data.asInput(role: "augmented_batches")], parameterUnits: units,
-                                    wavelength: wavelength, overwrite: true)
+                                    wavelength: wavelength,
+                                    rootAttributes: [ForwardModelVersionRecord.attribute: .int(modelVersion)], overwrite: true)
         }
         let state = try trainer.train(from: previous?.state) { report, state in
             try save(state)
