@@ -8,7 +8,7 @@ struct Simulate: ParsableCommand {
         discussion: """
         Forward model (DESIGN §3): delayed-tau SFH integrated exactly over 0.1-dex age bins, BC03 SSPs \
         interpolated linearly in log Z, Cloudy nebular emission below 10 Myr, Calzetti dust, Gaussian velocity \
-        broadening, flux-conserving resampling onto the instrument pixels. Output: <pipeline output>/03_sed_<set>.h5.
+        broadening and the exact mean over each instrument pixel (lines as Gaussians integrated over pixels; no internal grid). Output: <pipeline output>/03_sed_<set>.h5.
         """)
 
     @OptionGroup var common: CommonOptions

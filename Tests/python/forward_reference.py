@@ -87,9 +87,10 @@ class RawGrids:
                 self.bin_lines[z, k] = fraction[k] * ((1 - w) * lines[z][1 + i, 1:] + w * lines[z][2 + i, 1:])
                 self.bin_cont[z, k] = fraction[k] * ((1 - w) * cont[z][1 + i, 1:] + w * cont[z][2 + i, 1:])
 
-    def composite(self, theta, nebular):
+    def composite(self, theta, nebular, metallicity_interpolation="log"):
         """The galaxy's unbroadened spectrum on the library samples (L☉/Å) and its line
-        luminosities (L☉), for θ = (log_mass, t_age Gyr, log_tau, log_z, dust2)."""
+        luminosities (L☉), for θ = (log_mass, t_age Gyr, log_tau, log_z, dust2); metallicity
+        linear in log Z (DIGS) or in Z (bagpipes)."""
         log_mass, age, log_tau, log_z, _ = theta
         age, tau = age * 1e9, 10 ** log_tau * 1e9
         formed_before = np.where(self.bin_edges >= age, 0.0, p2((age - self.bin_edges) / tau)) / p2(age / tau)
@@ -97,6 +98,9 @@ class RawGrids:
         log_grid = np.log10(self.metallicity)
         i = int(np.clip(np.searchsorted(log_grid, log_z) - 1, 0, log_grid.size - 2))
         w = float(np.clip((log_z - log_grid[i]) / (log_grid[i + 1] - log_grid[i]), 0, 1))
+        if metallicity_interpolation == "linear":
+            grid = self.metallicity
+            w = float(np.clip((10 ** log_z - grid[i]) / (grid[i + 1] - grid[i]), 0, 1))
         spectrum = np.zeros(self.wavelength.size)
         lines = np.zeros(self.line_wavelength.size)
         for z, wz in ((i, 1 - w), (i + 1, w)):
@@ -106,10 +110,10 @@ class RawGrids:
                 lines += wz * mass @ self.bin_lines[z]
         return spectrum, lines
 
-    def pixel_means(self, theta, edges, sigma_kms=350.0, nebular=True, points_per_sigma=32):
+    def pixel_means(self, theta, edges, sigma_kms=350.0, nebular=True, points_per_sigma=32, metallicity_interpolation="log"):
         """The mean L_λ (L☉/Å) over each pixel [edges[j], edges[j+1]] of the broadened,
         attenuated spectrum."""
-        spectrum, lines = self.composite(theta, nebular)
+        spectrum, lines = self.composite(theta, nebular, metallicity_interpolation)
         s = sigma_kms / C_KMS
         step = s / points_per_sigma
         ln_lo, ln_hi = math.log(edges[0]) - 12 * s, math.log(edges[-1]) + 12 * s
