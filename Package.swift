@@ -59,7 +59,7 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
-        .target(name: "ForwardModel", dependencies: ["DigsCore", "SpectralSynthesis", "CBLAS"], exclude: ["README.md"]),
+        .target(name: "ForwardModel", dependencies: ["DigsCore", "SpectralSynthesis"], exclude: ["README.md"]),
         .target(
             name: "NeuralFlows", dependencies: ["DigsCore", "ProductIO", "CBLAS"], exclude: ["README.md"],
             // The training loops index raw buffers whose sizes are checked once per call;

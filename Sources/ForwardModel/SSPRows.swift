@@ -4,8 +4,8 @@ import SpectralSynthesis
 
 /// The SSP library seen through the instrument: for every (metallicity, age bin) population,
 /// its spectrum per solar mass formed averaged exactly over each instrument pixel
-/// (`InstrumentResponse`; nebular light of young populations included), ready for one matrix
-/// product per batch of galaxies.
+/// (`InstrumentResponse`; nebular light of young populations included), ready for one
+/// weighted sum per galaxy.
 ///
 /// Dust is applied afterwards per pixel, to first order in the variation of the curve
 /// across a pixel's support: with r(λ) the relative attenuation and transmission

@@ -1,4 +1,3 @@
-import CBLAS
 import DigsCore
 import Dispatch
 import Foundation
@@ -7,8 +6,8 @@ import SpectralSynthesis
 /// The forward model θ → x = log10 L_λ (L☉/Å) on the instrument pixels, for batches.
 ///
 /// Per galaxy: exact delayed-τ masses per age bin (`DelayedTauSFH`, `AgeBins`), metallicity weights
-/// linear in log Z between the two bracketing grids (clamped at the grid ends), one matrix
-/// product with the precomputed instrument-resolution SSP rows (`SSPRows`, nebular light of
+/// linear in log Z between the two bracketing grids (clamped at the grid ends), a weighted sum
+/// of the precomputed instrument-resolution SSP rows (`SSPRows`, nebular light of
 /// young populations included), per-pixel dust, log10, plus log M_formed.
 public final class SpectrumSimulator: @unchecked Sendable {
     public let settings: ModelSettings
@@ -62,7 +61,6 @@ public final class SpectrumSimulator: @unchecked Sendable {
         var living = [Double](repeating: 0, count: n), mwa = living, swa = living
         let batch = 256
         let batches = (n + batch - 1) / batch
-        openblas_set_num_threads(1)
         flux.withUnsafeMutableBufferPointer { f in
             living.withUnsafeMutableBufferPointer { l in
                 mwa.withUnsafeMutableBufferPointer { m in
@@ -70,7 +68,7 @@ public final class SpectrumSimulator: @unchecked Sendable {
                         let out = Outputs(flux: DisjointWrites(f), livingMass: DisjointWrites(l),
                                           massWeightedAge: DisjointWrites(m), sfrWeightedAge: DisjointWrites(s))
                         parallelChunks(batches, workers: threads) { _, b in
-                            var scratch = Scratch(rows: rows, batch: batch)
+                            var scratch = Scratch(rows: rows)
                             simulateBatch(theta, (b * batch)..<min(n, (b + 1) * batch), &scratch, out)
                         }
                     }
@@ -118,12 +116,10 @@ public final class SpectrumSimulator: @unchecked Sendable {
     }
 
     struct Scratch {
-        var weights: [Float]
-        var product: [Float]
+        var accumulator: [Float]
         var masses: [Double]
-        init(rows: SSPRows, batch: Int) {
-            weights = [Float](repeating: 0, count: batch * rows.metallicities * rows.ages)
-            product = [Float](repeating: 0, count: batch * 2 * rows.pixels)
+        init(rows: SSPRows) {
+            accumulator = [Float](repeating: 0, count: 2 * rows.pixels)
             masses = [Double](repeating: 0, count: rows.ages)
         }
     }
@@ -133,35 +129,33 @@ public final class SpectrumSimulator: @unchecked Sendable {
         let livingMass, massWeightedAge, sfrWeightedAge: DisjointWrites<Double>
     }
 
+    /// Each row on its own: the SSP mix is summed row by row in a fixed order (metallicity,
+    /// then age bin), so a spectrum never depends on which rows share its batch, on threads,
+    /// chunks or shards, or on a BLAS library's choice of kernel.
     private func simulateBatch(_ theta: NDArray<Double>, _ range: Range<Int>, _ s: inout Scratch, _ out: Outputs) {
-        let nz = rows.metallicities, na = rows.ages, p = rows.pixels, stride = theta.shape[1]
-        let k = nz * na
-        for i in 0..<(range.count * k) { s.weights[i] = 0 }
-        for (b, g) in range.enumerated() {
-            let t = theta.data[(g * stride)..<((g + 1) * stride)]
-            let d = starFormation(t, masses: &s.masses) { z, a, m in s.weights[b * k + z * na + a] = Float(m) }
-            out.livingMass[g] = d.logLivingMass
-            out.massWeightedAge[g] = d.massWeightedAge
-            out.sfrWeightedAge[g] = d.sfrWeightedAge
-        }
-        // product[B, 2P] = weights[B, K] · rows[K, 2P]
-        s.weights.withUnsafeBufferPointer { w in
-            rows.rows.withUnsafeBufferPointer { r in
-                s.product.withUnsafeMutableBufferPointer { c in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(range.count), Int32(2 * p), Int32(k),
-                                1, w.baseAddress, Int32(k), r.baseAddress, Int32(2 * p), 0, c.baseAddress, Int32(2 * p))
-                }
-            }
-        }
+        let na = rows.ages, p = rows.pixels, stride = theta.shape[1], width = 2 * p
         let beta = DustLaw.extinctionPerDust2
-        for (b, g) in range.enumerated() {
-            let q = beta * theta.data[g * stride + index.dust]
-            let logMass = theta.data[g * stride + index.mass]
-            for j in 0..<p {
-                let rj = rows.pixelAttenuation[j]
-                let f0 = Double(s.product[b * 2 * p + j]), f1 = Double(s.product[b * 2 * p + p + j])
-                let value = exp(-q * rj) * (f0 - q * (f1 - rj * f0))
-                out.flux[g * p + j] = Float(log10(value) + logMass)
+        rows.rows.withUnsafeBufferPointer { r in
+            s.accumulator.withUnsafeMutableBufferPointer { acc in
+                for g in range {
+                    for i in 0..<width { acc[i] = 0 }
+                    let t = theta.data[(g * stride)..<((g + 1) * stride)]
+                    let d = starFormation(t, masses: &s.masses) { z, a, m in
+                        let w = Float(m), row = r.baseAddress! + (z * na + a) * width
+                        for i in 0..<width { acc[i] += w * row[i] }
+                    }
+                    out.livingMass[g] = d.logLivingMass
+                    out.massWeightedAge[g] = d.massWeightedAge
+                    out.sfrWeightedAge[g] = d.sfrWeightedAge
+                    let q = beta * theta.data[g * stride + index.dust]
+                    let logMass = theta.data[g * stride + index.mass]
+                    for j in 0..<p {
+                        let rj = rows.pixelAttenuation[j]
+                        let f0 = Double(acc[j]), f1 = Double(acc[p + j])
+                        let value = exp(-q * rj) * (f0 - q * (f1 - rj * f0))
+                        out.flux[g * p + j] = Float(log10(value) + logMass)
+                    }
+                }
             }
         }
     }
