@@ -15,7 +15,14 @@ public struct PriorSet: Codable, Equatable, Sendable {
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             parameter = try c.decode(ModelParameter.self, forKey: .parameter)
-            prior = try Prior(from: decoder)
+            do {
+                prior = try Prior(from: decoder)
+            } catch let DigsError.invalidInput(_, problem) {
+                // Name the entry: "model.parameters[0]" and its parameter.
+                let path = decoder.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+                    .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+                throw DigsError.invalidInput(field: path, problem: "(\(parameter.rawValue)) \(problem)")
+            }
         }
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)

@@ -1,6 +1,7 @@
 import DigsCore
 import ForwardModel
 import Foundation
+import MCMC
 import NeuralFlows
 import Yams
 
@@ -41,6 +42,13 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
             wavelengthMin = try c.decodeIfPresent(Double.self, forKey: .wavelengthMin) ?? Self.defaults.wavelengthMin
             wavelengthMax = try c.decodeIfPresent(Double.self, forKey: .wavelengthMax) ?? Self.defaults.wavelengthMax
         }
+
+        public func validate() throws {
+            guard wavelengthMin > 0, wavelengthMin.isFinite, wavelengthMax.isFinite, wavelengthMin < wavelengthMax else {
+                throw DigsError.invalidInput(field: "ssp.wavelength_min",
+                                             problem: "and ssp.wavelength_max must be finite with 0 < wavelength_min < wavelength_max (are \(wavelengthMin), \(wavelengthMax) Å)")
+            }
+        }
     }
 
     /// Sizes of the theta grids drawn from the prior.
@@ -55,6 +63,12 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         public init(train: Int, test: Int) {
             self.train = train
             self.test = test
+        }
+
+        public func validate() throws {
+            for (name, count) in [("train", train), ("test", test)] where count < 1 {
+                throw DigsError.invalidInput(field: "sample_prior.\(name)", problem: "must be at least 1 (is \(count))")
+            }
         }
     }
 
@@ -77,23 +91,100 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
     /// The built-in defaults (no pipeline file).
     public static let defaults: PipelineConfig = try! YAMLDecoder().decode(PipelineConfig.self, from: "name: default")
 
-    /// Reads a pipeline file; errors name the file and the offending key.
+    /// Reads a pipeline file and checks all of it before any stage runs. Errors name the
+    /// file, the key path, its line, the value's problem and what was expected: YAML syntax
+    /// (line and column), keys set twice, keys DIGS does not know (with the nearest valid
+    /// one), values of the wrong type and values outside their range in any section.
     public static func load(path: String) throws -> PipelineConfig {
         let text = try readTextFile(path)
+        let checks: PipelineFileChecks
         do {
-            return try YAMLDecoder().decode(PipelineConfig.self, from: text)
-        } catch let error as DigsError {
-            throw DigsError.invalidProduct(path: path, field: "settings", problem: error.description)
-        } catch let DecodingError.dataCorrupted(context) {
-            throw DigsError.invalidProduct(path: path, field: Self.keyPath(context.codingPath), problem: context.debugDescription)
-        } catch let DecodingError.keyNotFound(key, context) {
-            throw DigsError.invalidProduct(path: path, field: Self.keyPath(context.codingPath + [key]), problem: "is required")
-        } catch let DecodingError.typeMismatch(type, context) {
-            throw DigsError.invalidProduct(path: path, field: Self.keyPath(context.codingPath), problem: "expected \(type)")
-        } catch let DecodingError.valueNotFound(type, context) {
-            throw DigsError.invalidProduct(path: path, field: Self.keyPath(context.codingPath), problem: "expected \(type)")
+            checks = try PipelineFileChecks(text: text)
         } catch {
-            throw DigsError.unreadableFile(path: path, reason: "invalid YAML: \(error)")
+            throw Self.describe(error, path: path, checks: nil)
+        }
+        if let (key, line) = checks.duplicateKey() {
+            throw DigsError.invalidProduct(path: path, field: Self.located(key, line), problem: "is set twice")
+        }
+        let config: PipelineConfig
+        do {
+            config = try YAMLDecoder().decode(PipelineConfig.self, from: text)
+        } catch {
+            throw Self.describe(error, path: path, checks: checks)
+        }
+        let resolved = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config))
+        if let (key, line, suggestion) = checks.unknownKey(resolved: resolved) {
+            throw DigsError.invalidProduct(path: path, field: Self.located(key, line),
+                                           problem: "is not a setting DIGS knows" + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
+        }
+        do {
+            try config.validate()
+        } catch {
+            throw Self.describe(error, path: path, checks: checks)
+        }
+        return config
+    }
+
+    /// Every section's settings, checked together (the stages check them again when they run).
+    public func validate() throws {
+        try ssp.validate()
+        try samplePrior.validate()
+        guard augment.realisations >= 1 else {
+            throw DigsError.invalidInput(field: "augment.realisations", problem: "must be at least 1 (is \(augment.realisations))")
+        }
+        try augment.noise.validate(pixels: model.instrument.pixels)
+        try train.validate()
+        try infer.validate()
+        try mcmc.validate()
+        _ = try EnsembleSampler(dimensions: model.parameters.count, walkers: mcmc.walkers)
+    }
+
+    static func located(_ field: String, _ line: Int?) -> String {
+        line.map { "\(field) (line \($0))" } ?? field
+    }
+
+    /// A decoding or validation error as a DigsError naming the file, the key and its line;
+    /// errors the YAML decoder wraps are unwrapped so their own message survives.
+    static func describe(_ error: Error, path: String, checks: PipelineFileChecks?) -> DigsError {
+        func at(_ codingPath: [CodingKey], _ problem: String) -> DigsError {
+            let field = keyPath(codingPath)
+            return .invalidProduct(path: path, field: located(field.isEmpty ? "settings" : field, checks?.line(of: field)), problem: problem)
+        }
+        switch error {
+        case let DigsError.invalidInput(field, problem):
+            return .invalidProduct(path: path, field: located(field, checks?.line(of: field)), problem: problem)
+        case let error as DigsError:
+            return .invalidProduct(path: path, field: "settings", problem: error.description)
+        case let DecodingError.dataCorrupted(context):
+            if case let DigsError.invalidInput(field, problem)? = context.underlyingError as? DigsError, !context.codingPath.isEmpty {
+                return at(context.codingPath, "\(field): \(problem)")
+            }
+            if let underlying = context.underlyingError { return describe(underlying, path: path, checks: checks) }
+            return at(context.codingPath, context.debugDescription)
+        case let DecodingError.keyNotFound(key, context):
+            return at(context.codingPath + [key], "is required")
+        case let DecodingError.typeMismatch(type, context):
+            return at(context.codingPath, "expected \(Self.typeName(type)): \(context.debugDescription)")
+        case let DecodingError.valueNotFound(type, context):
+            return at(context.codingPath, "expected \(Self.typeName(type)), found nothing")
+        case let YamlError.scanner(_, problem, mark, _), let YamlError.parser(_, problem, mark, _),
+             let YamlError.composer(_, problem, mark, _):
+            return .unreadableFile(path: path, reason: "invalid YAML at line \(mark.line), column \(mark.column): \(problem)")
+        case let YamlError.duplicatedKeysInMapping(duplicates, context):
+            return .invalidProduct(path: path, field: located(duplicates.joined(separator: ", "), context.mark.line),
+                                   problem: "is set twice in one mapping")
+        default:
+            return .unreadableFile(path: path, reason: "invalid YAML: \(error)")
+        }
+    }
+
+    static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is UInt64.Type: return "an integer"
+        case is Double.Type: return "a number"
+        case is String.Type: return "text"
+        case is Bool.Type: return "true or false"
+        default: return "\(type)"
         }
     }
 

@@ -1,0 +1,132 @@
+import DigsCore
+import Foundation
+import Yams
+
+/// Checks of a pipeline file's text beyond what decoding checks: duplicated and unknown keys,
+/// and the line of a key path for messages.
+///
+/// Unknown keys are found without a second list of valid keys: every key the file sets must
+/// appear, at the same place, in the JSON encoding of the settings it decoded to (which
+/// holds every setting, defaults included). A misspelt key is therefore one that decoding
+/// would otherwise have silently ignored.
+struct PipelineFileChecks {
+    let root: Node?
+
+    init(text: String) throws {
+        root = try Yams.compose(yaml: text)
+    }
+
+    /// A key set twice in one mapping.
+    func duplicateKey() -> (path: String, line: Int?)? {
+        func walk(_ node: Node, _ path: [String]) -> (String, Int?)? {
+            switch node {
+            case let .mapping(mapping):
+                var seen = Set<String>()
+                for (key, value) in mapping {
+                    let name = key.string ?? "\(key)"
+                    if !seen.insert(name).inserted { return (Self.join(path + [name]), key.mark.map { $0.line }) }
+                    if let found = walk(value, path + [name]) { return found }
+                }
+            case let .sequence(sequence):
+                for (i, element) in sequence.enumerated() {
+                    if let found = walk(element, path + ["[\(i)]"]) { return found }
+                }
+            default: break
+            }
+            return nil
+        }
+        return root.flatMap { walk($0, []) }
+    }
+
+    /// The first key of the file that the resolved settings (`resolved`, their JSON encoding)
+    /// do not have, with its line and the nearest valid key at that place.
+    func unknownKey(resolved: Any) -> (path: String, line: Int?, suggestion: String?)? {
+        func walk(_ node: Node, _ resolved: Any, _ path: [String]) -> (String, Int?, String?)? {
+            switch node {
+            case let .mapping(mapping):
+                guard let known = resolved as? [String: Any] else { return nil }
+                for (key, value) in mapping {
+                    let name = key.string ?? "\(key)"
+                    guard let inner = known[name] else {
+                        return (Self.join(path + [name]), key.mark.map { $0.line }, Self.nearest(name, in: Array(known.keys)))
+                    }
+                    if let found = walk(value, inner, path + [name]) { return found }
+                }
+            case let .sequence(sequence):
+                guard let known = resolved as? [Any], known.count == sequence.count else { return nil }
+                for (i, element) in sequence.enumerated() {
+                    if let found = walk(element, known[i], path + ["[\(i)]"]) { return found }
+                }
+            default: break
+            }
+            return nil
+        }
+        return root.flatMap { walk($0, resolved, []) }
+    }
+
+    /// The line of the key (or list element) whose path ends with `field`
+    /// ("train.batch_size", "instrument.pixels", "model.parameters[0]"), when the file sets it.
+    func line(of field: String) -> Int? {
+        let wanted = Self.components(field)
+        guard !wanted.isEmpty else { return nil }
+        func walk(_ node: Node, _ path: [String]) -> Int? {
+            switch node {
+            case let .mapping(mapping):
+                for (key, value) in mapping {
+                    let keyPath = path + [key.string ?? ""]
+                    if keyPath.suffix(wanted.count) == wanted[...] { return key.mark?.line }
+                    if let l = walk(value, keyPath) { return l }
+                }
+            case let .sequence(sequence):
+                for (i, element) in sequence.enumerated() {
+                    let elementPath = path + ["[\(i)]"]
+                    if elementPath.suffix(wanted.count) == wanted[...] { return element.mark?.line }
+                    if let l = walk(element, elementPath) { return l }
+                }
+            default: break
+            }
+            return nil
+        }
+        return root.flatMap { walk($0, []) }
+    }
+
+    /// "a.b[2].c" → ["a", "b", "[2]", "c"].
+    static func components(_ field: String) -> [String] {
+        field.split(separator: ".").flatMap { part -> [String] in
+            let pieces = part.split(separator: "[", omittingEmptySubsequences: false)
+            return [String(pieces[0])].filter { !$0.isEmpty } + pieces.dropFirst().map { "[" + $0 }
+        }
+    }
+
+    static func join(_ path: [String]) -> String {
+        path.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+    }
+
+    /// The candidate closest to `name` by edit distance, when it is close enough to be a typo.
+    static func nearest(_ name: String, in candidates: [String]) -> String? {
+        var best: (candidate: String, distance: Int)?
+        for candidate in candidates.sorted() {
+            let distance = editDistance(name, candidate)
+            if best == nil || distance < best!.distance { best = (candidate, distance) }
+        }
+        guard let best, best.distance <= max(2, name.count / 3) else { return nil }
+        return best.candidate
+    }
+
+    /// Levenshtein distance.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [Int](repeating: 0, count: b.count + 1)
+            current[0] = i
+            for j in 1...b.count {
+                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, substitution)
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

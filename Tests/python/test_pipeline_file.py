@@ -1,0 +1,52 @@
+"""Every mistake in a pipeline file is refused before the first stage runs, with the file,
+the key path, its line and what was expected — never ignored, never reported as
+"not valid YAML", never found only when its stage comes (issue 19, items 4–6).
+"""
+import pytest
+
+from conftest import smoke_pipeline
+from digs_cli import digs
+
+# (what the smoke pipeline's text becomes, words the message must hold)
+CASES = {
+    "misspelt key": (("realisations: 10 ", "realisatons: 3 "),
+                     ["augment.realisatons (line 28)", "is not a setting", "did you mean 'realisations'"]),
+    "misspelt section": (("sample_prior:", "sample_priors:"), ["sample_priors (line 24)", "did you mean 'sample_prior'"]),
+    "key in the wrong section": (("  samples: 200", "  samples: 200\n  clip_max_norm: 5"), ["infer.clip_max_norm (line 41)", "is not a setting"]),
+    "low above high": (("low: 8, high: 13", "low: 13, high: 8"), ["model.parameters[0] (line 12)", "log_mass", "low < high"]),
+    "infinite bound": (("low: -1, high: 1}", "low: .inf, high: 1}"), ["model.parameters[2] (line 14)", "finite"]),
+    "NaN bound": (("low: 0.1, high: 1.0}", "low: .nan, high: 1.0}"), ["model.parameters[4] (line 16)", "finite"]),
+    "duplicated parameter": (("{name: log_mass,", "{name: log_tau,"), ["model.parameters (line 11)", "exactly once"]),
+    "empty parameter list": (("  parameters:                    # priors, in the order of theta\n",
+                              "  parameters: []\n  unused:\n"), ["model.parameters", "exactly once"]),
+    "no pixels": (("    pixels: 138", "    pixels: 0"), ["instrument.pixels (line 22)", "at least 2"]),
+    "pixels not a number": (("    pixels: 138", "    pixels: many"), ["model.instrument.pixels (line 22)", "expected an integer"]),
+    "zero batch": (("batch_size: 200", "batch_size: 0"), ["train.batch_size (line 34)", "at least 2"]),
+    "validation fraction": (("validation_fraction: 0.1", "validation_fraction: 1.5"), ["train.validation_fraction (line 35)", "(0, 1)"]),
+    "negative learning rate": (("learning_rate: 5.0e-4", "learning_rate: -1"), ["train.learning_rate (line 33)", "positive"]),
+    "zero samples": (("  samples: 200", "  samples: 0"), ["infer.samples (line 40)", "at least 1"]),
+    "odd walkers": (("walkers: 16", "walkers: 3"), ["mcmc.walkers (line 43)", "even and at least twice"]),
+    "empty SSP range": (("wavelength_max: 25000", "wavelength_max: 100"), ["ssp.wavelength_min (line 8)", "wavelength_min < wavelength_max"]),
+    "duplicated key": (("seed: 7", "seed: 7\nseed: 8"), ["seed (line 4)", "set twice"]),
+    "syntax error": (("  test: 20 ", "  test: [20 "), ["line 27, column 1", "invalid YAML"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_bad_pipeline_file_is_refused_with_its_key_and_line(tmp_path, case):
+    replacement, words = CASES[case]
+    pipeline = smoke_pipeline(tmp_path, tmp_path / "out", [replacement])
+    for args in (["run", pipeline, "--dry-run"], ["run", pipeline], ["sample-prior", "-c", pipeline]):
+        result = digs(*args, check=False)
+        assert result.returncode != 0, (case, args)
+        assert str(pipeline) in result.stderr, result.stderr
+        for word in words:
+            assert word in result.stderr, (case, result.stderr)
+        assert "not valid YAML" not in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_every_shipped_pipeline_file_is_accepted():
+    from digs_cli import ROOT
+    for path in sorted((ROOT / "pipelines").glob("*.yaml")):
+        digs("run", path, "--dry-run")
