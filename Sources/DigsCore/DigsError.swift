@@ -1,3 +1,5 @@
+import Foundation
+
 /// Errors that DIGS reports to its users.
 ///
 /// Every case names the file (or input) involved and what was expected, so a message can be
@@ -13,6 +15,8 @@ public enum DigsError: Error, CustomStringConvertible, Equatable, Sendable {
     case incompatibleSchemaVersion(path: String, found: String, expected: String)
     /// A dataset or attribute is missing or has the wrong type, shape or value.
     case invalidProduct(path: String, field: String, problem: String)
+    /// A file or folder that cannot be created, written or moved into place.
+    case unwritableFile(path: String, reason: String)
     /// A refusal to overwrite an existing file without `--force`.
     case alreadyExists(path: String)
     /// A user input (option, configuration value, parameter) outside what is accepted.
@@ -32,6 +36,8 @@ public enum DigsError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): schema version \(found) cannot be read by this DIGS, which reads \(expected)"
         case let .invalidProduct(path, field, problem):
             return "\(path): \(field): \(problem)"
+        case let .unwritableFile(path, reason):
+            return "\(path): cannot be written: \(reason)"
         case let .alreadyExists(path):
             return "\(path): already exists (use --force to replace it)"
         case let .invalidInput(field, problem):
@@ -40,4 +46,15 @@ public enum DigsError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): \(name) \(operation) failed: \(message)"
         }
     }
+}
+
+/// The operating system's reason for a failed file operation, without Foundation's error
+/// domain and code ("Permission denied", "No space left on device").
+public func systemReason(_ error: Error) -> String {
+    let ns = error as NSError
+    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        return String(cString: strerror(Int32(underlying.code)))
+    }
+    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+    return ns.localizedDescription
 }

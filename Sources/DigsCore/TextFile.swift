@@ -15,11 +15,11 @@ public func readTextFile(_ path: String) throws -> String {
 public func writeFileAtomically(_ data: Data, to path: String) throws {
     let temporary = path + ".tmp-\(getpid())"
     do { try data.write(to: URL(fileURLWithPath: temporary)) } catch {
-        throw DigsError.unreadableFile(path: path, reason: "cannot write \(temporary): \(error.localizedDescription)")
+        throw DigsError.unwritableFile(path: path, reason: "cannot write \(temporary): \(systemReason(error))")
     }
     if rename(temporary, path) != 0 {
         let reason = String(cString: strerror(errno))
         try? FileManager.default.removeItem(atPath: temporary)
-        throw DigsError.unreadableFile(path: path, reason: "cannot move into place: \(reason)")
+        throw DigsError.unwritableFile(path: path, reason: "cannot move into place: \(reason)")
     }
 }

@@ -54,7 +54,7 @@ public final class FITSTableWriter {
         var status: Int32 = 0
         var fptr: UnsafeMutablePointer<fitsfile>?
         ffinit(&fptr, "!" + path, &status)
-        if status != 0 { throw DigsError.unreadableFile(path: path, reason: "cannot create FITS file (\(FITSFile.message(status)))") }
+        if status != 0 { throw DigsError.unwritableFile(path: path, reason: "cannot create FITS file (\(FITSFile.message(status)))") }
         pointer = fptr
         try call("creating the primary HDU") { ffcrim(pointer, BYTE_IMG, 0, nil, &$0) }
         try call("writing LONGSTRN") { ffplsw(pointer, &$0) }

@@ -42,7 +42,7 @@ public enum AugmentStage {
             throw DigsError.invalidProduct(path: sedPath, field: "theta", problem: "has \(thetaSet.shape[0]) rows, log_flux \(total)")
         }
         try settings.noise.validate(pixels: p)
-        let names = try thetaSet.attribute("parameter_names")?.stringsValue ?? []
+        let names = try sed.parameterNames(of: thetaSet)
         let units = try thetaSet.attribute("units")?.stringsValue ?? []
         let wavelength: NDArray<Double> = try sed.dataset("wavelength").read()
         let k = settings.realisations

@@ -155,7 +155,7 @@ public enum ExportStage {
             if let sbcPath { try writeCalibration(sbcPath: sbcPath, posterior: product, writer: writer) }
             try writer.finish()
             if rename(temporary, output) != 0 {
-                throw DigsError.unreadableFile(path: output, reason: "cannot move the catalog into place: \(String(cString: strerror(errno)))")
+                throw DigsError.unwritableFile(path: output, reason: "cannot move the catalog into place: \(String(cString: strerror(errno)))")
             }
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)

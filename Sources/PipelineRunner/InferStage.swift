@@ -58,10 +58,18 @@ public enum PosteriorFlag {
 public enum InferStage {
     public static func run(settings: InferSettings, model: ModelSettings, noise: NoiseModel, flowPath: String,
                            observationsPath: String, sspPath: String, output: String, seed: UInt64, overwrite: Bool,
-                           threads: Int, shard: Shard = .whole, log: (String) -> Void) throws {
+                           threads: Int, shard: Shard = .whole, allowUnfinished: Bool = false,
+                           log: (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
         try settings.validate()
         let flow = try FlowModelFile.read(path: flowPath)
+        if let state = flow.state, !state.finished {
+            let problem = "training did not finish (stopped after epoch \(state.trainLoss.count), best at epoch \(state.bestEpoch)): resume it with `digs train --resume`"
+            guard allowUnfinished else {
+                throw DigsError.invalidProduct(path: flowPath, field: "root attribute 'training_finished'", problem: problem + ", or pass --allow-unfinished to use it as it is")
+            }
+            log("warning: \(flowPath): \(problem); used as it is (--allow-unfinished)")
+        }
         let posterior = flow.posterior
         let source = try ObservationSource(path: observationsPath, noise: noise, seed: seed)
         try checkCompatible(flow: flow, flowPath: flowPath, source: source, model: model)

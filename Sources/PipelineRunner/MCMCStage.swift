@@ -316,7 +316,9 @@ struct GalaxyChain {
         try put("burn_in_trace", burnInTrace)
         try file.setAttribute("config", .string(config))
         try file.close()
-        if rename(temporary, path) != 0 { throw DigsError.unreadableFile(path: path, reason: "cannot move the finished galaxy into place") }
+        if rename(temporary, path) != 0 {
+            throw DigsError.unwritableFile(path: path, reason: "cannot move the finished galaxy into place: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// A galaxy saved by an earlier run with the same settings.

@@ -98,7 +98,8 @@ public final class ObservationSource {
 
     /// Opens an observation_set, or a sed_set (then `noise` and `seed` make the observations).
     public init(path: String, noise: NoiseModel, seed: UInt64) throws {
-        product = try Product.open(path)
+        let product = try Product.open(path)
+        self.product = product
         switch product.kind {
         case .observationSet:
             self.noise = nil
@@ -121,7 +122,7 @@ public final class ObservationSource {
         }
         let thetaName = product.kind == .sedSet ? "theta" : "theta_true"
         thetaSet = product.file.exists(thetaName) ? try product.dataset(thetaName, dtype: .float64, rank: 2) : nil
-        parameterNames = try thetaSet?.attribute("parameter_names")?.stringsValue
+        parameterNames = try thetaSet.map { try product.parameterNames(of: $0) }
         parameterUnits = try thetaSet?.attribute("units")?.stringsValue
         streams = RandomStreams(seed: seed)
         if let sigmaSet, sigmaSet.shape != flux.shape {

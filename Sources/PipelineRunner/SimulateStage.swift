@@ -12,7 +12,7 @@ public enum SimulateStage {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
         let thetaProduct = try Product.open(thetaPath, expecting: .thetaGrid)
         let thetaSet = try thetaProduct.dataset("theta", dtype: .float64, rank: 2)
-        let names = try thetaSet.attribute("parameter_names")?.stringsValue ?? []
+        let names = try thetaProduct.parameterNames(of: thetaSet)
         guard names == model.parameters.names else {
             throw DigsError.invalidProduct(path: thetaPath, field: "theta parameter_names",
                                            problem: "are \(names), expected the pipeline's \(model.parameters.names)")

@@ -60,6 +60,21 @@ public final class Product {
         return dataset
     }
 
+    /// The `parameter_names` of a parameter dataset (its last axis), checked against the
+    /// length of that axis: a θ of 4 columns that claims 5 parameters is refused here, before
+    /// any stage indexes it.
+    public func parameterNames(of dataset: HDF5Dataset) throws -> [String] {
+        guard let names = try dataset.attribute("parameter_names")?.stringsValue, !names.isEmpty else {
+            throw DigsError.invalidProduct(path: path, field: "dataset '\(dataset.objectPath)' attribute 'parameter_names'",
+                                           problem: "is missing or empty")
+        }
+        guard let columns = dataset.shape.last, columns == names.count else {
+            throw DigsError.invalidProduct(path: path, field: "dataset '\(dataset.objectPath)'",
+                                           problem: "has shape \(dataset.shape) but lists \(names.count) parameters \(names)")
+        }
+        return names
+    }
+
     /// This product as an input record for a downstream product's provenance.
     public func asInput(role: String) -> ProductInput {
         ProductInput(role: role, path: path, contentDigest: provenance.contentDigest)

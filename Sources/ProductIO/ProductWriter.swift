@@ -35,8 +35,12 @@ public final class ProductWriter {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw DigsError.unreadableFile(path: directory.path, reason: "cannot create the output directory: \(error.localizedDescription)")
+            throw DigsError.unwritableFile(path: directory.path, reason: "cannot create the output folder: \(systemReason(error))")
         }
+        guard FileManager.default.isWritableFile(atPath: directory.path) else {
+            throw DigsError.unwritableFile(path: directory.path, reason: "the output folder is not writable (\(String(cString: strerror(EACCES))))")
+        }
+        Self.removeStalePartials(of: target)
         self.kind = kind
         self.targetPath = target.path
         self.temporaryPath = directory.appendingPathComponent(
@@ -50,6 +54,24 @@ public final class ProductWriter {
 
     deinit {
         if !finished { abandon() }
+    }
+
+    /// Removes the temporary files that killed or crashed writers of the same target left
+    /// (`.<name>.partial-<pid>-<random>` whose process no longer exists), and says so on
+    /// standard error. Partials of a writer still running are left alone.
+    static func removeStalePartials(of target: URL) {
+        let directory = target.deletingLastPathComponent()
+        let prefix = ".\(target.lastPathComponent).partial-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }),
+                  pid != ProcessInfo.processInfo.processIdentifier, kill(pid, 0) != 0, errno == ESRCH else { continue }
+            let path = directory.appendingPathComponent(name).path
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            if (try? FileManager.default.removeItem(atPath: path)) != nil {
+                FileHandle.standardError.write(Data("removed \(path) (\(size / 1_000_000) MB), left by an interrupted run of process \(pid)\n".utf8))
+            }
+        }
     }
 
     /// Creates a numeric dataset with its `units`, `description` and `axes` attributes.
@@ -121,7 +143,7 @@ public final class ProductWriter {
             try file.close()
             // rename(2) replaces an existing target atomically: readers see the old or the new file.
             if rename(temporaryPath, targetPath) != 0 {
-                throw DigsError.unreadableFile(path: targetPath, reason: "cannot move the finished product into place: \(String(cString: strerror(errno)))")
+                throw DigsError.unwritableFile(path: targetPath, reason: "cannot move the finished product into place: \(String(cString: strerror(errno)))")
             }
             finished = true
         } catch {

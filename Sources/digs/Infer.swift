@@ -68,6 +68,9 @@ struct Infer: ParsableCommand {
     @Option(name: [.short, .customLong("samples")], help: "Posterior samples per galaxy (default: the pipeline's infer.samples).")
     var samples: Int?
 
+    @Flag(name: .long, help: "Use a flow whose training did not finish (refused otherwise).")
+    var allowUnfinished = false
+
     @Option(name: .long, help: "Seed (default: the pipeline's seed).")
     var seed: UInt64?
 
@@ -87,7 +90,7 @@ struct Infer: ParsableCommand {
                            sspPath: try common.outputPath(ssp, default: "01_ssp_library.h5"),
                            output: try common.outputPath(output, default: "07_posterior_\(set).h5"),
                            seed: seed ?? pipeline.seed, overwrite: common.force, threads: common.threads,
-                           shard: try sharding.value(), log: progress)
+                           shard: try sharding.value(), allowUnfinished: allowUnfinished, log: progress)
     }
 }
 

@@ -28,28 +28,28 @@ struct Ingest: ParsableCommand {
     @Option(name: .long, help: "sdss or table.")
     var format: String = "sdss"
 
-    @Option(name: .long, help: "Redshift (required for tables; overrides SPECOBJ Z for SDSS files).")
+    @Option(name: .long, parsing: .unconditional, help: "Redshift (required for tables; overrides SPECOBJ Z for SDSS files).")
     var redshift: Double?
 
-    @Option(name: .long, help: "Table flux unit in erg/s/cm²/Å (e.g. 1e-17).")
+    @Option(name: .long, parsing: .unconditional, help: "Table flux unit in erg/s/cm²/Å (e.g. 1e-17).")
     var fluxUnit: Double = 1
 
     @Option(name: .long, help: "Medium of table wavelengths: vacuum or air.")
     var medium: String = "vacuum"
 
-    @Option(name: .long, help: "Milky-Way E(B−V) to correct for, mag (0: none).")
+    @Option(name: .long, parsing: .unconditional, help: "Milky-Way E(B−V) to correct for, mag (0: none).")
     var ebv: Double = 0
 
-    @Option(name: .long, help: "R_V of the Milky-Way extinction law.")
+    @Option(name: .long, parsing: .unconditional, help: "R_V of the Milky-Way extinction law.")
     var rv: Double = 3.1
 
-    @Option(name: .long, help: "Hubble constant, km/s/Mpc.")
+    @Option(name: .long, parsing: .unconditional, help: "Hubble constant, km/s/Mpc.")
     var h0: Double = 70
 
-    @Option(name: .long, help: "Matter density Ω_m of the flat ΛCDM cosmology.")
+    @Option(name: .long, parsing: .unconditional, help: "Matter density Ω_m of the flat ΛCDM cosmology.")
     var omegaM: Double = 0.3
 
-    @Option(name: .long, help: "Fraction of a grid pixel good data must cover for it to be kept.")
+    @Option(name: .long, parsing: .unconditional, help: "Fraction of a grid pixel good data must cover for it to be kept.")
     var minimumCoverage: Double = 0.5
 
     @Flag(name: .long, help: "Skip (and report) files that cannot be ingested instead of stopping at the first.")
@@ -64,7 +64,19 @@ struct Ingest: ParsableCommand {
     func validate() throws {
         guard IngestStage.Format(rawValue: format) != nil else { throw ValidationError("--format must be sdss or table, not '\(format)'") }
         guard ObservedSpectrum.Medium(rawValue: medium) != nil else { throw ValidationError("--medium must be vacuum or air, not '\(medium)'") }
-        guard fluxUnit > 0 else { throw ValidationError("--flux-unit must be positive") }
+        guard fluxUnit > 0, fluxUnit.isFinite else { throw ValidationError("--flux-unit must be a positive number, not \(fluxUnit)") }
+        if let redshift {
+            guard redshift.isFinite, redshift >= 0, redshift < 20 else {
+                throw ValidationError("--redshift must be a number in [0, 20), not \(redshift)")
+            }
+        }
+        guard ebv.isFinite, ebv >= 0, ebv < 10 else { throw ValidationError("--ebv must be a number of magnitudes in [0, 10), not \(ebv)") }
+        guard rv.isFinite, rv > 0 else { throw ValidationError("--rv must be a positive number, not \(rv)") }
+        guard h0.isFinite, h0 > 0 else { throw ValidationError("--h0 must be a positive number of km/s/Mpc, not \(h0)") }
+        guard omegaM.isFinite, omegaM >= 0, omegaM <= 1 else { throw ValidationError("--omega-m must be in [0, 1], not \(omegaM)") }
+        guard minimumCoverage.isFinite, minimumCoverage > 0, minimumCoverage <= 1 else {
+            throw ValidationError("--minimum-coverage must be in (0, 1], not \(minimumCoverage)")
+        }
     }
 
     func run() throws {
