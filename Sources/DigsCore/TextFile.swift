@@ -23,3 +23,18 @@ public func writeFileAtomically(_ data: Data, to path: String) throws {
         throw DigsError.unwritableFile(path: path, reason: "cannot move into place: \(reason)")
     }
 }
+
+/// Creates a folder and its missing parents (mkdir -p) with the operating system's reason
+/// when it cannot: "… is a file, not a folder", "Permission denied", "Read-only file system".
+public func createFolder(_ path: String) throws {
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+        guard isFolder.boolValue else { throw DigsError.unwritableFile(path: path, reason: "is a file, not a folder") }
+        return
+    }
+    let parent = (path as NSString).deletingLastPathComponent
+    if !parent.isEmpty && parent != path { try createFolder(parent) }
+    if mkdir(path, 0o777) != 0 && errno != EEXIST {
+        throw DigsError.unwritableFile(path: path, reason: "cannot create the folder: \(String(cString: strerror(errno)))")
+    }
+}

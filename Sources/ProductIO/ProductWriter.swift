@@ -32,11 +32,7 @@ public final class ProductWriter {
             throw DigsError.alreadyExists(path: path)
         }
         let directory = target.deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw DigsError.unwritableFile(path: directory.path, reason: "cannot create the output folder: \(systemReason(error))")
-        }
+        try createFolder(directory.path)
         guard FileManager.default.isWritableFile(atPath: directory.path) else {
             throw DigsError.unwritableFile(path: directory.path, reason: "the output folder is not writable (\(String(cString: strerror(EACCES))))")
         }
