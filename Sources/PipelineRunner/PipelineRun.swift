@@ -27,7 +27,9 @@ public enum PipelineRun {
         let plan = PipelinePlan(config: config)
         let (from, until, force, dryRun, threads) = (options.from, options.until, options.force, options.dryRun, options.threads)
         let chosen = try plan.range(from: from, until: until)
-        try FileManager.default.createDirectory(atPath: plan.folder, withIntermediateDirectories: true)
+        try createFolder(plan.folder)
+        let lock = dryRun ? nil : try RunLock(folder: plan.folder)
+        defer { withExtendedLifetime(lock) {} }
         var state = RunState.load(folder: plan.folder)
         var log = [RunLogEntry]()
         /// The run log keeps, per stage, the latest time it ran (or failed).

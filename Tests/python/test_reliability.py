@@ -104,3 +104,27 @@ def test_an_uncreatable_folder_is_named_plainly(tmp_path, ssp):
     result = digs("simulate", "--theta", PRISTINE, "--ssp", ssp, "-o", blocker / "sub" / "sed.h5", check=False)
     assert result.returncode == 1, result.stderr
     assert "cannot be written" in result.stderr and "NSCocoaErrorDomain" not in result.stderr and "cannot be read" not in result.stderr
+
+
+def test_a_second_run_on_one_output_folder_is_refused_with_the_first_ones_pid(tmp_path):
+    import fcntl
+    import subprocess
+    from conftest import smoke_pipeline
+    from digs_cli import DIGS
+    out = tmp_path / "out"
+    out.mkdir()
+    pipeline = smoke_pipeline(tmp_path, out)
+    with open(out / ".digs-run.lock", "w") as holder:  # what a running `digs run` holds
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        holder.write(f"{os.getpid()}\n")
+        holder.flush()
+        result = digs("run", pipeline, "--until", "ssp", check=False)
+        assert result.returncode == 1 and f"pid {os.getpid()}" in result.stderr and str(out) in result.stderr
+        assert not (out / "01_ssp_library.h5").exists()
+        digs("run", pipeline, "--dry-run")  # a dry run writes nothing and needs no lock
+    # a run killed with SIGKILL leaves no lock behind
+    first = subprocess.Popen([str(DIGS), "run", str(pipeline), "--until", "ssp"], stderr=subprocess.DEVNULL)
+    first.kill()
+    first.wait()
+    digs("run", pipeline, "--until", "ssp")
+    assert (out / "01_ssp_library.h5").exists()
