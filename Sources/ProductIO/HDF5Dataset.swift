@@ -55,6 +55,7 @@ public final class HDF5Dataset: HDF5Object {
     public func readHyperslab<T: HDF5Element>(start: [Int], count: [Int], as type: T.Type = T.self) throws -> NDArray<T> {
         try checkNumeric("read")
         try checkBlock(start: start, count: count, within: shape, operation: "read")
+        try file.checkReadSize(elements: count.reduce(1, *), elementBytes: MemoryLayout<T>.stride, what: "dataset '\(objectPath)'")
         var result = NDArray<T>(repeating: T.zero, shape: count)
         guard result.count > 0 else { return result }
         try withSelection(start: start, count: count) { memSpace, fileSpace in
@@ -108,16 +109,12 @@ public final class HDF5Dataset: HDF5Object {
         guard n > 0 else { return [] }
         let fileType = H5Dget_type(id)
         defer { H5Tclose(fileType) }
+        try file.checkReadSize(elements: n, elementBytes: 16, what: "dataset '\(objectPath)'")
         if H5Tis_variable_str(fileType) > 0 {
-            let memType = HDF5StringType.variableUTF8()
-            defer { H5Tclose(memType) }
-            var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
-            try HDF5.check(H5Dread(id, memType, digs_h5s_all(), digs_h5s_all(), digs_h5p_default(), &pointers),
-                           path: filePath, "reading dataset '\(objectPath)'")
-            defer { for p in pointers { H5free_memory(p) } }
-            return pointers.map { $0.map { String(cString: $0) } ?? "" }
+            return try HDF5StringType.readVariable(id, isDataset: true, count: n, path: filePath, what: "dataset '\(objectPath)'")
         }
         let size = H5Tget_size(fileType)
+        try file.checkReadSize(elements: n, elementBytes: size, what: "dataset '\(objectPath)'")
         var bytes = [UInt8](repeating: 0, count: size * n)
         try HDF5.check(H5Dread(id, fileType, digs_h5s_all(), digs_h5s_all(), digs_h5p_default(), &bytes),
                        path: filePath, "reading dataset '\(objectPath)'")

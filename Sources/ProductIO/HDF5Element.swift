@@ -49,11 +49,22 @@ extension UInt8: HDF5Element {
 
 extension HDF5DType {
     /// The dtype of an HDF5 datatype id, or nil for types DIGS does not store.
+    /// The DIGS dtype of a stored type; nil for types DIGS does not store, and for numeric
+    /// types whose bit layout is not the standard one (a damaged type message would otherwise
+    /// send libhdf5's conversion into a loop over nonsense bit fields).
     static func of(typeID: hid_t) -> HDF5DType? {
         let size = H5Tget_size(typeID)
-        switch H5Tget_class(typeID) {
+        let klass = H5Tget_class(typeID)
+        if klass == H5T_FLOAT || klass == H5T_INTEGER {
+            guard H5Tget_precision(typeID) == 8 * size, H5Tget_offset(typeID) == 0 else { return nil }
+        }
+        switch klass {
         case H5T_FLOAT:
-            return size == 4 ? .float32 : size == 8 ? .float64 : nil
+            var (spos, epos, esize, mpos, msize) = (0, 0, 0, 0, 0)
+            guard H5Tget_fields(typeID, &spos, &epos, &esize, &mpos, &msize) >= 0 else { return nil }
+            let ieee = size == 4 ? (31, 23, 8, 0, 23) : size == 8 ? (63, 52, 11, 0, 52) : (-1, -1, -1, -1, -1)
+            guard (spos, epos, esize, mpos, msize) == ieee, H5Tget_ebias(typeID) == (size == 4 ? 127 : 1023) else { return nil }
+            return size == 4 ? .float32 : .float64
         case H5T_INTEGER:
             let signed = H5Tget_sign(typeID) == H5T_SGN_2
             switch (size, signed) {

@@ -67,6 +67,18 @@ public final class HDF5File: HDF5Object {
     }
 
     /// Whether a dataset or group exists at `path` (intermediate groups must exist too).
+    /// Refuses a read of `elements` × `elementBytes` bytes that the file cannot hold: stored data
+    /// expands at most ~1032× under deflate, so a larger request comes from a corrupted extent
+    /// (which would otherwise be allocated first and fail, or exhaust memory, after).
+    public func checkReadSize(elements: Int, elementBytes: Int, what: String) throws {
+        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: filePath)[.size] as? Int) ?? 0
+        let limit = 1100 * max(fileBytes, 1) + (1 << 20)
+        let (bytes, overflow) = elements.multipliedReportingOverflow(by: max(elementBytes, 1))
+        guard !overflow, elements >= 0, bytes <= limit else {
+            throw DigsError.unreadableFile(path: filePath, reason: "damaged HDF5 file: \(what) claims \(elements) elements of \(elementBytes) bytes, more than a \(fileBytes)-byte file can hold")
+        }
+    }
+
     public func exists(_ path: String) -> Bool {
         var prefix = ""
         for part in path.split(separator: "/") {

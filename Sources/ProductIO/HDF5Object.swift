@@ -1,3 +1,4 @@
+import Synchronization
 import CHDF5
 import Foundation
 import DigsCore
@@ -61,6 +62,10 @@ extension HDF5Object {
         defer { H5Sclose(space) }
         let scalar = H5Sget_simple_extent_ndims(space) == 0
         let count = Int(H5Sget_simple_extent_npoints(space))
+        // DIGS's attributes hold at most a few thousand values: a larger count is a damaged extent.
+        guard count >= 0, count <= 1 << 20 else {
+            throw DigsError.unreadableFile(path: location, reason: "damaged HDF5 file: attribute '\(name)' claims \(count) values")
+        }
         let fileType = H5Aget_type(attr)
         defer { H5Tclose(fileType) }
         switch H5Tget_class(fileType) {
@@ -109,12 +114,8 @@ extension HDF5Object {
 
     private func readStrings(_ attr: hid_t, fileType: hid_t, count: Int, name: String) throws -> [String] {
         if H5Tis_variable_str(fileType) > 0 {
-            let memType = HDF5StringType.variableUTF8()
-            defer { H5Tclose(memType) }
-            var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-            try HDF5.check(H5Aread(attr, memType, &pointers), path: location, "reading attribute '\(name)'")
-            defer { for p in pointers { H5free_memory(p) } }
-            return pointers.map { $0.map { String(cString: $0) } ?? "" }
+            return try HDF5StringType.readVariable(attr, isDataset: false, count: count, path: location,
+                                                   what: "attribute '\(name)'")
         }
         let size = H5Tget_size(fileType)
         var bytes = [UInt8](repeating: 0, count: size * count)
@@ -139,6 +140,43 @@ enum HDF5StringType {
         defer { duplicated.forEach { free($0) } }
         var pointers: [UnsafePointer<CChar>?] = duplicated.map { UnsafePointer($0) }
         return try pointers.withUnsafeMutableBytes { try body(UnsafeRawPointer($0.baseAddress!)) }
+    }
+
+    /// Files whose string heap crashed or hung a read, with the error to repeat.
+    static let damaged = Mutex<[String: DigsError]>([:])
+
+    /// Reads `count` variable-length strings of an attribute or a whole dataset in a child
+    /// process (`digs_read_vlen_strings_isolated`): they live in the file's global heap, whose
+    /// corruption makes libhdf5 crash or loop inside H5Aread/H5Dread. A crash or a hang of the
+    /// child is a clean error naming the file.
+    static func readVariable(_ object: hid_t, isDataset: Bool, count: Int, path: String, what: String) throws -> [String] {
+        guard count > 0 else { return [] }
+        if let known = damaged.withLock({ $0[path] }) { throw known }
+        let memType = variableUTF8()
+        defer { H5Tclose(memType) }
+        var buffer: UnsafeMutablePointer<CChar>?
+        var length = 0, signal: Int32 = 0
+        let timeout = Int32(min(60_000, 500 + count / 100))
+        let status = digs_read_vlen_strings_isolated(object, isDataset ? 1 : 0, memType, count, timeout, &buffer, &length, &signal)
+        defer { free(buffer) }
+        func fail(_ reason: String) -> DigsError {
+            let error = DigsError.unreadableFile(path: path, reason: reason)
+            damaged.withLock { $0[path] = error }  // later reads of this file fail at once
+            return error
+        }
+        switch status {
+        case 0: break
+        case -1: throw fail("damaged HDF5 file: reading \(what) crashed libhdf5 (signal \(signal); a corrupt string heap)")
+        case -2: throw fail("damaged HDF5 file: reading \(what) did not finish within \(timeout) ms (a corrupt string heap)")
+        case -3: throw DigsError.unreadableFile(path: path, reason: "damaged HDF5 file: \(what) cannot be read (libhdf5 reported an error)")
+        default: throw DigsError.unreadableFile(path: path, reason: "reading \(what): a system call failed (\(String(cString: strerror(errno))))")
+        }
+        let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(buffer!).assumingMemoryBound(to: UInt8.self), count: length)
+        let strings = bytes.split(separator: 0, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }
+        guard strings.count == count else {
+            throw DigsError.unreadableFile(path: path, reason: "damaged HDF5 file: \(what) gave \(strings.count) strings, expected \(count)")
+        }
+        return strings
     }
 
     /// Splits fixed-length, NUL-padded strings.

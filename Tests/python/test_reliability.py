@@ -9,7 +9,7 @@ import pytest
 
 from digs_cli import ROOT, digs
 
-PRISTINE = ROOT.parent / "shared" / "fixtures" / "damaged-hdf5" / "pristine_02_theta_test.h5"
+PRISTINE = ROOT / "Tests" / "fixtures" / "damaged-hdf5" / "pristine_02_theta_test.h5"
 
 
 def leftovers(folder, name):
