@@ -137,6 +137,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         try infer.validate()
         try mcmc.validate()
         _ = try EnsembleSampler(dimensions: model.parameters.count, walkers: mcmc.walkers)
+        try ResourceEstimate(self).check(output: output)
     }
 
     static func located(_ field: String, _ line: Int?) -> String {

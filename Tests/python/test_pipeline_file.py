@@ -1,6 +1,7 @@
 """Every mistake in a pipeline file is refused before the first stage runs, with the file,
 the key path, its line and what was expected — never ignored, never reported as
-"not valid YAML", never found only when its stage comes (issue 19, items 4–6).
+"not valid YAML", never found only when its stage comes, and sizes that cannot fit the
+machine are refused with the estimate (issue 19, items 4–7).
 """
 import pytest
 
@@ -28,6 +29,11 @@ CASES = {
     "odd walkers": (("walkers: 16", "walkers: 3"), ["mcmc.walkers (line 43)", "even and at least twice"]),
     "empty SSP range": (("wavelength_max: 25000", "wavelength_max: 100"), ["ssp.wavelength_min (line 8)", "wavelength_min < wavelength_max"]),
     "duplicated key": (("seed: 7", "seed: 7\nseed: 8"), ["seed (line 4)", "set twice"]),
+    "10^9 noise draws": (("realisations: 10 ", "realisations: 1000000000 "), ["pipeline sizes", "augment: 120.0 TB", "free", "augment.realisations"]),
+    "10^12 prior draws": (("  train: 200 ", "  train: 1000000000000 "), ["pipeline sizes", "TB", "free"]),
+    "10^6 hidden units": (("hidden_features: 16", "hidden_features: 1000000"), ["pipeline sizes", "train: 96.0 TB", "train.hidden_features"]),
+    "10^10 walkers": (("walkers: 16", "walkers: 10000000000"), ["pipeline sizes", "mcmc", "mcmc.walkers"]),
+    "5x10^7 pairs in memory": (("realisations: 10 ", "realisations: 250000 "), ["pipeline sizes", "augment.realisations"]),  # memory (or disk, on a small disk)
     "syntax error": (("  test: 20 ", "  test: [20 "), ["line 27, column 1", "invalid YAML"]),
 }
 
