@@ -47,7 +47,7 @@ build: deps
 	$(SWIFT_BUILD)
 
 swift-test: build
-	swift test -c release --skip-build
+	swift test -c release --skip-build --no-parallel
 
 python-test: venv test-deps swift-test
 	$(VENV)/bin/python -m pytest -q Tests/python

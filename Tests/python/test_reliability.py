@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from digs_cli import ROOT, digs
+from product_digest import content_digest, reseal
 
 PRISTINE = ROOT / "Tests" / "fixtures" / "damaged-hdf5" / "pristine_02_theta_test.h5"
 
@@ -33,6 +34,7 @@ def test_theta_with_fewer_columns_than_parameters_is_refused(tmp_path, ssp, colu
         d = f.create_dataset("theta", data=data)
         for k, v in attrs.items():
             d.attrs[k] = v
+    reseal(theta)  # a consistent file (digest and all) whose θ disagrees with its parameter names
     out = tmp_path / "sed.h5"
     result = digs("simulate", "--theta", theta, "--ssp", ssp, "-o", out, check=False)
     assert result.returncode == 1, result.stderr
@@ -128,3 +130,26 @@ def test_a_second_run_on_one_output_folder_is_refused_with_the_first_ones_pid(tm
     first.wait()
     digs("run", pipeline, "--until", "ssp")
     assert (out / "01_ssp_library.h5").exists()
+
+
+def test_a_tampered_input_is_refused_before_a_stage_trusts_it(run, tmp_path, ssp):
+    d, _ = run
+    for name in ("02_theta_test.h5", "05_flow.h5", "07_posterior_test.h5"):  # the digest, recomputed independently
+        with h5py.File(d / name, "r") as f:
+            assert content_digest(d / name) == f.attrs["content_digest"], name
+    theta = tmp_path / "theta.h5"
+    shutil.copy(PRISTINE, theta)
+    with h5py.File(theta, "r+") as f:
+        f["theta"][3, 0] = 11.0  # inside the prior: only the digest can tell
+    result = digs("simulate", "--theta", theta, "--ssp", ssp, "-o", tmp_path / "sed.h5", check=False)
+    assert result.returncode == 1 and "content_digest" in result.stderr and str(theta) in result.stderr
+    d, pipeline = run
+    flow = tmp_path / "flow.h5"
+    shutil.copy(d / "05_flow.h5", flow)
+    with h5py.File(flow, "r+") as f:
+        paths = []
+        f.visititems(lambda n, o: paths.append(n) if isinstance(o, h5py.Dataset) and n.endswith("output_weight") else None)
+        f[paths[0]][0, 0] = np.nan
+    out = tmp_path / "posterior.h5"
+    result = digs("infer", "-c", pipeline, "--flow", flow, "-o", out, "--samples", 20, check=False)
+    assert result.returncode == 1 and "content_digest" in result.stderr and not out.exists()
