@@ -47,14 +47,14 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
 
     public func validate() throws {
         func bad(_ f: String, _ p: String) -> DigsError { .invalidInput(field: "train.\(f)", problem: p) }
-        guard hiddenFeatures >= 1 else { throw bad("hidden_features", "must be at least 1") }
-        guard numTransforms >= 1 else { throw bad("num_transforms", "must be at least 1") }
-        guard learningRate > 0 else { throw bad("learning_rate", "must be positive") }
-        guard batchSize >= 2 else { throw bad("batch_size", "must be at least 2") }
-        guard validationFraction > 0, validationFraction < 1 else { throw bad("validation_fraction", "must be in (0, 1)") }
+        guard hiddenFeatures >= 1 else { throw bad("hidden_features", "must be at least 1 (is \(hiddenFeatures))") }
+        guard numTransforms >= 1 else { throw bad("num_transforms", "must be at least 1 (is \(numTransforms))") }
+        guard learningRate > 0 else { throw bad("learning_rate", "must be positive (is \(learningRate))") }
+        guard batchSize >= 2 else { throw bad("batch_size", "must be at least 2 (is \(batchSize))") }
+        guard validationFraction > 0, validationFraction < 1 else { throw bad("validation_fraction", "must be in (0, 1) (is \(validationFraction))") }
         guard stopAfterEpochs >= 1, maxEpochs >= 1 else { throw bad("stop_after_epochs", "and max_epochs must be at least 1") }
-        guard clipMaxNorm > 0 else { throw bad("clip_max_norm", "must be positive") }
-        guard lrDecayFactor > 0, lrDecayFactor <= 1 else { throw bad("lr_decay_factor", "must be in (0, 1]") }
+        guard clipMaxNorm > 0 else { throw bad("clip_max_norm", "must be positive (is \(clipMaxNorm))") }
+        guard lrDecayFactor > 0, lrDecayFactor <= 1 else { throw bad("lr_decay_factor", "must be in (0, 1] (is \(lrDecayFactor))") }
         guard lrDecayPatience >= 1 else { throw bad("lr_decay_patience", "must be at least 1") }
         guard minLearningRate >= 0, minLearningRate < learningRate else {
             throw bad("min_learning_rate", "must be at least 0 and below learning_rate")

@@ -137,7 +137,16 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         try infer.validate()
         try mcmc.validate()
         _ = try EnsembleSampler(dimensions: model.parameters.count, walkers: mcmc.walkers)
-        try ResourceEstimate(self).check(output: output)
+    }
+
+    /// Refuses settings whose products would not fit on the output's disk, or whose `stages`
+    /// (all of them when nil) would not fit in memory (`ResourceEstimate`).
+    public func checkResources(stages: Set<String>? = nil, source: String) throws {
+        do {
+            try ResourceEstimate(self).check(output: output, stages: stages)
+        } catch let DigsError.invalidInput(field, problem) {
+            throw DigsError.invalidProduct(path: source, field: field, problem: problem)
+        }
     }
 
     static func located(_ field: String, _ line: Int?) -> String {

@@ -27,6 +27,7 @@ public enum PipelineRun {
         let plan = PipelinePlan(config: config)
         let (from, until, force, dryRun, threads) = (options.from, options.until, options.force, options.dryRun, options.threads)
         let chosen = try plan.range(from: from, until: until)
+        try config.checkResources(stages: Set(chosen.map { Self.resourceStage($0.name) }), source: pipeline)
         try createFolder(plan.folder)
         let lock = dryRun ? nil : try RunLock(folder: plan.folder)
         defer { withExtendedLifetime(lock) {} }
@@ -118,6 +119,11 @@ public enum PipelineRun {
 
     /// Runs a child process with inherited standard streams; returns its exit status (negative:
     /// the signal that killed it) and peak resident memory in MB.
+    /// The `ResourceEstimate` stage of a plan step ("simulate-train" → "simulate").
+    static func resourceStage(_ step: String) -> String {
+        ["sample-prior", "simulate"].first { step.hasPrefix($0) } ?? step
+    }
+
     static func spawn(_ executable: String, _ arguments: [String]) throws -> (status: Int32, peakMB: Double) {
         var pid: pid_t = 0
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]

@@ -37,11 +37,14 @@ struct ResourceEstimate {
 
     /// Refuses settings whose products would not fit on the output's file system or whose
     /// stages would not fit in this machine's memory.
-    func check(output: String) throws {
+    func check(output: String, stages: Set<String>? = nil) throws {
         let freeDisk = Self.freeBytes(near: output), ram = Double(ProcessInfo.processInfo.physicalMemory)
+        let disk = self.disk.filter { stages?.contains($0.stage) ?? true }
+        let memory = self.memory.filter { stages?.contains($0.stage) ?? true }
+        guard !disk.isEmpty || !memory.isEmpty else { return }
         let totalDisk = disk.reduce(0) { $0 + $1.bytes }
         if let freeDisk, totalDisk > freeDisk {
-            let worst = disk.max { $0.bytes < $1.bytes }!
+            let worst = disk.max { $0.bytes < $1.bytes }!  // non-empty: totalDisk > 0
             throw DigsError.invalidInput(field: "pipeline sizes",
                                          problem: "the products would take about \(Self.format(totalDisk)) (\(worst.stage): \(Self.format(worst.bytes))) but \(output) has \(Self.format(freeDisk)) free; reduce \(Self.settings[worst.stage] ?? "the sizes")")
         }

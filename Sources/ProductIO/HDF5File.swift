@@ -71,7 +71,8 @@ public final class HDF5File: HDF5Object {
     /// expands at most ~1032× under deflate, so a larger request comes from a corrupted extent
     /// (which would otherwise be allocated first and fail, or exhaust memory, after).
     public func checkReadSize(elements: Int, elementBytes: Int, what: String) throws {
-        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: filePath)[.size] as? Int) ?? 0
+        let resolved = URL(fileURLWithPath: filePath).resolvingSymlinksInPath().path  // the file, not a link to it
+        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: resolved)[.size] as? Int) ?? 0
         let limit = 1100 * max(fileBytes, 1) + (1 << 20)
         let (bytes, overflow) = elements.multipliedReportingOverflow(by: max(elementBytes, 1))
         guard !overflow, elements >= 0, bytes <= limit else {

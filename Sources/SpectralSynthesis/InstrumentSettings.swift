@@ -42,11 +42,11 @@ public struct InstrumentSettings: Codable, Equatable, Sendable {
 
     public func validate() throws {
         func bad(_ field: String, _ problem: String) -> DigsError { .invalidInput(field: "instrument.\(field)", problem: problem) }
-        guard wavelengthStart > 0, wavelengthStart.isFinite else { throw bad("wavelength_start", "must be > 0 Å") }
-        guard wavelengthStep > 0, wavelengthStep.isFinite else { throw bad("wavelength_step", "must be > 0 Å") }
-        guard pixels >= 2 else { throw bad("pixels", "must be at least 2") }
+        guard wavelengthStart > 0, wavelengthStart.isFinite else { throw bad("wavelength_start", "must be a number > 0 Å (is \(wavelengthStart))") }
+        guard wavelengthStep > 0, wavelengthStep.isFinite else { throw bad("wavelength_step", "must be a number > 0 Å (is \(wavelengthStep))") }
+        guard pixels >= 2 else { throw bad("pixels", "must be at least 2 (is \(pixels))") }
         guard velocityDispersionKms >= 0, velocityDispersionKms < 5000 else {
-            throw bad("velocity_dispersion_kms", "must be in [0, 5000) km/s")
+            throw bad("velocity_dispersion_kms", "must be in [0, 5000) km/s (is \(velocityDispersionKms))")
         }
     }
 

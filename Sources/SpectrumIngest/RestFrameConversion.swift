@@ -60,8 +60,15 @@ public enum RestFrameConversion {
         }
         let good = (0..<n).map { spectrum.good[$0] && spectrum.inverseVariance[$0] > 0 && spectrum.inverseVariance[$0].isFinite && spectrum.flux[$0].isFinite }
         guard good.contains(true) else {
+            // Say which of the three emptied the spectrum.
+            if !spectrum.flux.contains(where: \.isFinite) {
+                throw DigsError.invalidProduct(path: path, field: "flux", problem: "is NaN or infinite at every pixel: the spectrum has no usable data")
+            }
+            if !spectrum.good.contains(true) {
+                throw DigsError.invalidProduct(path: path, field: "mask", problem: "flags every pixel as bad: the spectrum has no usable data")
+            }
             throw DigsError.invalidProduct(path: path, field: "ivar",
-                                           problem: "is zero or negative (or the pixel masked) at every pixel: the spectrum has no usable data")
+                                           problem: "is zero, negative or not finite wherever the flux is finite and unmasked: the spectrum has no usable data")
         }
         let air = spectrum.medium == .vacuum ? spectrum.wavelength.map(AirVacuum.air(fromVacuum:)) : spectrum.wavelength
         var flux = spectrum.flux, variance = spectrum.inverseVariance.map { $0 > 0 ? 1 / $0 : 0 }

@@ -29,6 +29,7 @@ struct Augment: ParsableCommand {
 
     func run() throws {
         let pipeline = try common.pipeline()
+        try pipeline.checkResources(stages: ["augment"], source: common.config ?? "the default settings")
         var settings = pipeline.augment
         if let realisations { settings.realisations = realisations }
         try AugmentStage.run(settings: settings, sedPath: try common.outputPath(sed, default: "03_sed_train.h5"),

@@ -79,6 +79,7 @@ struct Infer: ParsableCommand {
 
     func run() throws {
         let pipeline = try common.pipeline()
+        try pipeline.checkResources(stages: ["infer"], source: common.config ?? "the default settings")
         var settings = pipeline.infer
         if let samples {
                 settings.samples = samples

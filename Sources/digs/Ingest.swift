@@ -66,8 +66,8 @@ struct Ingest: ParsableCommand {
         guard ObservedSpectrum.Medium(rawValue: medium) != nil else { throw ValidationError("--medium must be vacuum or air, not '\(medium)'") }
         guard fluxUnit > 0, fluxUnit.isFinite else { throw ValidationError("--flux-unit must be a positive number, not \(fluxUnit)") }
         if let redshift {
-            guard redshift.isFinite, redshift >= 0, redshift < 20 else {
-                throw ValidationError("--redshift must be a number in [0, 20), not \(redshift)")
+            guard redshift.isFinite, redshift > 0, redshift < 10 else {
+                throw ValidationError("--redshift must be a number in (0, 10), not \(redshift)")
             }
         }
         guard ebv.isFinite, ebv >= 0, ebv < 10 else { throw ValidationError("--ebv must be a number of magnitudes in [0, 10), not \(ebv)") }

@@ -46,6 +46,7 @@ struct MCMCCommand: ParsableCommand {
 
     func run() throws {
         let pipeline = try common.pipeline()
+        try pipeline.checkResources(stages: ["mcmc"], source: common.config ?? "the default settings")
         var settings = pipeline.mcmc
         if let initialization { settings.initialization = initialization }
         let posteriorPath = try posterior ?? common.outputPath(nil, default: "07_posterior_\(set).h5")

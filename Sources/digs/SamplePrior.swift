@@ -31,6 +31,7 @@ struct SamplePrior: ParsableCommand {
 
     func run() throws {
         let pipeline = try common.pipeline()
+        try pipeline.checkResources(stages: ["sample-prior"], source: common.config ?? "the default settings")
         let which = SamplePriorStage.Set(rawValue: set)!  // checked in validate()
         let n = count ?? (which == .train ? pipeline.samplePrior.train : pipeline.samplePrior.test)
         let out = try common.outputPath(output, default: "02_theta_\(set).h5")

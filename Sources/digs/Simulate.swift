@@ -29,6 +29,7 @@ struct Simulate: ParsableCommand {
 
     func run() throws {
         let pipeline = try common.pipeline()
+        try pipeline.checkResources(stages: ["simulate"], source: common.config ?? "the default settings")
         try SimulateStage.run(
             model: pipeline.model,
             thetaPath: try common.outputPath(theta, default: "02_theta_\(set).h5"),

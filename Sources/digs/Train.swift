@@ -38,6 +38,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let pipeline = try common.pipeline()
+        try pipeline.checkResources(stages: ["train"], source: common.config ?? "the default settings")
         var settings = pipeline.train
         if let maxEpochs { settings.maxEpochs = maxEpochs }
         try TrainStage.run(settings: settings, priors: pipeline.model.parameters,

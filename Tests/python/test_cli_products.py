@@ -11,6 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
+from product_digest import reseal
 from digs_cli import ROOT, digs
 
 
@@ -219,6 +220,7 @@ def test_training_set_with_nan_rows_is_refused_or_dropped(trained, tmp_path):
         x = f["x"]
         x[5, 3] = np.nan
         x[17, 0] = np.inf
+    reseal(bad)  # a consistent product holding bad rows, not a tampered one
     config = ROOT / "pipelines" / "smoke.yaml"
     r = digs("train", "-c", config, "--data", bad, "-o", tmp_path / "f.h5", check=False)
     assert r.returncode != 0 and "2 of 3000 rows" in r.stderr and "--drop-invalid" in r.stderr
@@ -237,6 +239,7 @@ def test_training_set_with_mismatched_theta_and_x_is_refused(trained, tmp_path):
         f["theta"] = theta
         for k, v in attrs.items():
             f["theta"].attrs[k] = v
+    reseal(bad)
     r = digs("train", "-c", ROOT / "pipelines" / "smoke.yaml", "--data", bad, "-o", tmp_path / "f.h5", check=False)
     assert r.returncode != 0 and "short.h5" in r.stderr and "2993 rows but x has 3000" in r.stderr
     assert not (tmp_path / "f.h5").exists()

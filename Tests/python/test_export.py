@@ -19,6 +19,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from conftest import SAMPLES
+from product_digest import reseal
 from digs_cli import ROOT, digs
 
 GOLDEN = ROOT / "Tests" / "python" / "golden" / "catalog_header.txt"
@@ -118,6 +119,7 @@ def test_nan_posteriors_survive_as_nan(run, tmp_path):
     shutil.copy(d / "06_observations_test.h5", bad)
     with h5py.File(bad, "r+") as f:
         f["log_flux"][5, 0] = np.inf
+    reseal(bad)
     digs("infer", "-c", pipeline, "--samples", 20, "--observations", bad, "-o", tmp_path / "post.h5")
     digs("export", "-c", pipeline, "--posterior", tmp_path / "post.h5", "--no-calibration", "-o", tmp_path / "c.fits")
     t = Table.read(tmp_path / "c.fits", unit_parse_strict="silent", mask_invalid=False)  # NaN, not masked

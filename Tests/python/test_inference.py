@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from product_digest import reseal
 from digs_cli import ROOT, digs
 
 from conftest import SAMPLES
@@ -112,6 +113,7 @@ def test_nan_spectrum_is_flagged_and_skipped(run, tmp_path):
     shutil.copy(d / "06_observations_test.h5", bad)
     with h5py.File(bad, "r+") as f:
         f["log_flux"][3, 10] = np.nan
+    reseal(bad)
     digs("infer", "-c", pipeline, "--samples", 50, "--observations", bad, "-o", tmp_path / "post.h5")
     with h5py.File(tmp_path / "post.h5", "r") as f:
         assert f["flags"][3] & 2

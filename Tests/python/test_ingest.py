@@ -12,6 +12,7 @@ from astropy.cosmology import FlatLambdaCDM
 from astropy.io import fits
 
 from conftest import pipeline_copy
+from product_digest import reseal
 from digs_cli import digs
 
 L_SUN = 3.826e33          # erg/s, the unit of the BC03 grids
@@ -178,6 +179,7 @@ def test_ingest_infer_export_fit_and_mcmc_on_sdss_files(sdss, tmp_path):
         row = f["log_flux"][1]
         row[masked] = 99.0
         f["log_flux"][1] = row
+    reseal(perturbed)
     digs("mcmc", "-c", pipeline, "--observations", perturbed, "--galaxies", 1, "-o", d / "m2.h5")
     with h5py.File(d / "m1.h5") as a, h5py.File(d / "m2.h5") as b:
         assert np.array_equal(a["chains"][:], b["chains"][:])
@@ -202,6 +204,7 @@ def test_a_complete_spectrum_flow_refuses_partial_coverage(run, sdss, tmp_path):
     shutil.copy(source / "06_observations_test.h5", noisy)
     with h5py.File(noisy, "r+") as f:
         f["log_flux_sigma"][0] = f["log_flux_sigma"][0] * 3
+    reseal(noisy)
     r = digs("infer", "-c", smoke, "--observations", noisy, "-o", tmp_path / "p.h5")
     assert "3.00× the noise the flow was trained with" in r.stderr, r.stderr
     with h5py.File(tmp_path / "p.h5") as f:
@@ -234,6 +237,12 @@ def test_bad_sdss_files_and_tables_get_clear_errors(sdss, tmp_path):
         h[1].data["ivar"][:] = 0
         h.writeto(dead)
     assert "ivar" in fails(dead)
+    nan = tmp_path / "nan.fits"
+    with fits.open(good) as h:
+        h[1].data["flux"][:] = np.nan
+        h.writeto(nan)
+    message = fails(nan)
+    assert "flux: is NaN or infinite at every pixel" in message and "ivar" not in message
     assert "off the model grid" in fails(good, "--redshift", 2.0)
     table = tmp_path / "spectrum.csv"
     table.write_text("wavelength,flux\n5000,1\n5001,1\n")

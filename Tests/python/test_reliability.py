@@ -78,8 +78,8 @@ def test_an_unfinished_flow_is_refused_unless_asked(run, tmp_path):
 
 
 @pytest.mark.parametrize("option, value, words", [
-    ("--redshift", "-1", "--redshift must be a number in [0, 20), not -1.0"),
-    ("--redshift", "nan", "--redshift must be a number in [0, 20), not nan"),
+    ("--redshift", "-1", "--redshift must be a number in (0, 10), not -1.0"),
+    ("--redshift", "nan", "--redshift must be a number in (0, 10), not nan"),
     ("--ebv", "-5", "--ebv must be a number of magnitudes in [0, 10), not -5.0"),
     ("--omega-m", "-2", "--omega-m must be in [0, 1], not -2.0"),
     ("--h0", "0", "--h0 must be a positive number"),
