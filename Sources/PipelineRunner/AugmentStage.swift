@@ -21,6 +21,14 @@ public struct AugmentSettings: Codable, Equatable, Sendable {
         realisations = try c.decodeIfPresent(Int.self, forKey: .realisations) ?? Self.defaults.realisations
         noise = try c.decodeIfPresent(NoiseModel.self, forKey: .noise) ?? Self.defaults.noise
     }
+
+    /// Checks the settings for spectra of `pixels` pixels.
+    func validate(pixels: Int) throws {
+        guard realisations >= 1 else {
+            throw DigsError.invalidInput(field: "augment.realisations", problem: "must be at least 1 (is \(realisations))")
+        }
+        try noise.validate(pixels: pixels)
+    }
 }
 
 /// `digs augment`: K noise realisations of every noiseless spectrum of a `sed_set` →
@@ -30,9 +38,6 @@ public enum AugmentStage {
     public static func run(settings: AugmentSettings, sedPath: String, output: String, seed: UInt64, overwrite: Bool,
                            shard: Shard = .whole, chunk: Int = 2048, log: (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
-        guard settings.realisations >= 1 else {
-            throw DigsError.invalidInput(field: "augment.realisations", problem: "must be at least 1")
-        }
         let sed = try Product.open(sedPath, expecting: .sedSet)
         let flux = try sed.dataset("log_flux", dtype: .float32, rank: 2)
         let thetaSet = try sed.dataset("theta", dtype: .float64, rank: 2)
@@ -41,7 +46,7 @@ public enum AugmentStage {
         guard thetaSet.shape[0] == total else {
             throw DigsError.invalidProduct(path: sedPath, field: "theta", problem: "has \(thetaSet.shape[0]) rows, log_flux \(total)")
         }
-        try settings.noise.validate(pixels: p)
+        try settings.validate(pixels: p)
         let names = try sed.parameterNames(of: thetaSet)
         let units = try thetaSet.attribute("units")?.stringsValue ?? []
         let wavelength: NDArray<Double> = try sed.dataset("wavelength").read()

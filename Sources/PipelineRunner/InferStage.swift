@@ -76,7 +76,7 @@ public enum InferStage {
         // The flow, the observations and this build's simulator (derived quantities, the
         // predictive check) must share one forward model.
         try ForwardModelVersionRecord.require(flow.product, matches: ForwardModelVersion.current, of: "this build of DIGS")
-        if let observed = try source.modelVersion, observed != ForwardModelVersion.current {
+        if try source.modelVersion != nil {
             try ForwardModelVersionRecord.require(source.product, matches: ForwardModelVersion.current, of: "the flow \(flowPath)")
         }
         let sspProduct = try Product.open(sspPath, expecting: .sspLibrary)

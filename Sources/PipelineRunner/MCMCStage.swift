@@ -85,7 +85,7 @@ public enum MCMCStage {
                                                problem: "has shape \(samples.shape); needs one row per observation of \(observationsPath) (\(source.count)) and at least \(settings.walkers) samples")
             }
         }
-        if let observed = try source.modelVersion, observed != ForwardModelVersion.current {
+        if try source.modelVersion != nil {
             try ForwardModelVersionRecord.require(source.product, matches: ForwardModelVersion.current, of: "this build's MCMC likelihood")
         }
         let sspProduct = try Product.open(sspPath, expecting: .sspLibrary)

@@ -129,10 +129,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
     public func validate() throws {
         try ssp.validate()
         try samplePrior.validate()
-        guard augment.realisations >= 1 else {
-            throw DigsError.invalidInput(field: "augment.realisations", problem: "must be at least 1 (is \(augment.realisations))")
-        }
-        try augment.noise.validate(pixels: model.instrument.pixels)
+        try augment.validate(pixels: model.instrument.pixels)
         try train.validate()
         try infer.validate()
         try mcmc.validate()

@@ -48,7 +48,6 @@ extension UInt8: HDF5Element {
 }
 
 extension HDF5DType {
-    /// The dtype of an HDF5 datatype id, or nil for types DIGS does not store.
     /// The DIGS dtype of a stored type; nil for types DIGS does not store, and for numeric
     /// types whose bit layout is not the standard one (a damaged type message would otherwise
     /// send libhdf5's conversion into a loop over nonsense bit fields).

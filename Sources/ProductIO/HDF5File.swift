@@ -12,10 +12,23 @@ public final class HDF5File: HDF5Object {
     private var id: hid_t
     public let isWritable: Bool
 
+    /// Bytes of the file (through a symbolic link: the file's), taken once when a read-only
+    /// file is opened; a file being written is measured at each check.
+    private let readOnlySize: Int?
+    var sizeOnDisk: Int {
+        if let readOnlySize { return readOnlySize }
+        return Self.measure(filePath)
+    }
+    private static func measure(_ path: String) -> Int {
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        return (try? FileManager.default.attributesOfItem(atPath: resolved)[.size] as? Int) ?? 0
+    }
+
     private init(path: String, id: hid_t, writable: Bool) {
         self.filePath = path
         self.id = id
         self.isWritable = writable
+        self.readOnlySize = writable ? nil : Self.measure(path)
     }
 
     /// Creates a new file, replacing any file at `path`.
@@ -66,13 +79,11 @@ public final class HDF5File: HDF5Object {
         if id >= 0 { H5Fclose(id) }
     }
 
-    /// Whether a dataset or group exists at `path` (intermediate groups must exist too).
     /// Refuses a read of `elements` × `elementBytes` bytes that the file cannot hold: stored data
     /// expands at most ~1032× under deflate, so a larger request comes from a corrupted extent
     /// (which would otherwise be allocated first and fail, or exhaust memory, after).
     public func checkReadSize(elements: Int, elementBytes: Int, what: String) throws {
-        let resolved = URL(fileURLWithPath: filePath).resolvingSymlinksInPath().path  // the file, not a link to it
-        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: resolved)[.size] as? Int) ?? 0
+        let fileBytes = sizeOnDisk
         let limit = 1100 * max(fileBytes, 1) + (1 << 20)
         let (bytes, overflow) = elements.multipliedReportingOverflow(by: max(elementBytes, 1))
         guard !overflow, elements >= 0, bytes <= limit else {
@@ -80,6 +91,7 @@ public final class HDF5File: HDF5Object {
         }
     }
 
+    /// Whether a dataset or group exists at `path` (intermediate groups must exist too).
     public func exists(_ path: String) -> Bool {
         var prefix = ""
         for part in path.split(separator: "/") {
