@@ -84,6 +84,9 @@ public enum NoiseModel: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey { case model, sigmaDex = "sigma_dex", fraction }
 
+    /// The key that names the variant in a pipeline file (`SettingsTree`).
+    public static let variantKey = CodingKeys.model.stringValue
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         switch try c.decode(String.self, forKey: .model) {

@@ -1,7 +1,7 @@
 import DigsCore
 
 /// Training settings; the defaults are `sbi`'s (DESIGN §4) with the paper's 25 × 10 flow.
-public struct TrainingSettings: Codable, Equatable, Sendable {
+public struct TrainingSettings: Settings {
     public var hiddenFeatures = 25
     public var numTransforms = 10
     public var learningRate = 5e-4
@@ -28,22 +28,6 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         case lrDecayPatience = "lr_decay_patience", minLearningRate = "min_learning_rate"
     }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = TrainingSettings()
-        hiddenFeatures = try c.decodeIfPresent(Int.self, forKey: .hiddenFeatures) ?? d.hiddenFeatures
-        numTransforms = try c.decodeIfPresent(Int.self, forKey: .numTransforms) ?? d.numTransforms
-        learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate) ?? d.learningRate
-        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
-        validationFraction = try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? d.validationFraction
-        stopAfterEpochs = try c.decodeIfPresent(Int.self, forKey: .stopAfterEpochs) ?? d.stopAfterEpochs
-        maxEpochs = try c.decodeIfPresent(Int.self, forKey: .maxEpochs) ?? d.maxEpochs
-        clipMaxNorm = try c.decodeIfPresent(Double.self, forKey: .clipMaxNorm) ?? d.clipMaxNorm
-        lrDecayFactor = try c.decodeIfPresent(Double.self, forKey: .lrDecayFactor) ?? d.lrDecayFactor
-        lrDecayPatience = try c.decodeIfPresent(Int.self, forKey: .lrDecayPatience) ?? d.lrDecayPatience
-        minLearningRate = try c.decodeIfPresent(Double.self, forKey: .minLearningRate) ?? d.minLearningRate
-        try validate()
-    }
 
     public func validate() throws {
         func bad(_ f: String, _ p: String) -> DigsError { .invalidInput(field: "train.\(f)", problem: p) }

@@ -4,29 +4,24 @@ import Foundation
 import ProductIO
 
 /// Settings of `digs augment`.
-public struct AugmentSettings: Codable, Equatable, Sendable {
+public struct AugmentSettings: Settings {
     /// Noise realisations per noiseless spectrum (the paper: 200).
-    public var realisations: Int
-    public var noise: NoiseModel
+    public var realisations = 10
+    public var noise = NoiseModel.paper
 
-    public static let defaults = AugmentSettings(realisations: 10, noise: .paper)
+    public init() {}
 
-    public init(realisations: Int, noise: NoiseModel) {
-        self.realisations = realisations
-        self.noise = noise
-    }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        realisations = try c.decodeIfPresent(Int.self, forKey: .realisations) ?? Self.defaults.realisations
-        noise = try c.decodeIfPresent(NoiseModel.self, forKey: .noise) ?? Self.defaults.noise
+    /// Checks what does not depend on the spectra.
+    public func validate() throws {
+        guard realisations >= 1 else {
+            throw DigsError.invalidInput(field: "augment.realisations", problem: "must be at least 1 (is \(realisations))")
+        }
     }
 
     /// Checks the settings for spectra of `pixels` pixels.
     func validate(pixels: Int) throws {
-        guard realisations >= 1 else {
-            throw DigsError.invalidInput(field: "augment.realisations", problem: "must be at least 1 (is \(realisations))")
-        }
+        try validate()
         try noise.validate(pixels: pixels)
     }
 }

@@ -7,7 +7,7 @@ import ProductIO
 import SpectralSynthesis
 
 /// Settings of `digs infer`.
-public struct InferSettings: Codable, Equatable, Sendable {
+public struct InferSettings: Settings {
     /// Posterior samples per galaxy.
     public var samples: Int = 1000
     /// Samples per galaxy whose spectra are simulated for the posterior predictive check.
@@ -22,16 +22,8 @@ public struct InferSettings: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey { case samples, ppcSamples = "ppc_samples", ppcPValue = "ppc_pvalue", chunk }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = InferSettings()
-        samples = try c.decodeIfPresent(Int.self, forKey: .samples) ?? d.samples
-        ppcSamples = try c.decodeIfPresent(Int.self, forKey: .ppcSamples) ?? d.ppcSamples
-        ppcPValue = try c.decodeIfPresent(Double.self, forKey: .ppcPValue) ?? d.ppcPValue
-        chunk = try c.decodeIfPresent(Int.self, forKey: .chunk) ?? d.chunk
-    }
 
-    func validate() throws {
+    public func validate() throws {
         guard samples >= 1 else { throw DigsError.invalidInput(field: "infer.samples", problem: "must be at least 1 (is \(samples))") }
         guard ppcSamples >= 0 && ppcSamples <= samples else {
             throw DigsError.invalidInput(field: "infer.ppc_samples", problem: "must be between 0 and infer.samples (is \(ppcSamples))")

@@ -7,7 +7,7 @@ import ProductIO
 import SpectralSynthesis
 
 /// Settings of `digs mcmc` (DESIGN §6; defaults: the paper's schedule).
-public struct MCMCSettings: Codable, Equatable, Sendable {
+public struct MCMCSettings: Settings {
     /// How many observations to fit (the first N), when no list is given.
     public var galaxies = 10
     public var walkers = 128
@@ -27,18 +27,8 @@ public struct MCMCSettings: Codable, Equatable, Sendable {
         case galaxies, walkers, burnIn = "burn_in", production, initialization = "init", ballFraction = "ball_fraction"
     }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = MCMCSettings()
-        galaxies = try c.decodeIfPresent(Int.self, forKey: .galaxies) ?? d.galaxies
-        walkers = try c.decodeIfPresent(Int.self, forKey: .walkers) ?? d.walkers
-        burnIn = try c.decodeIfPresent([Int].self, forKey: .burnIn) ?? d.burnIn
-        production = try c.decodeIfPresent(Int.self, forKey: .production) ?? d.production
-        initialization = try c.decodeIfPresent(String.self, forKey: .initialization) ?? d.initialization
-        ballFraction = try c.decodeIfPresent(Double.self, forKey: .ballFraction) ?? d.ballFraction
-    }
 
-    func validate() throws {
+    public func validate() throws {
         func bad(_ f: String, _ p: String) -> DigsError { .invalidInput(field: "mcmc.\(f)", problem: p) }
         guard galaxies >= 1 else { throw bad("galaxies", "must be at least 1") }
         guard burnIn.allSatisfy({ $0 >= 0 }), production >= 2 else { throw bad("burn_in/production", "need burn_in ≥ 0 and production ≥ 2 steps") }

@@ -7,41 +7,32 @@ import Yams
 
 /// A pipeline file (`pipelines/*.yaml`): names, seed, output folder and every stage's
 /// settings. Absent sections take the defaults of DESIGN §3 (the paper's configuration).
-public struct PipelineConfig: Codable, Equatable, Sendable {
-    public var name: String
-    public var seed: UInt64
-    /// Output folder of the products, relative to the working directory.
-    public var output: String
-    public var ssp: SSPSettings
-    public var model: ModelSettings
-    public var samplePrior: SamplePriorSettings
-    public var augment: AugmentSettings
-    public var train: TrainingSettings
-    public var infer: InferSettings
-    public var mcmc: MCMCSettings
+public struct PipelineConfig: Settings {
+    public var name = "default"
+    public var seed: UInt64 = 1
+    /// Output folder of the products, relative to the working directory (default:
+    /// `products/<name>`).
+    public var output = "products/default"
+    public var ssp = SSPSettings()
+    public var model = ModelSettings()
+    public var samplePrior = SamplePriorSettings()
+    public var augment = AugmentSettings()
+    public var train = TrainingSettings()
+    public var infer = InferSettings()
+    public var mcmc = MCMCSettings()
 
-    public struct SSPSettings: Codable, Equatable, Sendable {
+    public init() {}
+
+    public struct SSPSettings: Settings {
         /// Folder for the downloaded wheel and unpacked grids.
-        public var cache: String
+        public var cache = "products/cache"
         /// Wavelengths kept from the source grids, Å.
-        public var wavelengthMin: Double
-        public var wavelengthMax: Double
+        public var wavelengthMin = 900.0
+        public var wavelengthMax = 25000.0
 
-        public static let defaults = SSPSettings(cache: "products/cache", wavelengthMin: 900, wavelengthMax: 25000)
-
-        public init(cache: String, wavelengthMin: Double, wavelengthMax: Double) {
-            self.cache = cache
-            self.wavelengthMin = wavelengthMin
-            self.wavelengthMax = wavelengthMax
-        }
+        public init() {}
 
         enum CodingKeys: String, CodingKey { case cache, wavelengthMin = "wavelength_min", wavelengthMax = "wavelength_max" }
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            cache = try c.decodeIfPresent(String.self, forKey: .cache) ?? Self.defaults.cache
-            wavelengthMin = try c.decodeIfPresent(Double.self, forKey: .wavelengthMin) ?? Self.defaults.wavelengthMin
-            wavelengthMax = try c.decodeIfPresent(Double.self, forKey: .wavelengthMax) ?? Self.defaults.wavelengthMax
-        }
 
         public func validate() throws {
             guard wavelengthMin > 0, wavelengthMin.isFinite, wavelengthMax.isFinite, wavelengthMin < wavelengthMax else {
@@ -52,18 +43,13 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
     }
 
     /// Sizes of the theta grids drawn from the prior.
-    public struct SamplePriorSettings: Codable, Equatable, Sendable {
+    public struct SamplePriorSettings: Settings {
         /// Parameter vectors for the training set (noiseless base spectra).
-        public var train: Int
+        public var train = 10_000
         /// Parameter vectors for the held-out test set.
-        public var test: Int
+        public var test = 1000
 
-        public static let defaults = SamplePriorSettings(train: 10_000, test: 1000)
-
-        public init(train: Int, test: Int) {
-            self.train = train
-            self.test = test
-        }
+        public init() {}
 
         public func validate() throws {
             for (name, count) in [("train", train), ("test", test)] where count < 1 {
@@ -74,22 +60,18 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey { case name, seed, output, ssp, model, samplePrior = "sample_prior", augment, train, infer, mcmc }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decodeIfPresent(String.self, forKey: .name) ?? "default"
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 1
-        output = try c.decodeIfPresent(String.self, forKey: .output) ?? "products/\(name)"
-        ssp = try c.decodeIfPresent(SSPSettings.self, forKey: .ssp) ?? .defaults
-        model = try c.decodeIfPresent(ModelSettings.self, forKey: .model) ?? .paper
-        samplePrior = try c.decodeIfPresent(SamplePriorSettings.self, forKey: .samplePrior) ?? .defaults
-        augment = try c.decodeIfPresent(AugmentSettings.self, forKey: .augment) ?? .defaults
-        train = try c.decodeIfPresent(TrainingSettings.self, forKey: .train) ?? TrainingSettings()
-        infer = try c.decodeIfPresent(InferSettings.self, forKey: .infer) ?? InferSettings()
-        mcmc = try c.decodeIfPresent(MCMCSettings.self, forKey: .mcmc) ?? MCMCSettings()
-    }
-
     /// The built-in defaults (no pipeline file).
-    public static let defaults: PipelineConfig = try! YAMLDecoder().decode(PipelineConfig.self, from: "name: default")
+    public static let defaults = PipelineConfig()
+
+    /// Decodes a pipeline file's YAML laid over the encoded defaults (`SettingsTree`): every
+    /// key the file leaves out takes its type's default; `output` defaults to `products/<name>`.
+    static func decode(_ text: String) throws -> PipelineConfig {
+        let given = try Yams.compose(yaml: text) ?? Node.mapping(Node.Mapping([]))
+        let defaults = try Yams.compose(yaml: try YAMLEncoder().encode(PipelineConfig()))!
+        var config = try YAMLDecoder().decode(PipelineConfig.self, from: SettingsTree.lay(given, over: defaults))
+        if given.mapping?["output"] == nil { config.output = "products/\(config.name)" }
+        return config
+    }
 
     /// Reads a pipeline file and checks all of it before any stage runs. Errors name the
     /// file, the key path, its line, the value's problem and what was expected: YAML syntax
@@ -108,7 +90,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         }
         let config: PipelineConfig
         do {
-            config = try YAMLDecoder().decode(PipelineConfig.self, from: text)
+            config = try Self.decode(text)
         } catch {
             throw Self.describe(error, path: path, checks: checks)
         }
@@ -128,6 +110,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
     /// Every section's settings, checked together (the stages check them again when they run).
     public func validate() throws {
         try ssp.validate()
+        try model.validate()
         try samplePrior.validate()
         try augment.validate(pixels: model.instrument.pixels)
         try train.validate()

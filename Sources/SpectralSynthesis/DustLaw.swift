@@ -51,6 +51,9 @@ public enum DustLaw: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey { case law, index }
 
+    /// The key that names the variant in a pipeline file (`SettingsTree`).
+    public static let variantKey = CodingKeys.law.stringValue
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         switch try c.decode(String.self, forKey: .law) {

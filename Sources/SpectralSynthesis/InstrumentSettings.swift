@@ -4,18 +4,19 @@ import Foundation
 /// The instrument the forward model imitates: Gaussian velocity broadening and the exact
 /// mean over each of evenly spaced rest-frame pixels (DESIGN §3 defaults:
 /// σ = 350 km/s, 138 pixels of 50 Å from 3060 Å).
-public struct InstrumentSettings: Codable, Equatable, Sendable {
+public struct InstrumentSettings: Settings {
     /// Centre of the first pixel, Å (rest frame, same medium as the SSP grid).
-    public var wavelengthStart: Double
+    public var wavelengthStart = 3060.0
     /// Pixel width, Å.
-    public var wavelengthStep: Double
+    public var wavelengthStep = 50.0
     /// Number of pixels.
-    public var pixels: Int
+    public var pixels = 138
     /// Gaussian line-of-sight velocity dispersion, km/s (0 = none).
-    public var velocityDispersionKms: Double
+    public var velocityDispersionKms = 350.0
 
-    public static let paper = InstrumentSettings(wavelengthStart: 3060, wavelengthStep: 50, pixels: 138,
-                                                 velocityDispersionKms: 350)
+    public static let paper = InstrumentSettings()
+
+    public init() {}
 
     public init(wavelengthStart: Double, wavelengthStep: Double, pixels: Int,
                 velocityDispersionKms: Double) {
@@ -30,18 +31,8 @@ public struct InstrumentSettings: Codable, Equatable, Sendable {
         case velocityDispersionKms = "velocity_dispersion_kms"
     }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = Self.paper
-        wavelengthStart = try c.decodeIfPresent(Double.self, forKey: .wavelengthStart) ?? d.wavelengthStart
-        wavelengthStep = try c.decodeIfPresent(Double.self, forKey: .wavelengthStep) ?? d.wavelengthStep
-        pixels = try c.decodeIfPresent(Int.self, forKey: .pixels) ?? d.pixels
-        velocityDispersionKms = try c.decodeIfPresent(Double.self, forKey: .velocityDispersionKms) ?? d.velocityDispersionKms
-        try validate()
-    }
-
     public func validate() throws {
-        func bad(_ field: String, _ problem: String) -> DigsError { .invalidInput(field: "instrument.\(field)", problem: problem) }
+        func bad(_ field: String, _ problem: String) -> DigsError { .invalidInput(field: "model.instrument.\(field)", problem: problem) }
         guard wavelengthStart > 0, wavelengthStart.isFinite else { throw bad("wavelength_start", "must be a number > 0 Å (is \(wavelengthStart))") }
         guard wavelengthStep > 0, wavelengthStep.isFinite else { throw bad("wavelength_step", "must be a number > 0 Å (is \(wavelengthStep))") }
         guard pixels >= 2 else { throw bad("pixels", "must be at least 2 (is \(pixels))") }
