@@ -67,7 +67,7 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(name: "Diagnostics", dependencies: ["DigsCore"], exclude: ["README.md"]),
-        .target(name: "MCMC", dependencies: ["DigsCore"], exclude: ["README.md"]),
+        .target(name: "MCMC", dependencies: ["DigsCore", "Diagnostics"], exclude: ["README.md"]),
         .target(name: "Plotting", dependencies: ["DigsCore", "CCairo"], exclude: ["README.md"]),
         .target(name: "SpectrumIngest", dependencies: ["DigsCore", "FITSIO", "SpectralSynthesis"], exclude: ["README.md"]),
         .target(
@@ -101,6 +101,7 @@ let package = Package(
         .testTarget(name: "FITSIOTests", dependencies: ["FITSIO", "DigsCore"]),
         .testTarget(name: "MCMCTests", dependencies: ["MCMC", "DigsCore"]),
         .testTarget(name: "SpectrumIngestTests", dependencies: ["SpectrumIngest", "DigsCore"]),
+        .testTarget(name: "PipelineRunnerTests", dependencies: ["PipelineRunner", "ForwardModel", "DigsCore"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "DigsCore", "CCairo"], exclude: ["Golden"]),
     ]
 )

@@ -13,3 +13,19 @@ public protocol Settings: Codable, Equatable, Sendable {
     init()
     func validate() throws
 }
+
+/// A setting that takes one of a few names (`mcmc.init: npe`): decoding any other name says
+/// which it got and which it expects.
+public protocol SettingChoice: CaseIterable, Codable, RawRepresentable where RawValue == String {}
+
+extension SettingChoice {
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let value = Self(rawValue: text) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "is '\(text)'; expected one of \(Self.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = value
+    }
+}

@@ -10,17 +10,48 @@ public func readTextFile(_ path: String) throws -> String {
     return text
 }
 
-/// Writes `data` to a temporary file beside `path` and renames it into place, so a reader never
-/// sees a half-written file and an interrupted write leaves the old one.
-public func writeFileAtomically(_ data: Data, to path: String) throws {
-    let temporary = path + ".tmp-\(getpid())"
-    do { try data.write(to: URL(fileURLWithPath: temporary)) } catch {
-        throw DigsError.unwritableFile(path: path, reason: "cannot write \(temporary): \(systemReason(error))")
+/// Writing a file so that a reader never sees it half-written and an interrupted write leaves
+/// the old one: the file is written under a temporary name beside its target
+/// (`.<name>.partial-<pid>-<random>`, so writers of one target never collide and
+/// `ProductWriter.removeStalePartials` recognises what a killed run left) and renamed onto the
+/// target, which rename(2) replaces atomically. Every product, catalog, figure and state file
+/// of DIGS is written this way.
+public enum AtomicWrite {
+    /// A fresh temporary path beside `path`.
+    public static func temporaryPath(for path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        return url.deletingLastPathComponent().appendingPathComponent(
+            ".\(url.lastPathComponent).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
     }
-    if rename(temporary, path) != 0 {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(atPath: temporary)
-        throw DigsError.unwritableFile(path: path, reason: "cannot move into place: \(reason)")
+
+    /// Renames the finished `temporary` onto `path`; on failure the temporary file is removed
+    /// and the error names `path` and the operating system's reason.
+    public static func moveIntoPlace(_ temporary: String, to path: String) throws {
+        if rename(temporary, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw DigsError.unwritableFile(path: path, reason: "cannot move the finished file into place: \(reason)")
+        }
+    }
+
+    /// Runs `write` on a temporary path beside `path`, then moves the result into place; if
+    /// `write` throws, the temporary file is removed and `path` is untouched.
+    public static func write(to path: String, _ write: (_ temporary: String) throws -> Void) throws {
+        let temporary = temporaryPath(for: path)
+        do { try write(temporary) } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        try moveIntoPlace(temporary, to: path)
+    }
+}
+
+/// Writes `data` to `path` atomically (`AtomicWrite`).
+public func writeFileAtomically(_ data: Data, to path: String) throws {
+    try AtomicWrite.write(to: path) { temporary in
+        do { try data.write(to: URL(fileURLWithPath: temporary)) } catch {
+            throw DigsError.unwritableFile(path: path, reason: "cannot write \(temporary): \(systemReason(error))")
+        }
     }
 }
 

@@ -1,5 +1,7 @@
+import DigsCore
+
 /// The physical parameters of the forward model (DESIGN §3), in the pipeline's order.
-public enum ModelParameter: String, CaseIterable, Codable, Sendable {
+public enum ModelParameter: String, SettingChoice, Sendable {
     /// log10 of the total stellar mass formed, M☉.
     case logMass = "log_mass"
     /// Time since star formation began (age of the galaxy), Gyr.
@@ -11,24 +13,11 @@ public enum ModelParameter: String, CaseIterable, Codable, Sendable {
     /// Optical depth of the diffuse dust at 5500 Å.
     case dust2
 
-    /// Units in FITS/astropy syntax ("" for dimensionless).
-    public var units: String {
-        switch self {
-        case .logMass: return "log(solMass)"
-        case .tAge: return "Gyr"
-        case .logTau: return "log(Gyr)"
-        case .logZ, .dust2: return ""
-        }
+    /// How the model's vocabulary describes it (units, catalog name, UCD, meaning).
+    public var quantity: QuantityDescription {
+        ParameterVocabulary.delayedTau.parameters.first { $0.name == rawValue }!  // every case is declared there
     }
 
-    /// A one-line meaning for headers and help.
-    public var meaning: String {
-        switch self {
-        case .logMass: return "log10 total stellar mass formed / M_sun"
-        case .tAge: return "age of the galaxy (start of star formation), Gyr"
-        case .logTau: return "log10 e-folding time of the delayed-tau SFH / Gyr"
-        case .logZ: return "stellar metallicity log10(Z/Z_sun)"
-        case .dust2: return "optical depth of diffuse dust at 5500 A"
-        }
-    }
+    /// Units in FITS/astropy syntax ("" for dimensionless).
+    public var units: String { quantity.units }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// units). Offers log-density, sampling, the unit-cube transform and bounds, as Prospector's
 /// priors do.
 public struct Prior: Codable, Equatable, Sendable {
-    public enum Distribution: String, Codable, Sendable {
+    public enum Distribution: String, SettingChoice, Sendable {
         /// Constant density on [low, high].
         case uniform
         /// Density ∝ 1/θ on [low, high] (low > 0): uniform in log θ.

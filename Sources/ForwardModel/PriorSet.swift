@@ -89,6 +89,24 @@ public struct PriorSet: Codable, Equatable, Sendable {
         zip(entries, theta).reduce(0) { $0 + $1.0.prior.logDensity($1.1) }
     }
 
+    /// One draw of θ from the joint prior.
+    public func draw(_ generator: inout Xoshiro256StarStar) -> [Double] {
+        entries.map { $0.prior.sample(&generator) }
+    }
+
+    /// Throws unless `other` (a flow, an MCMC product: `what`) has these parameters in this
+    /// order and this prior box: a posterior is only meaningful under the prior it was made with.
+    public func requireSameBox(names: [String], low: [Double], high: [Double], of what: String) throws {
+        guard names == self.names else {
+            throw DigsError.invalidInput(field: "model.parameters", problem: "the pipeline lists \(self.names); \(what) infers \(names)")
+        }
+        for (j, e) in entries.enumerated() where low[j] != e.prior.low || high[j] != e.prior.high {
+            throw DigsError.invalidInput(
+                field: "model.parameters[\(j)] (\(e.parameter.rawValue))",
+                problem: "the pipeline's prior is [\(e.prior.low), \(e.prior.high)]; \(what) was made with [\(low[j]), \(high[j])] — use the pipeline file it was trained with, or train a flow for this prior")
+        }
+    }
+
     /// Throws unless θ is finite and inside every prior's support; names the row and parameter.
     public func check(_ theta: ArraySlice<Double>, row: Int, source: String) throws {
         for (e, value) in zip(entries, theta) {

@@ -1,3 +1,4 @@
+import DigsCore
 import Foundation
 
 /// What the flow's context vector (its conditioning input) holds, built from an observation
@@ -30,5 +31,35 @@ public enum ContextLayout: String, Codable, Sendable, CaseIterable {
             return out
         }
     }
-}
 
+    /// Why a flow with this layout cannot take `observation`, in words (nil: it can).
+    /// `trainedSigma`: the σ (dex) per pixel a flow that sees x alone was trained with; such a
+    /// flow refuses an observation whose σ differs from it by more than a factor 2 (median over
+    /// usable pixels). Every flow refuses non-finite data at usable pixels and observations with
+    /// fewer than half the pixels usable (it was trained with at least half of them).
+    public func refusal(_ observation: NoisySpectrum, trainedSigma: [Double]?) -> String? {
+        let (x, sigma, usable, p) = (observation.logFlux, observation.sigma, observation.usable, observation.pixels)
+        if usable.contains(where: { !x[$0].isFinite || !(sigma[$0] > 0) || !sigma[$0].isFinite }) {
+            return "NaN or infinite flux, or σ ≤ 0, at usable pixels"
+        }
+        if self == .flux && usable.count < p {
+            return "\(p - usable.count) of \(p) pixels masked, but the flow was trained on complete spectra (context 'flux'); train it with heteroscedastic noise and masks (augment.noise.model: heteroscedastic) to infer partially covered spectra"
+        }
+        if usable.count < p / 2 {
+            return "only \(usable.count) of \(p) pixels usable; the flow was trained with at least half of them"
+        }
+        if let trainedSigma, !usable.isEmpty {
+            let ratios = usable.map { Double(sigma[$0]) / trainedSigma[$0] }.sorted()
+            let median = ratios[ratios.count / 2]
+            if median > 2 || median < 0.5 {
+                return String(format: "its σ is %.2f× the noise the flow was trained with (median over pixels); a flow that sees the spectrum alone assumes that noise — train with heteroscedastic noise to use each galaxy's own σ", median)
+            }
+        }
+        return nil
+    }
+
+    /// The context of one observation.
+    public func encode(_ observation: NoisySpectrum) -> [Float] {
+        encode(x: observation.logFlux[...], sigma: observation.sigma[...], mask: observation.mask[...])
+    }
+}

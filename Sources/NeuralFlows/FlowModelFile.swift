@@ -87,7 +87,7 @@ public enum FlowModelFile {
             try w.file.setAttribute("best_validation_loss", .double(state.bestValidationLoss))
         }
         for (name, value) in rootAttributes.sorted(by: { $0.key < $1.key }) { try w.file.setAttribute(name, value) }
-        try w.file.setAttribute("architecture", .string("maf"))
+        try w.file.setAttribute("architecture", .string(mafFamily))
         try w.file.setAttribute("context_layout", .string(posterior.contextLayout.rawValue))
         try w.file.setAttribute("hidden_features", .int(Int64(a.hidden)))
         try w.file.setAttribute("num_transforms", .int(Int64(a.transforms)))
@@ -99,9 +99,17 @@ public enum FlowModelFile {
         try w.commit()
     }
 
+    /// The MAF's name in the `architecture` attribute.
+    public static let mafFamily = "maf"
+
+    /// The reader of each flow family this build knows, by its `architecture` attribute.
+    static let families: [String: @Sendable (Product) throws -> any PosteriorFlow] = [mafFamily: readMAF]
+
     /// A loaded flow: the posterior with its stored (best) weights, and the training state when present.
     public struct Loaded {
-        public let posterior: FlowPosterior
+        public let posterior: any PosteriorFlow
+        /// The posterior as a MAF (what training resumes), when it is one.
+        public var maf: FlowPosterior? { posterior as? FlowPosterior }
         public let state: TrainerState?
         public let parameterUnits: [String]
         /// Pixel wavelengths of the x the flow was trained on, Å.
@@ -112,16 +120,45 @@ public enum FlowModelFile {
     public static func read(path: String) throws -> Loaded {
         let product = try Product.open(path, expecting: .flowModel)
         let file = product.file
-        func int(_ name: String) throws -> Int {
-            guard let v = try file.attribute(name)?.intValue else {
-                throw DigsError.invalidProduct(path: path, field: "root attribute '\(name)'", problem: "is missing or not an integer")
-            }
-            return Int(v)
+        let family = try file.attribute("architecture")?.stringValue ?? ""
+        guard let reader = families[family] else {
+            throw DigsError.invalidProduct(path: path, field: "root attribute 'architecture'",
+                                           problem: "is '\(family)'; this build of DIGS reads \(families.keys.sorted().joined(separator: ", "))")
         }
+        let posterior = try reader(product)
         func doubles(_ name: String) throws -> [Double] { try product.dataset(name, rank: 1).read(as: Double.self).data }
-        guard try file.attribute("architecture")?.stringValue == "maf" else {
-            throw DigsError.invalidProduct(path: path, field: "root attribute 'architecture'", problem: "is not 'maf'")
+        var state: TrainerState?
+        if let maf = posterior as? FlowPosterior, file.exists("state/parameters") {
+            let current: NDArray<Float> = try product.dataset("state/parameters").read()
+            state = TrainerState(
+                parameters: current.data,
+                adam: AdamState(m: try product.dataset("state/adam_m").read(as: Float.self).data,
+                                v: try product.dataset("state/adam_v").read(as: Float.self).data, step: try int(file, "adam_step", path)),
+                bestParameters: maf.network.parameters,
+                bestValidationLoss: try file.attribute("best_validation_loss")?.doublesValue?.first ?? .infinity,
+                bestEpoch: try int(file, "best_epoch", path), epochsSinceImprovement: try int(file, "epochs_since_improvement", path),
+                trainLoss: try doubles("training/train_loss"), validationLoss: try doubles("training/val_loss"),
+                finished: try int(file, "training_finished", path) == 1)
         }
+        let names = posterior.parameterNames
+        return Loaded(posterior: posterior, state: state,
+                      parameterUnits: try file.attribute("parameter_units")?.stringsValue ?? names.map { _ in "" },
+                      wavelength: try doubles("transforms/wavelength"), product: product)
+    }
+
+    /// An integer root attribute.
+    static func int(_ file: HDF5File, _ name: String, _ path: String) throws -> Int {
+        guard let v = try file.attribute(name)?.intValue else {
+            throw DigsError.invalidProduct(path: path, field: "root attribute '\(name)'", problem: "is missing or not an integer")
+        }
+        return Int(v)
+    }
+
+    /// The MAF of a `flow_model` product (family `maf`), with its stored (best) weights.
+    static func readMAF(_ product: Product) throws -> any PosteriorFlow {
+        let (file, path) = (product.file, product.path)
+        func int(_ name: String) throws -> Int { try FlowModelFile.int(file, name, path) }
+        func doubles(_ name: String) throws -> [Double] { try product.dataset(name, rank: 1).read(as: Double.self).data }
         let names = try file.attribute("parameter_names")?.stringsValue ?? []
         let xMean = try doubles("transforms/x_mean")
         let a = MAFArchitecture(features: names.count, context: xMean.count, hidden: try int("hidden_features"),
@@ -145,22 +182,6 @@ public enum FlowModelFile {
             throw DigsError.invalidProduct(path: path, field: "root attribute 'context_layout'",
                                            problem: "is '\(layoutName)'; expected one of \(ContextLayout.allCases.map(\.rawValue))")
         }
-        let posterior = try FlowPosterior(network: network, standardization: s, parameterNames: names, contextLayout: layout)
-        var state: TrainerState?
-        if file.exists("state/parameters") {
-            let current: NDArray<Float> = try product.dataset("state/parameters").read()
-            state = TrainerState(
-                parameters: current.data,
-                adam: AdamState(m: try product.dataset("state/adam_m").read(as: Float.self).data,
-                                v: try product.dataset("state/adam_v").read(as: Float.self).data, step: try int("adam_step")),
-                bestParameters: parameters,
-                bestValidationLoss: try file.attribute("best_validation_loss")?.doublesValue?.first ?? .infinity,
-                bestEpoch: try int("best_epoch"), epochsSinceImprovement: try int("epochs_since_improvement"),
-                trainLoss: try doubles("training/train_loss"), validationLoss: try doubles("training/val_loss"),
-                finished: try int("training_finished") == 1)
-        }
-        return Loaded(posterior: posterior, state: state,
-                      parameterUnits: try file.attribute("parameter_units")?.stringsValue ?? names.map { _ in "" },
-                      wavelength: try doubles("transforms/wavelength"), product: product)
+        return try FlowPosterior(network: network, standardization: s, parameterNames: names, contextLayout: layout)
     }
 }

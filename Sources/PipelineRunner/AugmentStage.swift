@@ -31,7 +31,7 @@ public struct AugmentSettings: Settings {
 /// i·K + k, so any sharding of the sources gives the same rows. Streams by chunks of sources.
 public enum AugmentStage {
     public static func run(settings: AugmentSettings, sedPath: String, output: String, seed: UInt64, overwrite: Bool,
-                           shard: Shard = .whole, chunk: Int = 2048, log: (String) -> Void) throws {
+                           shard: Shard = .whole, threads: Int = 2, chunk: Int = 2048, log: (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
         let sed = try Product.open(sedPath, expecting: .sedSet)
         let flux = try sed.dataset("log_flux", dtype: .float32, rank: 2)
@@ -84,7 +84,7 @@ public enum AugmentStage {
                 sigmas.withUnsafeMutableBufferPointer { sigmaBuffer in
                     masks.withUnsafeMutableBufferPointer { maskBuffer in
                         let (out, outSigma, outMask) = (DisjointWrites(buffer), DisjointWrites(sigmaBuffer), DisjointWrites(maskBuffer))
-                        parallelChunks(rows, workers: 2) { _, i in
+                        parallelChunks(rows, workers: threads) { _, i in
                             var sigma = [Float](), mask = [UInt8]()
                             for r in 0..<k {
                                 let row = (first + i) * k + r

@@ -11,17 +11,6 @@ import ProductIO
 /// table `DIGS_CALIBRATION` and the full samples. Written to a temporary name and renamed;
 /// streams by row blocks.
 public enum ExportStage {
-    /// Catalog name, UCD and meaning of each known parameter and derived quantity.
-    static let vocabulary: [String: (column: String, ucd: String, meaning: String)] = [
-        "log_mass": ("LOG_MASS", "phys.mass", "log10 of the stellar mass formed"),
-        "t_age": ("T_AGE", "time.age", "age of the galaxy (time since star formation began)"),
-        "log_tau": ("LOG_TAU", "time.scale", "log10 of the e-folding time of the delayed-tau SFH"),
-        "log_z": ("LOG_Z", "phys.abund.Z", "stellar metallicity log10(Z/Zsun)"),
-        "dust2": ("DUST2", "phys.absorption.opticalDepth", "optical depth of diffuse dust at 5500 Angstrom"),
-        "log_surviving_mass": ("LOGMSTAR", "phys.mass", "log10 of the mass in living stars (remnants excluded)"),
-        "mass_weighted_age": ("MWAGE", "time.age", "mean age of the living stellar mass"),
-    ]
-
     static let statistics: [(suffix: String, ucd: String, meaning: String)] = [
         ("P16", "stat.percentile", "16th percentile of the posterior"),
         ("P50", "stat.median", "posterior median"),
@@ -65,10 +54,10 @@ public enum ExportStage {
             fillers.append { .strings(Array(v[$0])) }
         }
         func parameterColumns(_ name: String, _ unit: String, index j: Int, count: Int, prefix: String) throws {
-            let word = vocabulary[name] ?? (name.uppercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }, "", name)
+            let word = ParameterVocabulary.describe(name, units: unit)
             let percentiles = try product.dataset(prefix + "percentiles", dtype: .float64, rank: 3)
             for (q, stat) in statistics.enumerated() {
-                columns.append(FITSColumn(name: "\(word.column)_\(stat.suffix)", format: "D", unit: unit,
+                columns.append(FITSColumn(name: "\(word.fitsName)_\(stat.suffix)", format: "D", unit: unit,
                                           comment: "\(stat.meaning): \(word.meaning)",
                                           ucd: word.ucd.isEmpty ? stat.ucd : "\(word.ucd);\(stat.ucd)"))
                 if q < 3 {
@@ -88,10 +77,10 @@ public enum ExportStage {
         for (j, name) in names.enumerated() {
             try parameterColumns(name, units[j], index: j, count: d, prefix: "")
             if hasTruth {
-                let word = vocabulary[name]?.column ?? name.uppercased()
+                let word = ParameterVocabulary.describe(name, units: units[j])
                 let truth = try product.dataset("theta_true", dtype: .float64, rank: 2)
-                columns.append(FITSColumn(name: "\(word)_TRUE", format: "D", unit: units[j],
-                                          comment: "true value (simulated observation): \(vocabulary[name]?.meaning ?? name)"))
+                columns.append(FITSColumn(name: "\(word.fitsName)_TRUE", format: "D", unit: units[j],
+                                          comment: "true value (simulated observation): \(word.meaning)"))
                 fillers.append { rows in
                     let block = try blocks.read(truth, rows)
                     return .double((0..<rows.count).map { block.data[$0 * d + j] })
@@ -126,7 +115,7 @@ public enum ExportStage {
             fillers.append { .float(try samplesSet.readRows($0).data) }
         }
 
-        let temporary = output + ".tmp-\(getpid())"
+        let temporary = AtomicWrite.temporaryPath(for: output)
         do {
             let writer = try FITSTableWriter(path: temporary, primaryKeywords: try primaryKeywords(
                 product: product, pipelineName: pipelineName, names: names, samples: s))
@@ -154,9 +143,7 @@ public enum ExportStage {
             }
             if let sbcPath { try writeCalibration(sbcPath: sbcPath, posterior: product, writer: writer) }
             try writer.finish()
-            if rename(temporary, output) != 0 {
-                throw DigsError.unwritableFile(path: output, reason: "cannot move the catalog into place: \(String(cString: strerror(errno)))")
-            }
+            try AtomicWrite.moveIntoPlace(temporary, to: output)
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error

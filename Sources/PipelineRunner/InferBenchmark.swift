@@ -30,7 +30,7 @@ public enum InferBenchmark {
         let n = min(galaxies, source.count), p = source.pixels
         guard n > 0 else { throw DigsError.invalidProduct(path: observationsPath, field: "log_flux", problem: "holds no spectra") }
         let chunk = try source.read(0..<n)
-        let posterior = flow.posterior, s = settings.samples, prior = model.parameters
+        let posterior = flow.posterior, s = settings.samples
         let streams = RandomStreams(seed: 1)
         let clock = ContinuousClock()
         func best(_ body: @Sendable (Int) -> Void) -> Double {
@@ -48,7 +48,7 @@ public enum InferBenchmark {
         }
         let full = best { i in
             var g = streams.generator(.posteriorSampling, index: UInt64(i))
-            _ = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, trainedSigma: nil, simulator: simulator, prior: prior,
+            _ = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, trainedSigma: nil, simulator: simulator,
                                 settings: settings, generator: &g)
         }
         return Result(galaxies: n, samplesPerGalaxy: s, threads: threads, samplingMilliseconds: sampling,

@@ -20,6 +20,16 @@ public struct InferSettings: Settings {
 
     public init() {}
 
+    /// These settings with `samples` per galaxy when given (the predictive check then uses at
+    /// most that many).
+    public func with(samples: Int?) -> InferSettings {
+        guard let samples else { return self }
+        var s = self
+        s.samples = samples
+        s.ppcSamples = min(ppcSamples, max(samples, 0))
+        return s
+    }
+
     enum CodingKeys: String, CodingKey { case samples, ppcSamples = "ppc_samples", ppcPValue = "ppc_pvalue", chunk }
 
 
@@ -31,16 +41,6 @@ public struct InferSettings: Settings {
         guard ppcPValue >= 0 && ppcPValue < 1 else { throw DigsError.invalidInput(field: "infer.ppc_pvalue", problem: "must be in [0, 1)") }
         guard chunk >= 1 else { throw DigsError.invalidInput(field: "infer.chunk", problem: "must be at least 1") }
     }
-}
-
-/// Quality flags of a galaxy's posterior (bit mask).
-public enum PosteriorFlag {
-    /// The predictive χ² is implausible for the noise model: out of distribution.
-    public static let outOfDistribution: UInt8 = 1
-    /// NaN/infinite flux, non-positive σ or masked pixels the flow cannot use: skipped.
-    public static let invalidInput: UInt8 = 2
-    /// A posterior median lies within 1 % of the prior width of a prior edge.
-    public static let medianAtPriorEdge: UInt8 = 4
 }
 
 /// `digs infer`: posterior samples for every observation (an `observation_set`, or a `sed_set`
@@ -77,7 +77,8 @@ public enum InferStage {
         let slice = shard.rows(of: source.count)
         let (n, p, d, s) = (slice.upperBound, source.pixels, posterior.parameterNames.count, settings.samples)
         let names = posterior.parameterNames, units = flow.parameterUnits
-        let derivedNames = ["log_surviving_mass", "mass_weighted_age"], derivedUnits = ["log(solMass)", "Gyr"]
+        let derivedQuantities = ParameterVocabulary.delayedTau.posteriorDerived
+        let derivedNames = derivedQuantities.map(\.name), derivedUnits = derivedQuantities.map(\.units)
         let q = derivedNames.count
 
         var inputs = [flow.product.asInput(role: "flow_model"), source.product.asInput(role: "observations"),
@@ -141,17 +142,16 @@ public enum InferStage {
         try writer.file.setAttribute("samples_per_galaxy", .int(Int64(s)))
         try writer.file.setAttribute("ppc_samples", .int(Int64(settings.ppcSamples)))
         try writer.file.setAttribute("ppc_pvalue_threshold", .double(settings.ppcPValue))
-        try writer.file.setAttribute("prior_low", .doubles(posterior.standardization.low))
-        try writer.file.setAttribute("prior_high", .doubles(posterior.standardization.high))
+        try writer.file.setAttribute("prior_low", .doubles(posterior.priorLow))
+        try writer.file.setAttribute("prior_high", .doubles(posterior.priorHigh))
         try ForwardModelVersionRecord.write(ForwardModelVersion.current, to: writer)
 
         let streams = RandomStreams(seed: seed)
-        let prior = model.parameters
         // A flow that sees x alone assumes the noise it was trained with (the pipeline's).
         let trainedSigma: [Double]? = posterior.contextLayout == .flux && !noise.isHeteroscedastic ? noise.sigmaDex(pixels: p) : nil
         let clock = ContinuousClock()
         let began = clock.now
-        var start = slice.lowerBound, flagged = [UInt8: Int](), refused = 0, firstRefusal: String?
+        var start = slice.lowerBound, flagged = [PosteriorFlags: Int](), refused = 0, firstRefusal: String?
         while start < n {
             let chunk = try source.read(start..<min(n, start + settings.chunk))
             var results = [GalaxyPosterior?](repeating: nil, count: chunk.count)
@@ -159,8 +159,8 @@ public enum InferStage {
                 let out = DisjointWrites(buffer)
                 parallelChunks(chunk.count, workers: threads) { _, i in
                     var g = streams.generator(.posteriorSampling, index: UInt64(chunk.first + i))
-                    out[i] = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, trainedSigma: trainedSigma, simulator: simulator,
-                                             prior: prior, settings: settings, generator: &g)
+                    out[i] = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, trainedSigma: trainedSigma,
+                                             simulator: simulator, settings: settings, generator: &g)
                 }
             }
             let r = results.map { $0! }, c = chunk.count
@@ -177,7 +177,7 @@ public enum InferStage {
                 try theta.append(NDArray(shape: [c, d], data: chunk.thetaTrue!))
                 try logProb.append(rows([]) { [$0.truthLogProb] })
             }
-            try flagSet.append(rows([]) { [$0.flags] })
+            try flagSet.append(rows([]) { [$0.flags.rawValue] })
             try observedSet.append(NDArray(shape: [c, p], data: chunk.logFlux))
             try observedSigmaSet.append(NDArray(shape: [c, p], data: chunk.sigma))
             try derivedSamplesSet.append(rows([s, q]) { $0.derivedSamples.map(Float.init) })
@@ -190,7 +190,7 @@ public enum InferStage {
             try chi2Set.append(rows([]) { [$0.chi2] })
             try dofSet.append(rows([]) { [Int32($0.dof)] })
             try pvalueSet.append(rows([]) { [$0.pValue] })
-            for g in r { for bit in [UInt8(1), 2, 4] where g.flags & bit != 0 { flagged[bit, default: 0] += 1 } }
+            for g in r { for flag in PosteriorFlags.all where g.flags.contains(flag) { flagged[flag, default: 0] += 1 } }
             for (k, g) in r.enumerated() {
                 guard let reason = g.refusal else { continue }
                 refused += 1
@@ -211,10 +211,11 @@ public enum InferStage {
         try writer.file.setAttribute("milliseconds_per_galaxy", .double(1000 * (clock.now - began).seconds / Double(max(slice.count, 1))))
         try writer.file.setAttribute("threads", .int(Int64(threads)))
         try writer.commit()
-        log("flags: \(flagged[1] ?? 0) out-of-distribution, \(flagged[2] ?? 0) invalid input, \(flagged[4] ?? 0) with a median at a prior edge")
+        log("flags: \(flagged[.outOfDistribution] ?? 0) out-of-distribution, \(flagged[.invalidInput] ?? 0) invalid input, \(flagged[.medianAtPriorEdge] ?? 0) with a median at a prior edge")
     }
 
-    /// Refuses observations the flow was not trained for: another pixel grid, other parameters.
+    /// Refuses observations the flow was not trained for (another pixel grid, other parameters),
+    /// and a flow trained on another prior box than the pipeline's.
     static func checkCompatible(flow: FlowModelFile.Loaded, flowPath: String, source: ObservationSource,
                                 model: ModelSettings) throws {
         let trained = flow.wavelength, observed = source.wavelength
@@ -232,10 +233,8 @@ public enum InferStage {
             throw DigsError.invalidProduct(path: source.path, field: "theta_true parameter_names",
                                            problem: "are \(truth); the flow \(flowPath) infers \(names)")
         }
-        guard model.parameters.names == names else {
-            throw DigsError.invalidInput(field: "model.parameters",
-                                         problem: "the pipeline lists \(model.parameters.names); the flow \(flowPath) infers \(names)")
-        }
+        try model.parameters.requireSameBox(names: names, low: flow.posterior.priorLow,
+                                            high: flow.posterior.priorHigh, of: "the flow \(flowPath)")
     }
 }
 
@@ -243,7 +242,9 @@ extension Array where Element: FloatingPoint {
     static func nans(_ n: Int) -> [Element] { [Element](repeating: .nan, count: n) }
 }
 
-/// The posterior of one galaxy: samples, summaries, derived quantities, predictive check, flags.
+/// The posterior of one galaxy: samples, summaries, derived quantities, predictive check, flags
+/// (the science is in `ContextLayout.refusal`, the `PosteriorFlow`, `SampleSummary` and
+/// `PredictiveCheck`; this gathers it for one row of the product).
 struct GalaxyPosterior {
     var samples: [Double], logProb: [Double]
     var summary: SampleSummary?
@@ -254,43 +255,28 @@ struct GalaxyPosterior {
     var residual: [Float]
     var chi2 = Double.nan, dof = 0, pValue = Double.nan
     var truthLogProb = Double.nan
-    var flags: UInt8 = 0
+    var flags: PosteriorFlags = []
     /// Why the flow cannot take this observation (flag 2), in words.
     var refusal: String?
 
-    /// `trainedSigma`: the σ (dex) per pixel a flow that sees x alone was trained with; an
-    /// observation whose σ differs from it by more than a factor 2 (median over pixels) is refused.
-    init(chunk: ObservationChunk, row i: Int, pixels p: Int, posterior: FlowPosterior, trainedSigma: [Double]?,
-         simulator: SpectrumSimulator,
-         prior: PriorSet, settings: InferSettings, generator g: inout Xoshiro256StarStar) {
+    /// `trainedSigma`: the σ (dex) per pixel a flow that sees x alone was trained with.
+    init(chunk: ObservationChunk, row i: Int, pixels p: Int, posterior: any PosteriorFlow, trainedSigma: [Double]?,
+         simulator: SpectrumSimulator, settings: InferSettings, generator g: inout Xoshiro256StarStar) {
         let d = posterior.parameterNames.count, s = settings.samples, q = 2
-        let x = chunk.logFlux[(i * p)..<((i + 1) * p)], sigma = chunk.sigma[(i * p)..<((i + 1) * p)]
-        let mask = chunk.mask[(i * p)..<((i + 1) * p)]
-        let usable = (0..<p).filter { mask[mask.startIndex + $0] == 1 }
+        let observation = NoisySpectrum(logFlux: chunk.logFlux[(i * p)..<((i + 1) * p)], sigma: chunk.sigma[(i * p)..<((i + 1) * p)],
+                                        mask: chunk.mask[(i * p)..<((i + 1) * p)])
         let layout = posterior.contextLayout
-        if usable.contains(where: { !x[x.startIndex + $0].isFinite || !(sigma[sigma.startIndex + $0] > 0) || !sigma[sigma.startIndex + $0].isFinite }) {
-            refusal = "NaN or infinite flux, or σ ≤ 0, at usable pixels"
-        } else if layout == .flux && usable.count < p {
-            refusal = "\(p - usable.count) of \(p) pixels masked, but the flow was trained on complete spectra (context 'flux'); train it with heteroscedastic noise and masks (augment.noise.model: heteroscedastic) to infer partially covered spectra"
-        } else if usable.count < p / 2 {
-            refusal = "only \(usable.count) of \(p) pixels usable; the flow was trained with at least half of them"
-        } else if let trainedSigma {
-            let ratios = usable.map { Double(sigma[sigma.startIndex + $0]) / trainedSigma[$0] }.sorted()
-            let median = ratios[ratios.count / 2]
-            if median > 2 || median < 0.5 {
-                refusal = String(format: "its σ is %.2f× the noise the flow was trained with (median over pixels); a flow that sees the spectrum alone assumes that noise — train with heteroscedastic noise to use each galaxy's own σ", median)
-            }
-        }
+        predictive = [[Float]](repeating: .nans(p), count: 3)
+        residual = .nans(p)
+        refusal = layout.refusal(observation, trainedSigma: trainedSigma)
         guard refusal == nil else {
             samples = .nans(s * d)
             logProb = .nans(s)
             derivedSamples = .nans(s * q)
-            predictive = [[Float]](repeating: .nans(p), count: 3)
-            residual = .nans(p)
-            flags = PosteriorFlag.invalidInput
+            flags = .invalidInput
             return
         }
-        let context = layout.encode(x: x, sigma: sigma, mask: mask)
+        let context = layout.encode(observation)
         let draw = posterior.sample(x: context[...], count: s, generator: &g)
         samples = draw.theta.data
         logProb = draw.logProb
@@ -303,44 +289,20 @@ struct GalaxyPosterior {
             let t = try! NDArray(shape: [1, d], data: Array(truth[(i * d)..<((i + 1) * d)]))
             truthLogProb = (try? posterior.logProb(theta: t, x: NDArray(shape: [1, context.count], data: context)))?.first ?? .nan
         }
-        for (j, entry) in prior.entries.enumerated() {
-            let margin = 0.01 * (entry.prior.high - entry.prior.low)
-            if summary.p50[j] < entry.prior.low + margin || summary.p50[j] > entry.prior.high - margin {
-                flags |= PosteriorFlag.medianAtPriorEdge
-            }
+        // The flow's own prior box (equal to the pipeline's: `InferStage.checkCompatible`).
+        let (low, high) = (posterior.priorLow, posterior.priorHigh)
+        for j in 0..<d {
+            let margin = 0.01 * (high[j] - low[j])
+            if summary.p50[j] < low[j] + margin || summary.p50[j] > high[j] - margin { flags.insert(.medianAtPriorEdge) }
         }
         // Posterior predictive check on the first ppcSamples draws (independent by construction).
-        predictive = [[Float]](repeating: .nans(p), count: 3)
-        residual = .nans(p)
         let m = settings.ppcSamples
         guard m > 0 else { return }
         let subset = try! NDArray(shape: [m, d], data: Array(samples[0..<(m * d)]))
-        let spectra = simulator.simulate(subset, threads: 1).logFlux.data
-        var column = [Double](repeating: 0, count: m)
-        var sampleChi2 = [Double](repeating: 0, count: m)
-        chi2 = 0
-        for j in 0..<p {
-            for k in 0..<m { column[k] = Double(spectra[k * p + j]) }
-            column.sort()
-            let median = SampleSummary.percentile(sorted: column, 50)
-            predictive[0][j] = Float(median)
-            predictive[1][j] = Float(SampleSummary.percentile(sorted: column, 16))
-            predictive[2][j] = Float(SampleSummary.percentile(sorted: column, 84))
-            // Masked pixels carry no data: no residual, not in χ².
-            guard mask[mask.startIndex + j] == 1 else { continue }
-            let observed = Double(x[x.startIndex + j]), sd = Double(sigma[sigma.startIndex + j])
-            for k in 0..<m {
-                let z = (observed - Double(spectra[k * p + j])) / sd
-                sampleChi2[k] += z * z
-            }
-            residual[j] = Float(observed - median)
-            chi2 += (observed - median) * (observed - median) / (sd * sd)
-        }
-        dof = usable.count
-        // Posterior predictive p-value of the discrepancy χ²(x, θ) (Gelman, Meng & Stern 1996):
-        // P(χ²(x_rep, θ) ≥ χ²(x, θ)) averaged over the posterior; given θ, χ²(x_rep, θ) follows
-        // χ² with `dof` degrees of freedom exactly under the Gaussian noise model.
-        pValue = sampleChi2.reduce(0) { $0 + SpecialFunctions.regularizedGammaQ(Double(dof) / 2, $1 / 2) } / Double(m)
-        if pValue < settings.ppcPValue { flags |= PosteriorFlag.outOfDistribution }
+        let check = PredictiveCheck(observation: observation, spectra: simulator.simulate(subset, threads: 1).logFlux.data, draws: m)
+        predictive = [check.median, check.p16, check.p84]
+        residual = check.residual
+        (chi2, dof, pValue) = (check.chi2, check.dof, check.pValue)
+        if pValue < settings.ppcPValue { flags.insert(.outOfDistribution) }
     }
 }

@@ -22,7 +22,7 @@ public enum MCMCBenchmark {
         let task = GalaxyTask(galaxy: galaxy, observation: try source.read(galaxy..<(galaxy + 1)), start: nil)
         var g = RandomStreams(seed: 1).generator(.mcmc, index: UInt64(galaxy))
         let chain = try GalaxyChain.run(task: task, settings: settings, prior: model.parameters, simulator: simulator,
-                                        pixels: source.pixels, generator: &g)
+                                        generator: &g)
         return Result(likelihoodCalls: settings.likelihoodCalls, seconds: chain.seconds)
     }
 }

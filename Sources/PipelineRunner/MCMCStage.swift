@@ -16,8 +16,8 @@ public struct MCMCSettings: Settings {
     public var burnIn = [4096, 4096, 2048, 512]
     /// Steps kept as the chain.
     public var production = 128
-    /// Where the walkers start: "prior" (uniform draws) or "npe" (samples of the flow's posterior).
-    public var initialization = "prior"
+    /// Where the walkers start.
+    public var initialization = MCMCInitialization.prior
     /// Width of the restart ball per parameter, as a fraction of the prior range.
     public var ballFraction = 1e-3
 
@@ -32,17 +32,29 @@ public struct MCMCSettings: Settings {
         func bad(_ f: String, _ p: String) -> DigsError { .invalidInput(field: "mcmc.\(f)", problem: p) }
         guard galaxies >= 1 else { throw bad("galaxies", "must be at least 1") }
         guard burnIn.allSatisfy({ $0 >= 0 }), production >= 2 else { throw bad("burn_in/production", "need burn_in ≥ 0 and production ≥ 2 steps") }
-        guard ["prior", "npe"].contains(initialization) else { throw bad("init", "must be 'prior' or 'npe' (is '\(initialization)')") }
         guard ballFraction > 0, ballFraction < 1 else { throw bad("ball_fraction", "must be in (0, 1)") }
     }
 
+    /// The schedule these settings describe.
+    public var schedule: RestartSchedule {
+        RestartSchedule(walkers: walkers, burnIn: burnIn, production: production, ballFraction: ballFraction)
+    }
+
     /// Likelihood evaluations per galaxy.
-    public var likelihoodCalls: Int { walkers * (burnIn.reduce(0, +) + production + 1) }
+    public var likelihoodCalls: Int { schedule.logProbabilityCalls }
+}
+
+/// Where the MCMC walkers start (`mcmc.init`).
+public enum MCMCInitialization: String, SettingChoice, Sendable {
+    /// Draws of the prior.
+    case prior
+    /// Samples of the flow's posterior (needs the posterior_samples product).
+    case npe
 }
 
 /// `digs mcmc`: the exact-likelihood baseline → `mcmc_chains`. Per galaxy, an emcee-style
-/// ensemble samples p(θ | x) ∝ prior(θ)·exp(−½ Σ_pixels ((x − f(θ))/σ)²) with the same forward
-/// model, prior box and noise σ as the flow; galaxy g uses stream (`.mcmc`, g), so chains do
+/// ensemble samples the `SpectrumPosterior` p(θ | x) ∝ p(θ)·exp(−½ Σ_pixels ((x − f(θ))/σ)²), the
+/// prior's density included, with the same forward model, prior and noise σ as the flow; galaxy g uses stream (`.mcmc`, g), so chains do
 /// not depend on threads. Galaxies run in parallel; each finished galaxy is kept in a hidden
 /// parts folder beside the output, so an interrupted run resumes where it stopped.
 public enum MCMCStage {
@@ -53,7 +65,7 @@ public enum MCMCStage {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
         try settings.validate()
         let source = try ObservationSource(path: observationsPath, noise: noise, seed: seed)
-        let prior = model.parameters, d = prior.count, p = source.pixels
+        let prior = model.parameters, d = prior.count
         _ = try EnsembleSampler(dimensions: d, walkers: settings.walkers)  // refuses a bad walker count early
         if let names = source.parameterNames, names != prior.names {
             throw DigsError.invalidProduct(path: observationsPath, field: "theta_true parameter_names",
@@ -65,7 +77,7 @@ public enum MCMCStage {
             throw DigsError.invalidInput(field: "--galaxies", problem: "index \(bad) is outside 0..<\(source.count) of \(observationsPath)")
         }
         let posterior = try posteriorPath.map { try Product.open($0, expecting: .posteriorSamples) }
-        if settings.initialization == "npe" && posterior == nil {
+        if settings.initialization == .npe && posterior == nil {
             throw DigsError.invalidInput(field: "mcmc.init", problem: "'npe' needs a posterior_samples product (--posterior)")
         }
         if let posterior {
@@ -90,7 +102,7 @@ public enum MCMCStage {
         for galaxy in selected {
             let chunk = try source.read(galaxy..<(galaxy + 1))
             var start: [Double]?
-            if settings.initialization == "npe", let posterior {
+            if settings.initialization == .npe, let posterior {
                 let block: NDArray<Float> = try posterior.dataset("samples", rank: 3)
                     .readHyperslab(start: [galaxy, 0, 0], count: [1, settings.walkers, d])
                 start = block.data.map(Double.init)
@@ -109,8 +121,7 @@ public enum MCMCStage {
                     return
                 }
                 var g = RandomStreams(seed: seed).generator(.mcmc, index: UInt64(task.galaxy))
-                let chain = try GalaxyChain.run(task: task, settings: settings, prior: prior, simulator: simulator,
-                                                pixels: p, generator: &g)
+                let chain = try GalaxyChain.run(task: task, settings: settings, prior: prior, simulator: simulator, generator: &g)
                 try chain.save(part, config: config)
                 let tauText = chain.autocorrelationTime.map { String(format: "%.1f", $0) }.joined(separator: ", ")
                 let typical = chain.stepsToTypicalSet.map { "after \($0) burn-in steps" } ?? "never during burn-in"
@@ -169,7 +180,7 @@ public enum MCMCStage {
         try writer.file.setAttribute("walkers", .int(Int64(w)))
         try writer.file.setAttribute("burn_in", .ints(settings.burnIn.map(Int64.init)))
         try writer.file.setAttribute("likelihood_calls", .int(Int64(settings.likelihoodCalls)))
-        try writer.file.setAttribute("initialization", .string(settings.initialization))
+        try writer.file.setAttribute("initialization", .string(settings.initialization.rawValue))
         try ForwardModelVersionRecord.write(ForwardModelVersion.current, to: writer)
         try writer.commit()
         try? FileManager.default.removeItem(atPath: parts)
@@ -197,117 +208,47 @@ final class ResultBox: @unchecked Sendable {
     func set(_ i: Int, _ value: Any) { lock.withLock { values[i] = value } }
 }
 
-/// One galaxy's MCMC: the burn-in schedule with restarts, then the recorded production steps.
+/// One galaxy's MCMC: `RestartSchedule` on its `SpectrumPosterior`, with its wall time.
 struct GalaxyChain {
-    var chain: [Float]          // [T × W × D]
-    var logProb: [Float]        // [T × W]
-    var acceptanceFraction: Double
-    var autocorrelationTime: [Double]
-    var best: [Double]
+    var result: RestartSchedule.Result
     var seconds: Double
-    /// Median log-probability over walkers after each burn-in step.
-    var burnInTrace: [Float]
 
-    /// Burn-in steps until the median walker first reaches the typical set: a log-probability
-    /// within D/2 of the production median (D parameters; −2 log p of a Gaussian posterior
-    /// scatters by ~√(2D) around its mean). nil when never reached.
-    var stepsToTypicalSet: Int? {
-        let production = logProb.map(Double.init).sorted()
-        let target = SampleSummary.percentile(sorted: production, 50) - Double(autocorrelationTime.count) / 2
-        return burnInTrace.firstIndex { Double($0) >= target }.map { $0 + 1 }
-    }
+    var chain: [Float] { result.chain }
+    var logProb: [Float] { result.logProb }
+    var acceptanceFraction: Double { result.acceptanceFraction }
+    var autocorrelationTime: [Double] { result.autocorrelationTime }
+    var best: [Double] { result.best }
+    var burnInTrace: [Float] { result.burnInTrace }
+    var stepsToTypicalSet: Int? { result.stepsToTypicalSet }
 
-    static func run(task: GalaxyTask, settings: MCMCSettings, prior: PriorSet, simulator: SpectrumSimulator, pixels p: Int,
+    /// Samples prior × likelihood; walkers start from prior draws, or from the task's NPE samples.
+    static func run(task: GalaxyTask, settings: MCMCSettings, prior: PriorSet, simulator: SpectrumSimulator,
                     generator g: inout Xoshiro256StarStar) throws -> GalaxyChain {
         let clock = ContinuousClock(), began = clock.now
-        let d = prior.count, w = settings.walkers
-        let sampler = try EnsembleSampler(dimensions: d, walkers: w)
-        let low = prior.entries.map(\.prior.low), high = prior.entries.map(\.prior.high)
-        let x = task.observation.logFlux.map(Double.init), sigma = task.observation.sigma.map(Double.init)
-        let mask = task.observation.mask
-        let logProb: EnsembleSampler.LogProbability = { positions, count in
-            var out = [Double](repeating: -.infinity, count: count)
-            let inside = (0..<count).filter { r in (0..<d).allSatisfy { positions[r * d + $0] >= low[$0] && positions[r * d + $0] <= high[$0] } }
-            guard !inside.isEmpty else { return out }
-            let theta = try! NDArray(shape: [inside.count, d], data: inside.flatMap { positions[($0 * d)..<(($0 + 1) * d)] })
-            let model = simulator.simulate(theta, threads: 1).logFlux.data
-            for (k, r) in inside.enumerated() {
-                var chi2 = 0.0
-                for j in 0..<p where mask[j] == 1 {
-                    let z = (x[j] - Double(model[k * p + j])) / sigma[j]
-                    chi2 += z * z
-                }
-                out[r] = chi2.isFinite ? -chi2 / 2 : -.infinity
-            }
-            return out
-        }
-        let initial = task.start ?? (0..<w).flatMap { _ in (0..<d).map { low[$0] + (high[$0] - low[$0]) * g.nextUniform() } }
-        var state = try sampler.start(initial, logProb: logProb)
-        var trace = [Float]()
-        trace.reserveCapacity(settings.burnIn.reduce(0, +))
-        var best = [Double](), bestLogProb = -Double.infinity
-        /// Keeps the highest-posterior position seen so far.
-        func track(_ state: EnsembleSampler.State) {
-            let i = state.logProb.indices.max { state.logProb[$0] < state.logProb[$1] }!
-            if state.logProb[i] > bestLogProb {
-                bestLogProb = state.logProb[i]
-                best = Array(state.positions[(i * d)..<((i + 1) * d)])
-            }
-        }
-        track(state)
-        for (round, steps) in settings.burnIn.enumerated() {
-            for _ in 0..<steps {
-                sampler.step(&state, logProb: logProb, generator: &g)
-                trace.append(Float(SampleSummary.percentile(sorted: state.logProb.sorted(), 50)))
-                track(state)
-            }
-            if round < settings.burnIn.count - 1 {
-                // Restart in a small ball around the best position (redrawn until inside the prior).
-                let restart = (0..<w).flatMap { _ in
-                    (0..<d).map { j -> Double in
-                        var v: Double
-                        repeat { v = best[j] + settings.ballFraction * (high[j] - low[j]) * g.nextNormal() } while v < low[j] || v > high[j]
-                        return v
-                    }
-                }
-                state = try sampler.start(restart, logProb: logProb)
-            }
-        }
-        let acceptedBefore = state.accepted.reduce(0, +)
-        var chain = [Float](), lp = [Float]()
-        chain.reserveCapacity(settings.production * w * d)
-        for _ in 0..<settings.production {
-            sampler.step(&state, logProb: logProb, generator: &g)
-            chain += state.positions.map(Float.init)
-            lp += state.logProb.map(Float.init)
-            track(state)
-        }
-        let accepted = Double(state.accepted.reduce(0, +) - acceptedBefore) / Double(settings.production * w)
-        let t = settings.production
-        let tau = (0..<d).map { j in
-            Autocorrelation.integratedTime((0..<w).map { k in (0..<t).map { Double(chain[(($0 * w) + k) * d + j]) } })
-        }
-        return GalaxyChain(chain: chain, logProb: lp, acceptanceFraction: accepted, autocorrelationTime: tau, best: best,
-                           seconds: (clock.now - began).seconds, burnInTrace: trace)
+        let o = task.observation
+        let posterior = SpectrumPosterior(prior: prior, simulator: simulator,
+                                          observation: NoisySpectrum(logFlux: o.logFlux, sigma: o.sigma, mask: o.mask))
+        let initial = task.start ?? (0..<settings.walkers).flatMap { _ in prior.draw(&g) }
+        let result = try settings.schedule.run(initial: initial, low: prior.entries.map(\.prior.low),
+                                               high: prior.entries.map(\.prior.high), logProb: posterior.logDensity, generator: &g)
+        return GalaxyChain(result: result, seconds: (clock.now - began).seconds)
     }
 
     /// Saves the finished galaxy (a plain HDF5 file, not a product) for resuming.
     func save(_ path: String, config: String) throws {
-        let temporary = path + ".tmp"
-        let file = try HDF5File.create(path: temporary)
-        func put<T: HDF5Element>(_ name: String, _ values: [T]) throws {
-            try file.createDataset(name, dtype: T.dtype, shape: [values.count]).write(NDArray(shape: [values.count], data: values))
-        }
-        try put("chain", chain)
-        try put("log_prob", logProb)
-        try put("autocorr_time", autocorrelationTime)
-        try put("best", best)
-        try put("scalars", [acceptanceFraction, seconds])
-        try put("burn_in_trace", burnInTrace)
-        try file.setAttribute("config", .string(config))
-        try file.close()
-        if rename(temporary, path) != 0 {
-            throw DigsError.unwritableFile(path: path, reason: "cannot move the finished galaxy into place: \(String(cString: strerror(errno)))")
+        try AtomicWrite.write(to: path) { temporary in
+            let file = try HDF5File.create(path: temporary)
+            func put<T: HDF5Element>(_ name: String, _ values: [T]) throws {
+                try file.createDataset(name, dtype: T.dtype, shape: [values.count]).write(NDArray(shape: [values.count], data: values))
+            }
+            try put("chain", chain)
+            try put("log_prob", logProb)
+            try put("autocorr_time", autocorrelationTime)
+            try put("best", best)
+            try put("scalars", [acceptanceFraction, seconds])
+            try put("burn_in_trace", burnInTrace)
+            try file.setAttribute("config", .string(config))
+            try file.close()
         }
     }
 
@@ -319,8 +260,9 @@ struct GalaxyChain {
         }
         func get<T: HDF5Element>(_ name: String) throws -> [T] { try file.dataset(name).read(as: T.self).data }
         let scalars: [Double] = try get("scalars")
-        return GalaxyChain(chain: try get("chain"), logProb: try get("log_prob"), acceptanceFraction: scalars[0],
-                           autocorrelationTime: try get("autocorr_time"), best: try get("best"), seconds: scalars[1],
-                           burnInTrace: try get("burn_in_trace"))
+        return GalaxyChain(result: RestartSchedule.Result(chain: try get("chain"), logProb: try get("log_prob"),
+                                                          acceptanceFraction: scalars[0], autocorrelationTime: try get("autocorr_time"),
+                                                          best: try get("best"), burnInTrace: try get("burn_in_trace")),
+                           seconds: scalars[1])
     }
 }

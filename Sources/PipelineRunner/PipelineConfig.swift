@@ -67,7 +67,9 @@ public struct PipelineConfig: Settings {
     /// key the file leaves out takes its type's default; `output` defaults to `products/<name>`.
     static func decode(_ text: String) throws -> PipelineConfig {
         let given = try Yams.compose(yaml: text) ?? Node.mapping(Node.Mapping([]))
-        let defaults = try Yams.compose(yaml: try YAMLEncoder().encode(PipelineConfig()))!
+        // JSON is YAML, and JSONEncoder writes every number so that it reads back exactly
+        // (YAMLEncoder keeps 15 digits: log10(1.05) would come back changed).
+        let defaults = try Yams.compose(yaml: String(decoding: try JSONEncoder().encode(PipelineConfig()), as: UTF8.self))!
         var config = try YAMLDecoder().decode(PipelineConfig.self, from: SettingsTree.lay(given, over: defaults))
         if given.mapping?["output"] == nil { config.output = "products/\(config.name)" }
         return config

@@ -13,14 +13,24 @@ public struct PipelinePlan: Sendable {
     public struct Step: Sendable, Equatable {
         /// Stage name, as `--from`/`--until` take it.
         public let name: String
-        /// The `digs` command line of the stage, without `-c`, `--force` and `--threads`.
-        public let arguments: [String]
+        /// The `digs` command of the stage.
+        public let command: StageCommand
+        /// Which set it works on (`--set`), when the command takes one.
+        public let set: String?
         /// The product it writes (nil for a step that only prints).
         public let output: String?
         /// The products it reads.
         public let inputs: [String]
         /// JSON of the settings the stage depends on (with its seed).
         public let settings: String
+
+        /// The `digs` command line of the stage, without `-c`, `--force` and `--threads`.
+        public var arguments: [String] { command.words + (set.map { [StageOption.set.flag, $0] } ?? []) }
+
+        /// The command line `digs run` spawns with pipeline file `pipeline`.
+        public func commandLine(pipeline: String, threads: Int) -> [String] {
+            arguments + [StageOption.config.flag, pipeline, StageOption.force.flag, StageOption.threads.flag, "\(threads)"]
+        }
     }
 
     public let steps: [Step]
@@ -29,43 +39,39 @@ public struct PipelinePlan: Sendable {
 
     public init(config c: PipelineConfig) {
         folder = c.output
-        func path(_ name: String) -> String { c.output + "/" + name }
+        let folder = c.output
+        func path(_ file: ProductFile) -> String { file.path(in: folder) }
         func json(_ items: [(String, String)]) -> String {
             "{" + items.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
         }
-        let seed = "\"\(c.seed)\"", priors = PipelineConfig.json(c.model.parameters), model = PipelineConfig.json(c.model)
-        let noise = PipelineConfig.json(c.augment.noise)
-        let ssp = path("01_ssp_library.h5"), flow = path("05_flow.h5")
-        var steps = [Step(name: "ssp", arguments: ["ssp", "import"], output: ssp, inputs: [],
-                          settings: json([("ssp", PipelineConfig.json(c.ssp))]))]
+        func step(_ name: String, _ command: StageCommand, set: String? = nil, _ output: ProductFile?, _ inputs: [ProductFile],
+                  _ settings: [(String, String)]) -> Step {
+            Step(name: name, command: command, set: set, output: output.map(path), inputs: inputs.map(path),
+                 settings: settings.isEmpty ? "{}" : json(settings))
+        }
+        let seed = ("seed", "\"\(c.seed)\""), priors = ("priors", PipelineConfig.json(c.model.parameters))
+        let model = ("model", PipelineConfig.json(c.model)), noise = ("noise", PipelineConfig.json(c.augment.noise))
+        let test = "test"
+        var steps = [step("ssp", .sspImport, .sspLibrary, [], [("ssp", PipelineConfig.json(c.ssp))])]
         for set in ["train", "test"] {
             let count = set == "train" ? c.samplePrior.train : c.samplePrior.test
-            steps.append(Step(name: "sample-prior-\(set)", arguments: ["sample-prior", "--set", set],
-                              output: path("02_theta_\(set).h5"), inputs: [],
-                              settings: json([("priors", priors), ("count", "\(count)"), ("seed", seed)])))
+            steps.append(step("sample-prior-\(set)", .samplePrior, set: set, .theta(set: set), [], [priors, ("count", "\(count)"), seed]))
         }
         for set in ["train", "test"] {
-            steps.append(Step(name: "simulate-\(set)", arguments: ["simulate", "--set", set], output: path("03_sed_\(set).h5"),
-                              inputs: [path("02_theta_\(set).h5"), ssp], settings: json([("model", model)])))
+            steps.append(step("simulate-\(set)", .simulate, set: set, .sed(set: set), [.theta(set: set), .sspLibrary], [model]))
         }
-        let augmented = path("04_augmented.h5"), observations = path("06_observations_test.h5")
-        let posterior = path("07_posterior_test.h5"), sbc = path("08_sbc_test.h5"), mcmc = path("09_mcmc_test.h5")
         steps += [
-            Step(name: "augment", arguments: ["augment"], output: augmented, inputs: [path("03_sed_train.h5")],
-                 settings: json([("augment", PipelineConfig.json(c.augment)), ("seed", seed)])),
-            Step(name: "train", arguments: ["train"], output: flow, inputs: [augmented],
-                 settings: json([("train", PipelineConfig.json(c.train)), ("priors", priors), ("seed", seed)])),
-            Step(name: "observe", arguments: ["observe"], output: observations, inputs: [path("03_sed_test.h5")],
-                 settings: json([("noise", noise), ("seed", seed)])),
-            Step(name: "infer", arguments: ["infer"], output: posterior, inputs: [flow, observations, ssp],
-                 settings: json([("infer", PipelineConfig.json(c.infer)), ("model", model), ("noise", noise), ("seed", seed)])),
-            Step(name: "sbc", arguments: ["sbc"], output: sbc, inputs: [posterior], settings: json([("seed", seed)])),
-            Step(name: "mcmc", arguments: ["mcmc"], output: mcmc,
-                 inputs: [observations, ssp] + (c.mcmc.initialization == "npe" ? [posterior] : []),
-                 settings: json([("mcmc", PipelineConfig.json(c.mcmc)), ("model", model), ("noise", noise), ("seed", seed)])),
-            Step(name: "compare", arguments: ["compare"], output: nil, inputs: [mcmc, posterior], settings: "{}"),
-            Step(name: "export", arguments: ["export"], output: path("catalog_test.fits"), inputs: [posterior, sbc],
-                 settings: json([("pipeline", "\"\(c.name)\"")])),
+            step("augment", .augment, .augmented, [.sed(set: "train")], [("augment", PipelineConfig.json(c.augment)), seed]),
+            step("train", .train, .flow, [.augmented], [("train", PipelineConfig.json(c.train)), priors, seed]),
+            step("observe", .observe, .observations(set: test), [.sed(set: test)], [noise, seed]),
+            step("infer", .infer, .posterior(set: test), [.flow, .observations(set: test), .sspLibrary],
+                 [("infer", PipelineConfig.json(c.infer)), model, noise, seed]),
+            step("sbc", .sbc, .sbc(set: test), [.posterior(set: test)], [seed]),
+            step("mcmc", .mcmc, .mcmc(set: test),
+                 [.observations(set: test), .sspLibrary] + (c.mcmc.initialization == .npe ? [.posterior(set: test)] : []),
+                 [("mcmc", PipelineConfig.json(c.mcmc)), model, noise, seed]),
+            step("compare", .compare, nil, [.mcmc(set: test), .posterior(set: test)], []),
+            step("export", .export, .catalog(set: test), [.posterior(set: test), .sbc(set: test)], [("pipeline", "\"\(c.name)\"")]),
         ]
         self.steps = steps
     }
@@ -139,14 +145,18 @@ public struct RunState: Codable, Sendable {
 /// and its peak memory.
 public struct RunLogEntry: Codable, Sendable {
     public let stage: String
-    /// "ran", "up to date" or "failed".
-    public let status: String
+    public let status: Status
     public let started: String
     public let seconds: Double
     /// Peak resident memory of the stage's process, MB (nil when it did not run).
     public let peakMemoryMB: Double?
 
-    public init(stage: String, status: String, started: String, seconds: Double, peakMemoryMB: Double?) {
+    /// What a stage did in a run.
+    public enum Status: String, Codable, Sendable {
+        case ran, upToDate = "up to date", failed
+    }
+
+    public init(stage: String, status: Status, started: String, seconds: Double, peakMemoryMB: Double?) {
         self.stage = stage
         self.status = status
         self.started = started

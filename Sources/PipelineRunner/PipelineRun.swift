@@ -20,13 +20,21 @@ public enum PipelineRun {
     }
 
     /// Runs the pipeline file `pipeline` with the `digs` binary at `executable`; progress goes to
-    /// `log`, the plan and the final summary to `report`.
-    public static func execute(pipeline: String, options: Options, executable: String, log progress: (String) -> Void,
-                               report: (String) -> Void) throws {
+    /// `log`, the plan and the final summary to `report`. `parse` is the CLI's own parser: every
+    /// stage's command line goes through it before the first stage runs, so a command line the
+    /// CLI would refuse stops the run at once instead of after hours of earlier stages.
+    public static func execute(pipeline: String, options: Options, executable: String, parse: ([String]) throws -> Void,
+                               log progress: (String) -> Void, report: (String) -> Void) throws {
         let config = try PipelineConfig.load(path: pipeline)
         let plan = PipelinePlan(config: config)
         let (from, until, force, dryRun, threads) = (options.from, options.until, options.force, options.dryRun, options.threads)
         let chosen = try plan.range(from: from, until: until)
+        for step in chosen {
+            do { try parse(step.commandLine(pipeline: pipeline, threads: threads)) } catch {
+                throw DigsError.invalidInput(field: "stage \(step.name)",
+                                             problem: "this build of digs refuses its command line `digs \(step.commandLine(pipeline: pipeline, threads: threads).joined(separator: " "))`: \(error)")
+            }
+        }
         try config.checkResources(stages: Set(chosen.map { Self.resourceStage($0.name) }), source: pipeline)
         try createFolder(plan.folder)
         let lock = dryRun ? nil : try RunLock(folder: plan.folder)
@@ -41,7 +49,7 @@ public enum PipelineRun {
                let old = try? JSONDecoder().decode([RunLogEntry].self, from: data) {
                 for entry in old { latest[entry.stage] = entry }
             }
-            for entry in log where entry.status != "up to date" || latest[entry.stage] == nil { latest[entry.stage] = entry }
+            for entry in log where entry.status != .upToDate || latest[entry.stage] == nil { latest[entry.stage] = entry }
             try RunState.writeAtomically(plan.steps.compactMap { latest[$0.name] }, to: path)
         }
         var remade = Set<String>()   // products (re)made by this run, or that a dry run would remake
@@ -52,22 +60,22 @@ public enum PipelineRun {
             let label = step.name.padding(toLength: 18, withPad: " ", startingAt: 0)
             if reasons.isEmpty {
                 progress("✓ \(label) up to date")
-                log.append(RunLogEntry(stage: step.name, status: "up to date", started: Provenance.now(), seconds: 0, peakMemoryMB: nil))
+                log.append(RunLogEntry(stage: step.name, status: .upToDate, started: Provenance.now(), seconds: 0, peakMemoryMB: nil))
                 continue
             }
             let why = reasons.joined(separator: "; ")
             if dryRun {
-                report("would run \(label) (\(why)): digs \((step.arguments + ["-c", pipeline]).joined(separator: " "))")
+                report("would run \(label) (\(why)): digs \((step.arguments + [StageOption.config.flag, pipeline]).joined(separator: " "))")
                 if let output = step.output { remade.insert(output) }
                 continue
             }
             progress("▶ \(label) \(why)")
             let started = Provenance.now()
             let clock = ContinuousClock.now
-            let (status, peak) = try Self.spawn(executable, step.arguments + ["-c", pipeline, "--force", "--threads", "\(threads)"])
+            let (status, peak) = try Self.spawn(executable, step.commandLine(pipeline: pipeline, threads: threads))
             let seconds = (ContinuousClock.now - clock).seconds
             guard status == 0 else {
-                log.append(RunLogEntry(stage: step.name, status: "failed", started: started, seconds: seconds, peakMemoryMB: peak))
+                log.append(RunLogEntry(stage: step.name, status: .failed, started: started, seconds: seconds, peakMemoryMB: peak))
                 try saveLog()
                 throw DigsError.invalidInput(field: "stage \(step.name)", problem: "`digs \(step.arguments.joined(separator: " "))` failed (\(status < 0 ? "killed by signal \(-status)" : "exit status \(status)")); finished stages are kept, re-run to continue")
             }
@@ -76,7 +84,7 @@ public enum PipelineRun {
                 try state.save(folder: plan.folder)
                 remade.insert(output)
             }
-            log.append(RunLogEntry(stage: step.name, status: "ran", started: started, seconds: seconds, peakMemoryMB: peak))
+            log.append(RunLogEntry(stage: step.name, status: .ran, started: started, seconds: seconds, peakMemoryMB: peak))
             try saveLog()
             progress(String(format: "  %@ done in %.1f s, peak memory %.0f MB", step.name, seconds, peak))
         }
@@ -84,7 +92,7 @@ public enum PipelineRun {
             if remade.isEmpty { report("nothing to do: every product of \(config.name) is up to date") }
             return
         }
-        let ran = log.filter { $0.status == "ran" }
+        let ran = log.filter { $0.status == .ran }
         if ran.isEmpty {
             report("nothing to do: all \(log.count) stages of \(config.name) are up to date (\(plan.folder))")
         } else {

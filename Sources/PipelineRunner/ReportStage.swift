@@ -15,18 +15,18 @@ public enum ReportStage {
     public static func run(config: PipelineConfig, configPath: String?, galaxy: Int = 0, output: String? = nil,
                            log: (String) -> Void) throws -> String {
         let plan = PipelinePlan(config: config)
-        let folder = output ?? plan.folder + "/report"
+        let folder = output ?? ProductFile.report.path(in: plan.folder)
         let exists = { (path: String) in FileManager.default.fileExists(atPath: path) }
         let products = plan.steps.compactMap(\.output).filter(exists)
         guard !products.isEmpty else {
-            throw DigsError.fileNotFound(path: plan.folder + "/01_ssp_library.h5 (no products of pipeline '\(config.name)' yet: run `digs run` first)")
+            throw DigsError.fileNotFound(path: ProductFile.sspLibrary.path(in: plan.folder) + " (no products of pipeline '\(config.name)' yet: run `digs run` first)")
         }
         try RunConsistency.check(plan)
         log("products in \(plan.folder) belong to one run")
 
-        let path = { (name: String) in plan.folder + "/" + name }
-        let paths = (flow: path("05_flow.h5"), sbc: path("08_sbc_test.h5"), posterior: path("07_posterior_test.h5"),
-                     sed: path("03_sed_train.h5"), mcmc: path("09_mcmc_test.h5"))
+        let path = { (file: ProductFile) in file.path(in: plan.folder) }
+        let paths = (flow: path(.flow), sbc: path(.sbc(set: "test")), posterior: path(.posterior(set: "test")),
+                     sed: path(.sed(set: "train")), mcmc: path(.mcmc(set: "test")))
         var figures = [PlotStage.Figure]()
         if exists(paths.flow) { figures.append(.training) }
         if exists(paths.sbc) { figures += [.ranks, .coverage] }
@@ -114,7 +114,7 @@ public enum ReportStage {
             throw DigsError.unreadableFile(path: path, reason: "not a run log (a JSON list of {stage, status, started, seconds, peakMemoryMB}): \(error)")
         }
         page.table(header: ["stage", "status", "started (UTC)", "wall time [s]", "peak memory [MB]"],
-                   rows: entries.map { [$0.stage, $0.status, $0.started, String(format: "%.1f", $0.seconds),
+                   rows: entries.map { [$0.stage, $0.status.rawValue, $0.started, String(format: "%.1f", $0.seconds),
                                         $0.peakMemoryMB.map { String(format: "%.0f", $0) } ?? "—"] })
         let total = entries.map(\.seconds).reduce(0, +)
         page.paragraph(String(format: "Total %.1f s (%.1f min) over the stages as last run.", total, total / 60))
@@ -135,7 +135,8 @@ public enum ReportStage {
             } else {
                 let digest = try PipelinePlan.digest(of: output)
                 rows.append([step.name, "<code>\(escapeHTML(name))</code>", "FITS catalog", "—", "—",
-                             "<code title=\"\(digest)\">\(short(digest))</code> (file SHA-256)", "07_posterior_test.h5, 08_sbc_test.h5", size])
+                             "<code title=\"\(digest)\">\(short(digest))</code> (file SHA-256)",
+                             step.inputs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "), size])
             }
         }
         page.table(header: ["stage", "file", "kind, schema", "created (UTC)", "seed", "content digest", "inputs (their digests)", "size [MB]"],

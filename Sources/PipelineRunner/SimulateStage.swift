@@ -43,14 +43,9 @@ public enum SimulateStage {
                                                       axes: ["galaxy", "parameter"], parameterNames: model.parameters.names,
                                                       parameterUnits: model.parameters.units,
                                                       description: "parameters of each spectrum", extendable: true)
-        let derived: [(String, String, String)] = [
-            ("log_surviving_mass", "log(solMass)", "log10 of the stellar mass in living stars (remnants excluded)"),
-            ("mass_weighted_age", "Gyr", "mean age of the living stellar mass"),
-            ("sfr_weighted_age", "Gyr", "mean age of all stars formed (weighted by the star-formation rate)"),
-        ]
-        let derivedSets = try derived.map {
-            try writer.createDataset($0.0, dtype: .float64, shape: [0], axes: ["galaxy"], units: $0.1,
-                                     description: $0.2, extendable: true)
+        let derivedSets = try ParameterVocabulary.delayedTau.derived.map {
+            try writer.createDataset($0.name, dtype: .float64, shape: [0], axes: ["galaxy"], units: $0.units,
+                                     description: $0.meaning, extendable: true)
         }
         let clock = ContinuousClock()
         let began = clock.now

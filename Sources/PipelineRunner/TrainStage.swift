@@ -40,9 +40,9 @@ public enum TrainStage {
         let architecture = MAFArchitecture(features: d, context: c, hidden: settings.hiddenFeatures,
                                            transforms: settings.numTransforms)
         let trainer = try FlowTrainer(architecture: architecture, settings: settings, data: training, seed: seed, workers: threads)
-        if let previous, previous.posterior.architecture != architecture {
+        if let previous, previous.maf?.architecture != architecture {
             throw DigsError.invalidProduct(path: output, field: "architecture",
-                                           problem: "\(previous.posterior.architecture) differs from the settings' \(architecture)")
+                                           problem: "\(previous.maf.map { "\($0.architecture)" } ?? previous.posterior.family) differs from the settings' \(architecture)")
         }
         let wavelength: [Double] = try data.dataset("wavelength").read(as: Double.self).data
         let modelVersion = try ForwardModelVersionRecord.read(data)

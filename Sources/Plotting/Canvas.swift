@@ -18,7 +18,7 @@ public final class Canvas {
         self.height = height
         self.format = format
         self.path = path
-        temporary = path + ".tmp-\(getpid())"
+        temporary = AtomicWrite.temporaryPath(for: path)
         switch format {
         case .png:
             surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width * scale), Int32(height * scale))
@@ -52,9 +52,7 @@ public final class Canvas {
         } else {
             cairo_surface_finish(surface)
         }
-        if rename(temporary, path) != 0 {
-            throw DigsError.unreadableFile(path: path, reason: "cannot move the figure into place: \(String(cString: strerror(errno)))")
-        }
+        try AtomicWrite.moveIntoPlace(temporary, to: path)
     }
 
     // MARK: - Drawing primitives (canvas coordinates, points)

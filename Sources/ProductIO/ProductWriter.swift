@@ -39,8 +39,7 @@ public final class ProductWriter {
         Self.removeStalePartials(of: target)
         self.kind = kind
         self.targetPath = target.path
-        self.temporaryPath = directory.appendingPathComponent(
-            ".\(target.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))").path
+        self.temporaryPath = AtomicWrite.temporaryPath(for: target.path)
         self.seed = seed
         self.config = config
         self.inputs = inputs
@@ -138,9 +137,7 @@ public final class ProductWriter {
             try provenance.write(to: file)
             try file.close()
             // rename(2) replaces an existing target atomically: readers see the old or the new file.
-            if rename(temporaryPath, targetPath) != 0 {
-                throw DigsError.unwritableFile(path: targetPath, reason: "cannot move the finished product into place: \(String(cString: strerror(errno)))")
-            }
+            try AtomicWrite.moveIntoPlace(temporaryPath, to: targetPath)
             finished = true
         } catch {
             abandon()

@@ -13,24 +13,36 @@ public enum Rebinning {
         return e
     }
 
+    /// The spectres overlap loop: for each output bin j = [edges[j], edges[j+1]], the input bins
+    /// i it overlaps and the overlap in the bins' units (> 0), in increasing i. Both edge lists
+    /// increase; output bins may reach beyond the input (they then overlap less than their width).
+    public static func overlaps(inputEdges: [Double], outputEdges edges: [Double]) -> [[(input: Int, overlap: Double)]] {
+        let n = inputEdges.count - 1
+        var first = 0
+        return (0..<max(edges.count - 1, 0)).map { j in
+            let (lo, hi) = (edges[j], edges[j + 1])
+            while first < n && inputEdges[first + 1] <= lo { first += 1 }
+            var row = [(input: Int, overlap: Double)]()
+            var i = first
+            while i < n && inputEdges[i] < hi {
+                let overlap = min(hi, inputEdges[i + 1]) - max(lo, inputEdges[i])
+                if overlap > 0 { row.append((i, overlap)) }
+                i += 1
+            }
+            return row
+        }
+    }
+
     /// Averages of a piecewise-constant function (value f_i on [inEdges[i], inEdges[i+1]])
     /// over each output bin (the spectres algorithm); output bins must lie within the input.
     public static func averagingPiecewiseConstant(inputEdges: [Double], onto edges: [Double]) -> SparseLinearMap {
-        var rows: [[(Int, Double)]] = []
-        var i = 0
         let n = inputEdges.count - 1
         for j in 0..<(edges.count - 1) {
-            let lo = edges[j], hi = edges[j + 1]
-            precondition(lo >= inputEdges[0] && hi <= inputEdges[n] && hi > lo, "bin [\(lo), \(hi)] outside the input")
-            while i < n - 1 && inputEdges[i + 1] <= lo { i += 1 }
-            var row: [(Int, Double)] = []
-            var k = i
-            while k < n && inputEdges[k] < hi {
-                let overlap = min(hi, inputEdges[k + 1]) - max(lo, inputEdges[k])
-                if overlap > 0 { row.append((k, overlap / (hi - lo))) }
-                k += 1
-            }
-            rows.append(row)
+            precondition(edges[j] >= inputEdges[0] && edges[j + 1] <= inputEdges[n] && edges[j + 1] > edges[j],
+                         "bin [\(edges[j]), \(edges[j + 1])] outside the input")
+        }
+        let rows = zip(overlaps(inputEdges: inputEdges, outputEdges: edges), zip(edges, edges.dropFirst())).map { row, bin in
+            row.map { ($0.input, $0.overlap / (bin.1 - bin.0)) }
         }
         return SparseLinearMap(inputCount: n, rows: rows)
     }

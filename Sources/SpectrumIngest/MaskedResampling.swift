@@ -1,4 +1,5 @@
 import Foundation
+import SpectralSynthesis
 
 /// Flux-conserving resampling of a spectrum with per-pixel variances and bad pixels onto
 /// output bins (the `spectres` algorithm of Carnall 2017, restricted to good pixels): each
@@ -24,22 +25,14 @@ public enum MaskedResampling {
         precondition(inputEdges.count == n + 1 && variance.count == n && good.count == n && m >= 1)
         var result = Result(flux: .init(repeating: .nan, count: m), variance: .init(repeating: .nan, count: m),
                             coverage: .init(repeating: 0, count: m))
-        var first = 0
-        for j in 0..<m {
-            let (lo, hi) = (outputEdges[j], outputEdges[j + 1])
-            while first < n && inputEdges[first + 1] <= lo { first += 1 }
+        for (j, row) in Rebinning.overlaps(inputEdges: inputEdges, outputEdges: outputEdges).enumerated() {
             var weight = 0.0, sum = 0.0, sumVariance = 0.0
-            var i = first
-            while i < n && inputEdges[i] < hi {
-                let overlap = min(hi, inputEdges[i + 1]) - max(lo, inputEdges[i])
-                if overlap > 0 && good[i] {
-                    weight += overlap
-                    sum += overlap * flux[i]
-                    sumVariance += overlap * overlap * variance[i]
-                }
-                i += 1
+            for (i, overlap) in row where good[i] {
+                weight += overlap
+                sum += overlap * flux[i]
+                sumVariance += overlap * overlap * variance[i]
             }
-            result.coverage[j] = weight / (hi - lo)
+            result.coverage[j] = weight / (outputEdges[j + 1] - outputEdges[j])
             if weight > 0 {
                 result.flux[j] = sum / weight
                 result.variance[j] = sumVariance / (weight * weight)

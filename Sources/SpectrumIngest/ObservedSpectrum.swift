@@ -2,7 +2,7 @@ import Foundation
 
 /// An observed spectrum as a file holds it, in the observed frame.
 public struct ObservedSpectrum: Sendable {
-    public enum Medium: String, Codable, Sendable { case vacuum, air }
+    public enum Medium: String, CaseIterable, Codable, Sendable { case vacuum, air }
 
     /// Identifier (SDSS: `spec-PLATE-MJD-FIBER`; tables: the file name).
     public var id: String

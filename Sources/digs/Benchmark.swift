@@ -13,9 +13,7 @@ struct Benchmark: ParsableCommand {
             commandName: "simulate", abstract: "Spectra per second of the forward model (in memory, best of 3).")
 
         @OptionGroup var common: CommonOptions
-
-        @Option(name: .long, help: "ssp_library product (default: <pipeline output>/01_ssp_library.h5).")
-        var ssp: String?
+        @OptionGroup var ssp: ProductOption<SSPInput>
 
         @Option(name: .customShort("n"), help: "Spectra per timing.")
         var spectra: Int = 100_000
@@ -24,10 +22,9 @@ struct Benchmark: ParsableCommand {
         var json = false
 
         func run() throws {
-            let pipeline = try common.pipeline()
-            let r = try SimulateBenchmark.run(model: pipeline.model,
-                                              sspPath: try common.outputPath(ssp, default: "01_ssp_library.h5"),
-                                              spectra: spectra, threads: common.threads)
+            let run = try common.context()
+            let r = try SimulateBenchmark.run(model: run.pipeline.model, sspPath: ssp.resolve(run), spectra: spectra,
+                                              threads: common.threads)
             if json {
                 try printJSON(r)
             } else {
@@ -43,15 +40,9 @@ struct Benchmark: ParsableCommand {
             abstract: "Milliseconds per galaxy of posterior sampling, and of everything `digs infer` computes (best of 3).")
 
         @OptionGroup var common: CommonOptions
-
-        @Option(name: .long, help: "flow_model product (default: <pipeline output>/05_flow.h5).")
-        var flow: String?
-
-        @Option(name: .long, help: "observation_set or sed_set (default: <pipeline output>/03_sed_test.h5).")
-        var observations: String?
-
-        @Option(name: .long, help: "ssp_library product (default: <pipeline output>/01_ssp_library.h5).")
-        var ssp: String?
+        @OptionGroup var flow: ProductOption<FlowInput>
+        @OptionGroup var observations: ProductOption<TestSpectraInput>
+        @OptionGroup var ssp: ProductOption<SSPInput>
 
         @Option(name: .customShort("n"), help: "Galaxies per timing.")
         var galaxies: Int = 200
@@ -63,16 +54,10 @@ struct Benchmark: ParsableCommand {
         var json = false
 
         func run() throws {
-            let pipeline = try common.pipeline()
-            var settings = pipeline.infer
-            if let samples {
-                settings.samples = samples
-                settings.ppcSamples = min(settings.ppcSamples, max(samples, 0))
-            }
-            let r = try InferBenchmark.run(settings: settings, model: pipeline.model, noise: pipeline.augment.noise,
-                                           flowPath: try common.outputPath(flow, default: "05_flow.h5"),
-                                           observationsPath: try common.outputPath(observations, default: "03_sed_test.h5"),
-                                           sspPath: try common.outputPath(ssp, default: "01_ssp_library.h5"),
+            let run = try common.context()
+            let r = try InferBenchmark.run(settings: run.pipeline.infer.with(samples: samples), model: run.pipeline.model,
+                                           noise: run.pipeline.augment.noise, flowPath: flow.resolve(run),
+                                           observationsPath: observations.resolve(run), sspPath: ssp.resolve(run),
                                            galaxies: galaxies, threads: common.threads)
             if json {
                 try printJSON(r)
@@ -89,21 +74,17 @@ struct Benchmark: ParsableCommand {
             abstract: "Seconds for one galaxy's MCMC at the pipeline's schedule on one core, and µs per likelihood call.")
 
         @OptionGroup var common: CommonOptions
-
-        @Option(name: .long, help: "observation_set or sed_set (default: <pipeline output>/03_sed_test.h5).")
-        var observations: String?
-
-        @Option(name: .long, help: "ssp_library product (default: <pipeline output>/01_ssp_library.h5).")
-        var ssp: String?
+        @OptionGroup var observations: ProductOption<TestSpectraInput>
+        @OptionGroup var ssp: ProductOption<SSPInput>
 
         @Flag(name: .long, help: "Print JSON instead of text.")
         var json = false
 
         func run() throws {
-            let pipeline = try common.pipeline()
+            let run = try common.context()
+            let pipeline = run.pipeline
             let r = try MCMCBenchmark.run(settings: pipeline.mcmc, model: pipeline.model, noise: pipeline.augment.noise,
-                                          observationsPath: try common.outputPath(observations, default: "03_sed_test.h5"),
-                                          sspPath: try common.outputPath(ssp, default: "01_ssp_library.h5"))
+                                          observationsPath: observations.resolve(run), sspPath: ssp.resolve(run))
             if json {
                 try printJSON(r)
             } else {

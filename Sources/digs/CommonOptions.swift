@@ -1,31 +1,134 @@
 import ArgumentParser
+import Foundation
 import PipelineRunner
 
-/// Options every stage shares.
+/// Options every stage shares; `context(set:)` reads the pipeline file once for the command.
 struct CommonOptions: ParsableArguments {
-    @Option(name: [.customShort("c"), .long], help: "Pipeline file (YAML) with the stage settings; defaults are the paper's.")
+    @Option(name: [.customShort("c"), .customLong(StageOption.config.rawValue)],
+            help: "Pipeline file (YAML) with the stage settings; defaults are the paper's.")
     var config: String?
 
-    @Flag(name: .long, help: "Replace an existing output product.")
+    @Flag(name: .customLong(StageOption.force.rawValue), help: "Replace an existing output product.")
     var force = false
 
-    @Option(name: .long, help: "Worker threads.")
+    @Option(name: .customLong(StageOption.threads.rawValue), help: "Worker threads.")
     var threads: Int = 2
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
-    /// The pipeline settings: the file given with --config, or the built-in defaults.
-    func pipeline() throws -> PipelineConfig {
-        try config.map { try PipelineConfig.load(path: $0) } ?? .defaults
+    /// The pipeline settings (the file given with --config, or the built-in defaults), read
+    /// once, with the set the command works on.
+    func context(set: String = "test") throws -> StageContext {
+        StageContext(pipeline: try config.map { try PipelineConfig.load(path: $0) } ?? .defaults,
+                     source: config ?? "the default settings", set: set)
+    }
+}
+
+/// What a stage command resolves its defaults against: the pipeline, parsed once per process,
+/// and the set its default product paths name.
+struct StageContext {
+    let pipeline: PipelineConfig
+    /// The pipeline file, for messages.
+    let source: String
+    let set: String
+
+    /// `file` in the pipeline's output folder.
+    func path(_ file: ProductFile) -> String { file.path(in: pipeline.output) }
+
+    /// Refuses settings whose products or memory for `stage` would not fit (`ResourceEstimate`).
+    func checkResources(_ stage: String) throws { try pipeline.checkResources(stages: [stage], source: source) }
+}
+
+/// `--seed`.
+struct SeedOption: ParsableArguments {
+    @Option(name: .customLong(StageOption.seed.rawValue), help: "Seed (default: the pipeline's seed).")
+    var seed: UInt64?
+
+    func value(_ context: StageContext) -> UInt64 { seed ?? context.pipeline.seed }
+}
+
+/// `-o/--output`.
+struct OutputOption: ParsableArguments {
+    @Option(name: [.short, .customLong(StageOption.output.rawValue)],
+            help: "Output path (default: in the pipeline's output folder, named in the description above).")
+    var output: String?
+
+    func path(_ context: StageContext, default file: ProductFile) -> String { output ?? context.path(file) }
+}
+
+/// `--set`: which set the default paths name (train, test, or an ingested set).
+struct SetOption: ParsableArguments {
+    @Option(name: .customLong(StageOption.set.rawValue), help: "Which set, for the default paths (default: test; simulate and sample-prior: train; ingest: observed).")
+    var set: String?
+
+    func name(default value: String = "test") -> String { set ?? value }
+}
+
+/// A product a stage reads: its option and its default file.
+protocol ProductRole {
+    static var option: StageOption { get }
+    static var help: String { get }
+    /// The default product for set `set`.
+    static func file(set: String) -> ProductFile
+}
+
+/// `--<role>`: an input product, by default the pipeline's own.
+struct ProductOption<Role: ProductRole>: ParsableArguments {
+    @Option(name: .customLong(Role.option.rawValue),
+            help: ArgumentHelp("\(Role.help) (default: <pipeline output>/\(Role.file(set: "<set>").fileName)).", valueName: "path"))
+    var path: String?
+
+    /// The given path, or the pipeline's product for `set` (default: the command's set).
+    func resolve(_ context: StageContext, set: String? = nil) -> String {
+        path ?? context.path(Role.file(set: set ?? context.set))
     }
 
-    /// `explicit`, or `<pipeline output>/<name>` when not given.
-    func outputPath(_ explicit: String?, default name: String) throws -> String {
-        if let explicit { return explicit }
-        return try pipeline().output + "/" + name
-    }
+    /// Whether the path was given on the command line.
+    var isGiven: Bool { path != nil }
+}
+
+enum SSPInput: ProductRole {
+    static let option = StageOption.ssp, help = "ssp_library product"
+    static func file(set: String) -> ProductFile { .sspLibrary }
+}
+enum ThetaInput: ProductRole {
+    static let option = StageOption.theta, help = "theta_grid product"
+    static func file(set: String) -> ProductFile { .theta(set: set) }
+}
+enum SEDInput: ProductRole {
+    static let option = StageOption.sed, help = "sed_set product"
+    static func file(set: String) -> ProductFile { .sed(set: set) }
+}
+enum AugmentedInput: ProductRole {
+    static let option = StageOption.data, help = "augmented_batches product"
+    static func file(set: String) -> ProductFile { .augmented }
+}
+enum FlowInput: ProductRole {
+    static let option = StageOption.flow, help = "flow_model product"
+    static func file(set: String) -> ProductFile { .flow }
+}
+enum ObservationsInput: ProductRole {
+    static let option = StageOption.observations, help = "observation_set or sed_set"
+    static func file(set: String) -> ProductFile { .observations(set: set) }
+}
+/// Noiseless test spectra for the benchmarks (`--observations`, default the test sed_set).
+enum TestSpectraInput: ProductRole {
+    static let option = StageOption.observations, help = "observation_set or sed_set"
+    static func file(set: String) -> ProductFile { .sed(set: set) }
+}
+enum PosteriorInput: ProductRole {
+    static let option = StageOption.posterior, help = "posterior_samples product"
+    static func file(set: String) -> ProductFile { .posterior(set: set) }
+}
+enum SBCInput: ProductRole {
+    static let option = StageOption.sbc, help = "sbc_result product"
+    static func file(set: String) -> ProductFile { .sbc(set: set) }
+}
+enum MCMCInput: ProductRole {
+    static let option = StageOption.mcmc, help = "mcmc_chains product"
+    static func file(set: String) -> ProductFile { .mcmc(set: set) }
 }
 
 /// Prints a value as JSON with sorted keys on standard output (for scripts).
@@ -47,11 +150,10 @@ struct StandardError: TextOutputStream {
     }
 }
 
-import Foundation
-
 /// `--shard i/N` of the stages that split their rows across machines.
 struct ShardOption: ParsableArguments {
-    @Option(name: .long, help: "Process only slice i of N of the rows (0 ≤ i < N); `digs merge` joins the slices.")
+    @Option(name: .customLong(StageOption.shard.rawValue),
+            help: "Process only slice i of N of the rows (0 ≤ i < N); `digs merge` joins the slices.")
     var shard: String?
 
     func value() throws -> Shard { try shard.map { try Shard(parsing: $0) } ?? .whole }

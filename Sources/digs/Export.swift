@@ -5,6 +5,7 @@ import PipelineRunner
 /// `digs export`.
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: StageCommand.export.commandName,
         abstract: "Write the posteriors as a FITS catalog for astropy, TOPCAT and other astronomy tools.",
         discussion: """
         One BINTABLE `DIGS_POSTERIORS`, a row per galaxy: ID, then per parameter <NAME>_P16, _P50, _P84, _MEAN, _STD, \
@@ -17,12 +18,8 @@ struct Export: ParsableCommand {
         """)
 
     @OptionGroup var common: CommonOptions
-
-    @Option(name: .long, help: "posterior_samples product (default: <pipeline output>/07_posterior_<set>.h5).")
-    var posterior: String?
-
-    @Option(name: .long, help: "sbc_result product for the calibration table (default: <pipeline output>/08_sbc_<set>.h5 if present).")
-    var sbc: String?
+    @OptionGroup var posterior: ProductOption<PosteriorInput>
+    @OptionGroup var sbc: ProductOption<SBCInput>
 
     @Flag(name: .long, help: "Leave out the calibration table.")
     var noCalibration = false
@@ -30,18 +27,16 @@ struct Export: ParsableCommand {
     @Flag(name: .long, help: "Also write every posterior sample (a vector column SAMPLES, TDIM = (parameters, samples)).")
     var samples = false
 
-    @Option(name: .long, help: "Which set, for the default paths.")
-    var set: String = "test"
-
-    @Option(name: [.short, .long], help: "Output catalog path.")
-    var output: String?
+    @OptionGroup var sets: SetOption
+    @OptionGroup var output: OutputOption
 
     func run() throws {
-        let pipeline = try common.pipeline()
-        var sbcPath: String? = try sbc ?? common.outputPath(nil, default: "08_sbc_\(set).h5")
-        if noCalibration || (sbc == nil && !FileManager.default.fileExists(atPath: sbcPath!)) { sbcPath = nil }
-        try ExportStage.run(posteriorPath: try common.outputPath(posterior, default: "07_posterior_\(set).h5"), sbcPath: sbcPath,
-                            output: try common.outputPath(output, default: "catalog_\(set).fits"),
-                            pipelineName: pipeline.name, includeSamples: samples, overwrite: common.force, log: progress)
+        let run = try common.context(set: sets.name())
+        // The calibration table is optional: left out on request, or when the default sbc_result does not exist.
+        let sbcPath = sbc.resolve(run)
+        let calibration = noCalibration || (!sbc.isGiven && !FileManager.default.fileExists(atPath: sbcPath)) ? nil : sbcPath
+        try ExportStage.run(posteriorPath: posterior.resolve(run), sbcPath: calibration,
+                            output: output.path(run, default: .catalog(set: run.set)), pipelineName: run.pipeline.name,
+                            includeSamples: samples, overwrite: common.force, log: progress)
     }
 }

@@ -4,6 +4,7 @@ import PipelineRunner
 /// `digs observe`.
 struct Observe: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: StageCommand.observe.commandName,
         abstract: "Turn noiseless test spectra (sed_set) into observations (observation_set): one noise draw each.",
         discussion: """
         Uses the pipeline's noise model (augment.noise) and seed; each spectrum gets its own noise stream, so the \
@@ -13,30 +14,23 @@ struct Observe: ParsableCommand {
         """)
 
     @OptionGroup var common: CommonOptions
-
-    @Option(name: .long, help: "sed_set product (default: <pipeline output>/03_sed_<set>.h5).")
-    var sed: String?
-
-    @Option(name: .long, help: "Which set, for the default paths.")
-    var set: String = "test"
-
-    @Option(name: .long, help: "Seed (default: the pipeline's seed).")
-    var seed: UInt64?
-
-    @Option(name: [.short, .long], help: "Output product path.")
-    var output: String?
+    @OptionGroup var sed: ProductOption<SEDInput>
+    @OptionGroup var sets: SetOption
+    @OptionGroup var seed: SeedOption
+    @OptionGroup var output: OutputOption
 
     func run() throws {
-        let pipeline = try common.pipeline()
-        try ObserveStage.run(noise: pipeline.augment.noise, sedPath: try common.outputPath(sed, default: "03_sed_\(set).h5"),
-                             output: try common.outputPath(output, default: "06_observations_\(set).h5"),
-                             seed: seed ?? pipeline.seed, overwrite: common.force, log: progress)
+        let run = try common.context(set: sets.name())
+        try ObserveStage.run(noise: run.pipeline.augment.noise, sedPath: sed.resolve(run),
+                             output: output.path(run, default: .observations(set: run.set)), seed: seed.value(run),
+                             overwrite: common.force, log: progress)
     }
 }
 
 /// `digs infer`.
 struct Infer: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: StageCommand.infer.commandName,
         abstract: "Posterior samples for every observed spectrum (posterior_samples product).",
         discussion: """
         Draws S samples (infer.samples, default 1000) per spectrum from the trained flow, batched over galaxies and \
@@ -50,20 +44,11 @@ struct Infer: ParsableCommand {
         """)
 
     @OptionGroup var common: CommonOptions
-
     @OptionGroup var sharding: ShardOption
-
-    @Option(name: .long, help: "observation_set or sed_set (default: <pipeline output>/06_observations_<set>.h5).")
-    var observations: String?
-
-    @Option(name: .long, help: "flow_model product (default: <pipeline output>/05_flow.h5).")
-    var flow: String?
-
-    @Option(name: .long, help: "ssp_library product (default: <pipeline output>/01_ssp_library.h5).")
-    var ssp: String?
-
-    @Option(name: .long, help: "Which set, for the default paths.")
-    var set: String = "test"
+    @OptionGroup var observations: ProductOption<ObservationsInput>
+    @OptionGroup var flow: ProductOption<FlowInput>
+    @OptionGroup var ssp: ProductOption<SSPInput>
+    @OptionGroup var sets: SetOption
 
     @Option(name: [.short, .customLong("samples")], help: "Posterior samples per galaxy (default: the pipeline's infer.samples).")
     var samples: Int?
@@ -71,34 +56,25 @@ struct Infer: ParsableCommand {
     @Flag(name: .long, help: "Use a flow whose training did not finish (refused otherwise).")
     var allowUnfinished = false
 
-    @Option(name: .long, help: "Seed (default: the pipeline's seed).")
-    var seed: UInt64?
-
-    @Option(name: [.short, .long], help: "Output product path.")
-    var output: String?
+    @OptionGroup var seed: SeedOption
+    @OptionGroup var output: OutputOption
 
     func run() throws {
-        let pipeline = try common.pipeline()
-        try pipeline.checkResources(stages: ["infer"], source: common.config ?? "the default settings")
-        var settings = pipeline.infer
-        if let samples {
-                settings.samples = samples
-                settings.ppcSamples = min(settings.ppcSamples, max(samples, 0))
-            }
-        try InferStage.run(settings: settings, model: pipeline.model, noise: pipeline.augment.noise,
-                           flowPath: try common.outputPath(flow, default: "05_flow.h5"),
-                           observationsPath: try common.outputPath(observations, default: "06_observations_\(set).h5"),
-                           sspPath: try common.outputPath(ssp, default: "01_ssp_library.h5"),
-                           output: try common.outputPath(output, default: "07_posterior_\(set).h5"),
-                           seed: seed ?? pipeline.seed, overwrite: common.force, threads: common.threads,
-                           shard: try sharding.value(), allowUnfinished: allowUnfinished, log: progress)
+        let run = try common.context(set: sets.name())
+        try run.checkResources("infer")
+        let settings = run.pipeline.infer.with(samples: samples)
+        try InferStage.run(settings: settings, model: run.pipeline.model, noise: run.pipeline.augment.noise,
+                           flowPath: flow.resolve(run), observationsPath: observations.resolve(run), sspPath: ssp.resolve(run),
+                           output: output.path(run, default: .posterior(set: run.set)), seed: seed.value(run),
+                           overwrite: common.force, threads: common.threads, shard: try sharding.value(),
+                           allowUnfinished: allowUnfinished, log: progress)
     }
 }
 
 /// `digs sbc`.
 struct SBC: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sbc",
+        commandName: StageCommand.sbc.commandName,
         abstract: "Calibration of the posteriors on test galaxies with known truth (sbc_result product).",
         discussion: """
         SBC ranks (Talts et al. 2018, ties broken at random) with KS and χ² uniformity tests per parameter; \
@@ -109,27 +85,16 @@ struct SBC: ParsableCommand {
         """)
 
     @OptionGroup var common: CommonOptions
-
     @OptionGroup var sharding: ShardOption
-
-    @Option(name: .long, help: "posterior_samples product (default: <pipeline output>/07_posterior_<set>.h5).")
-    var posterior: String?
-
-    @Option(name: .long, help: "Which set, for the default paths.")
-    var set: String = "test"
-
-    @Option(name: .long, help: "Seed (default: the pipeline's seed).")
-    var seed: UInt64?
-
-    @Option(name: [.short, .long], help: "Output product path.")
-    var output: String?
+    @OptionGroup var posterior: ProductOption<PosteriorInput>
+    @OptionGroup var sets: SetOption
+    @OptionGroup var seed: SeedOption
+    @OptionGroup var output: OutputOption
 
     func run() throws {
-        let pipeline = try common.pipeline()
-        let summary = try SBCStage.run(posteriorPath: try common.outputPath(posterior, default: "07_posterior_\(set).h5"),
-                                       output: try common.outputPath(output, default: "08_sbc_\(set).h5"),
-                                       seed: seed ?? pipeline.seed, overwrite: common.force, shard: try sharding.value(),
-                                       log: progress)
+        let run = try common.context(set: sets.name())
+        let summary = try SBCStage.run(posteriorPath: posterior.resolve(run), output: output.path(run, default: .sbc(set: run.set)),
+                                       seed: seed.value(run), overwrite: common.force, shard: try sharding.value(), log: progress)
         print(summary)
     }
 }

@@ -5,6 +5,7 @@ import SpectrumIngest
 /// `digs ingest`.
 struct Ingest: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: StageCommand.ingest.commandName,
         abstract: "Turn observed spectra (SDSS/BOSS spec files or tables) into observations on the pipeline's grid (observation_set).",
         discussion: """
         SDSS/BOSS `spec-PLATE-MJD-FIBER.fits` (--format sdss, the default): HDU COADD (loglam = log10 vacuum Å, \
@@ -25,8 +26,8 @@ struct Ingest: ParsableCommand {
     @Argument(help: "Spectrum files.")
     var files: [String]
 
-    @Option(name: .long, help: "sdss or table.")
-    var format: String = "sdss"
+    @Option(name: .long, help: "Spectrum file format.")
+    var format: IngestStage.Format = .sdss
 
     @Option(name: .long, parsing: .unconditional, help: "Redshift (required for tables; overrides SPECOBJ Z for SDSS files).")
     var redshift: Double?
@@ -34,8 +35,8 @@ struct Ingest: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Table flux unit in erg/s/cm²/Å (e.g. 1e-17).")
     var fluxUnit: Double = 1
 
-    @Option(name: .long, help: "Medium of table wavelengths: vacuum or air.")
-    var medium: String = "vacuum"
+    @Option(name: .long, help: "Medium of table wavelengths.")
+    var medium: ObservedSpectrum.Medium = .vacuum
 
     @Option(name: .long, parsing: .unconditional, help: "Milky-Way E(B−V) to correct for, mag (0: none).")
     var ebv: Double = 0
@@ -55,15 +56,10 @@ struct Ingest: ParsableCommand {
     @Flag(name: .long, help: "Skip (and report) files that cannot be ingested instead of stopping at the first.")
     var skipBad = false
 
-    @Option(name: .long, help: "Name of the observation set, for the default path.")
-    var set: String = "observed"
-
-    @Option(name: [.short, .long], help: "Output product path.")
-    var output: String?
+    @OptionGroup var sets: SetOption
+    @OptionGroup var output: OutputOption
 
     func validate() throws {
-        guard IngestStage.Format(rawValue: format) != nil else { throw ValidationError("--format must be sdss or table, not '\(format)'") }
-        guard ObservedSpectrum.Medium(rawValue: medium) != nil else { throw ValidationError("--medium must be vacuum or air, not '\(medium)'") }
         guard fluxUnit > 0, fluxUnit.isFinite else { throw ValidationError("--flux-unit must be a positive number, not \(fluxUnit)") }
         if let redshift {
             guard redshift.isFinite, redshift > 0, redshift < 10 else {
@@ -80,15 +76,14 @@ struct Ingest: ParsableCommand {
     }
 
     func run() throws {
-        let pipeline = try common.pipeline()
+        let run = try common.context(set: sets.name(default: "observed"))
         let options = IngestStage.Options(
-            format: IngestStage.Format(rawValue: format)!, redshift: redshift, fluxUnit: fluxUnit,
-            medium: ObservedSpectrum.Medium(rawValue: medium)!,
+            format: format, redshift: redshift, fluxUnit: fluxUnit, medium: medium,
             settings: IngestSettings(cosmology: FlatLambdaCDM(h0: h0, omegaM: omegaM), ebv: ebv, rv: rv,
                                      minimumCoverage: minimumCoverage),
             skipBad: skipBad)
-        try IngestStage.run(files: files, options: options, instrument: pipeline.model.instrument,
-                            output: try common.outputPath(output, default: "06_observations_\(set).h5"),
+        try IngestStage.run(files: files, options: options, instrument: run.pipeline.model.instrument,
+                            output: output.path(run, default: .observations(set: run.set)),
                             overwrite: common.force, log: progress)
     }
 }

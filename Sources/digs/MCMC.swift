@@ -5,7 +5,7 @@ import PipelineRunner
 /// `digs mcmc`.
 struct MCMCCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mcmc",
+        commandName: StageCommand.mcmc.commandName,
         abstract: "The exact-likelihood baseline: ensemble MCMC (emcee's stretch move) on a few observations (mcmc_chains).",
         discussion: """
         Same forward model, prior box and noise σ as the flow; log-likelihood −½ Σ ((x − f(θ))/σ)² over usable pixels. \
@@ -17,52 +17,39 @@ struct MCMCCommand: ParsableCommand {
         """)
 
     @OptionGroup var common: CommonOptions
-
     @OptionGroup var sharding: ShardOption
-
-    @Option(name: .long, help: "observation_set or sed_set (default: <pipeline output>/06_observations_<set>.h5).")
-    var observations: String?
-
-    @Option(name: .long, help: "ssp_library product (default: <pipeline output>/01_ssp_library.h5).")
-    var ssp: String?
-
-    @Option(name: .long, help: "posterior_samples for mcmc.init = npe (default: <pipeline output>/07_posterior_<set>.h5).")
-    var posterior: String?
+    @OptionGroup var observations: ProductOption<ObservationsInput>
+    @OptionGroup var ssp: ProductOption<SSPInput>
+    @OptionGroup var posterior: ProductOption<PosteriorInput>
 
     @Option(name: .long, parsing: .upToNextOption, help: "Rows of the observations to fit (default: the first mcmc.galaxies).")
     var galaxies: [Int] = []
 
-    @Option(name: .long, help: "Where walkers start: prior or npe (default: the pipeline's mcmc.init).")
-    var initialization: String?
+    @Option(name: .long, help: "Where walkers start (default: the pipeline's mcmc.init).")
+    var initialization: MCMCInitialization?
 
-    @Option(name: .long, help: "Which set, for the default paths.")
-    var set: String = "test"
-
-    @Option(name: .long, help: "Seed (default: the pipeline's seed).")
-    var seed: UInt64?
-
-    @Option(name: [.short, .long], help: "Output product path.")
-    var output: String?
+    @OptionGroup var sets: SetOption
+    @OptionGroup var seed: SeedOption
+    @OptionGroup var output: OutputOption
 
     func run() throws {
-        let pipeline = try common.pipeline()
-        try pipeline.checkResources(stages: ["mcmc"], source: common.config ?? "the default settings")
-        var settings = pipeline.mcmc
+        let run = try common.context(set: sets.name())
+        try run.checkResources("mcmc")
+        var settings = run.pipeline.mcmc
         if let initialization { settings.initialization = initialization }
-        let posteriorPath = try posterior ?? common.outputPath(nil, default: "07_posterior_\(set).h5")
-        try MCMCStage.run(settings: settings, model: pipeline.model, noise: pipeline.augment.noise,
-                          observationsPath: try common.outputPath(observations, default: "06_observations_\(set).h5"),
-                          sspPath: try common.outputPath(ssp, default: "01_ssp_library.h5"),
-                          posteriorPath: settings.initialization == "npe" || posterior != nil ? posteriorPath : nil,
-                          galaxies: galaxies.isEmpty ? nil : galaxies,
-                          output: try common.outputPath(output, default: "09_mcmc_\(set).h5"), seed: seed ?? pipeline.seed,
-                          overwrite: common.force, threads: common.threads, shard: try sharding.value(), log: progress)
+        try MCMCStage.run(settings: settings, model: run.pipeline.model, noise: run.pipeline.augment.noise,
+                          observationsPath: observations.resolve(run), sspPath: ssp.resolve(run),
+                          posteriorPath: settings.initialization == .npe || posterior.isGiven ? posterior.resolve(run) : nil,
+                          galaxies: galaxies.isEmpty ? nil : galaxies, output: output.path(run, default: .mcmc(set: run.set)),
+                          seed: seed.value(run), overwrite: common.force, threads: common.threads,
+                          shard: try sharding.value(), log: progress)
     }
 }
 
 /// `digs compare`.
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: StageCommand.compare.commandName,
         abstract: "Compare NPE posteriors with the MCMC baseline on the same observations (prints a table).",
         discussion: """
         Per galaxy and parameter: the offset of the NPE median from the MCMC median in units of the MCMC σ \
@@ -72,22 +59,16 @@ struct Compare: ParsableCommand {
         """)
 
     @OptionGroup var common: CommonOptions
-
-    @Option(name: .long, help: "mcmc_chains product (default: <pipeline output>/09_mcmc_<set>.h5).")
-    var mcmc: String?
-
-    @Option(name: .long, help: "posterior_samples product (default: <pipeline output>/07_posterior_<set>.h5).")
-    var posterior: String?
-
-    @Option(name: .long, help: "Which set, for the default paths.")
-    var set: String = "test"
+    @OptionGroup var mcmc: ProductOption<MCMCInput>
+    @OptionGroup var posterior: ProductOption<PosteriorInput>
+    @OptionGroup var sets: SetOption
 
     @Flag(name: .long, help: "Print JSON (every galaxy and parameter) instead of the table.")
     var json = false
 
     func run() throws {
-        let result = try CompareStage.run(mcmcPath: try common.outputPath(mcmc, default: "09_mcmc_\(set).h5"),
-                                          posteriorPath: try common.outputPath(posterior, default: "07_posterior_\(set).h5"))
+        let run = try common.context(set: sets.name())
+        let result = try CompareStage.run(mcmcPath: mcmc.resolve(run), posteriorPath: posterior.resolve(run))
         if json {
             try printJSON(result)
         } else {

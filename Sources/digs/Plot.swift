@@ -5,6 +5,7 @@ import PipelineRunner
 /// `digs plot`.
 struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: StageCommand.plot.commandName,
         abstract: "Draw a run's figures (PNG and PDF) into <pipeline output>/figures/.",
         discussion: """
         training: training and validation loss per epoch (from the flow_model). ranks: SBC rank histograms per \
@@ -21,50 +22,33 @@ struct Plot: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Argument(help: "Figures to draw: training, ranks, coverage, recovery, spectra, corner, fit, comparison (default: all).")
-    var figures: [String] = []
+    @Argument(help: "Figures to draw (default: all).")
+    var figures: [PlotStage.Figure] = []
 
-    @Option(name: .long, help: "flow_model product (default: <pipeline output>/05_flow.h5).")
-    var flow: String?
-
-    @Option(name: .long, help: "sbc_result product (default: <pipeline output>/08_sbc_<set>.h5).")
-    var sbc: String?
-
-    @Option(name: .long, help: "posterior_samples product (default: <pipeline output>/07_posterior_<set>.h5).")
-    var posterior: String?
-
-    @Option(name: .long, help: "sed_set of example spectra (default: <pipeline output>/03_sed_train.h5).")
-    var sed: String?
-
-    @Option(name: .long, help: "mcmc_chains product for the corner plot (default: <pipeline output>/09_mcmc_<set>.h5 if present).")
-    var mcmc: String?
+    @OptionGroup var flow: ProductOption<FlowInput>
+    @OptionGroup var sbc: ProductOption<SBCInput>
+    @OptionGroup var posterior: ProductOption<PosteriorInput>
+    @OptionGroup var sed: ProductOption<SEDInput>
+    @OptionGroup var mcmc: ProductOption<MCMCInput>
 
     @Option(name: .long, help: "Row of the galaxy for the corner and fit figures.")
     var galaxy: Int = 0
 
-    @Option(name: .long, help: "Which set, for the default paths.")
-    var set: String = "test"
+    @OptionGroup var sets: SetOption
 
-    @Option(name: [.short, .long], help: "Folder for the figures (default: <pipeline output>/figures).")
+    @Option(name: [.short, .customLong(StageOption.output.rawValue)], help: "Folder for the figures (default: <pipeline output>/figures).")
     var output: String?
 
-    func validate() throws {
-        for f in figures where PlotStage.Figure(rawValue: f) == nil {
-            throw ValidationError("unknown figure '\(f)'; figures: \(PlotStage.Figure.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-    }
-
     func run() throws {
-        let mcmcPath = try common.outputPath(mcmc, default: "09_mcmc_\(set).h5")
+        let run = try common.context(set: sets.name())
+        let mcmcPath = mcmc.resolve(run)
         let chosen = figures.isEmpty
             ? PlotStage.Figure.allCases.filter { $0 != .comparison || FileManager.default.fileExists(atPath: mcmcPath) }
-            : figures.compactMap(PlotStage.Figure.init(rawValue:))
-        let paths = try PlotStage.run(figures: chosen, flowPath: try common.outputPath(flow, default: "05_flow.h5"),
-                                      sbcPath: try common.outputPath(sbc, default: "08_sbc_\(set).h5"),
-                                      posteriorPath: try common.outputPath(posterior, default: "07_posterior_\(set).h5"),
-                                      sedPath: try common.outputPath(sed, default: "03_sed_train.h5"),
-                                      mcmcPath: mcmcPath, galaxy: galaxy,
-                                      folder: try common.outputPath(output, default: "figures"), log: progress)
+            : figures
+        // The example spectra are the training set's unless --sed is given.
+        let paths = try PlotStage.run(figures: chosen, flowPath: flow.resolve(run), sbcPath: sbc.resolve(run),
+                                      posteriorPath: posterior.resolve(run), sedPath: sed.resolve(run, set: "train"),
+                                      mcmcPath: mcmcPath, galaxy: galaxy, folder: output ?? run.path(.figures), log: progress)
         for p in paths { print(p) }
     }
 }

@@ -4,6 +4,7 @@ import PipelineRunner
 /// `digs report`.
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: StageCommand.report.commandName,
         abstract: "Write one HTML page for a pipeline run: <pipeline output>/report/index.html.",
         discussion: """
         The page tells whether to trust the run: the calibration checks (SBC rank uniformity, marginal and joint \
@@ -23,7 +24,7 @@ struct Report: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let index = try ReportStage.run(config: try common.pipeline(), configPath: common.config, galaxy: galaxy,
+        let index = try ReportStage.run(config: try common.context().pipeline, configPath: common.config, galaxy: galaxy,
                                         output: output, log: progress)
         print(index)
     }

@@ -35,11 +35,31 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Worker threads for each stage.")
     var threads: Int = 2
 
+    @Flag(name: .long, help: "Print the stages as JSON (name, command line, product, inputs; file names in the output folder) and exit.")
+    var printPlan = false
+
     func run() throws {
+        if printPlan {
+            let plan = PipelinePlan(config: try PipelineConfig.load(path: pipeline))
+            let name = { (path: String) in (path as NSString).lastPathComponent }
+            try printJSON(plan.steps.map {
+                PlannedStage(name: $0.name, arguments: $0.arguments, output: $0.output.map(name), inputs: $0.inputs.map(name))
+            })
+            return
+        }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? Bundle.main.executablePath ?? CommandLine.arguments[0]
         try PipelineRun.execute(pipeline: pipeline, options: .init(from: from, until: until, force: force, dryRun: dryRun,
                                                                    threads: threads),
-                                executable: executable, log: progress, report: { print($0) })
+                                executable: executable, parse: { _ = try Digs.parseAsRoot($0) }, log: progress,
+                                report: { print($0) })
     }
+}
+
+/// One stage of `digs run --print-plan`.
+struct PlannedStage: Encodable {
+    let name: String
+    let arguments: [String]
+    let output: String?
+    let inputs: [String]
 }

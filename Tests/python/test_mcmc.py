@@ -37,18 +37,41 @@ def test_chains_are_valid_deterministic_and_independent_of_threads(run, tmp_path
         np.testing.assert_array_equal(a["theta_true"][()], o["theta_true"][:3])
         assert ((a["acceptance_fraction"][()] > 0) & (a["acceptance_fraction"][()] < 1)).all()
         assert a.attrs["likelihood_calls"] == 16 * (150 + 150 + 60 + 1)
-        # log_prob is the Gaussian log-likelihood of the stored positions: recompute one with
-        # the forward model through `digs simulate` on a theta table.
-        theta = chains[0, -1, :4].astype(np.float64)
+    check_log_posterior(p, d, tmp_path, tmp_path / "a.h5", log_uniform_age=False)
+
+
+def check_log_posterior(p, d, tmp_path, chains_path, log_uniform_age):
+    """log_prob is the log prior density plus the Gaussian log-likelihood of the stored positions:
+    recompute four with the forward model through `digs simulate` on a theta table, and the
+    prior density in closed form."""
+    with h5py.File(chains_path, "r") as a:
+        theta = a["chains"][0, -1, :4].astype(np.float64)
     table = tmp_path / "theta.csv"
     table.write_text("log_mass,t_age,log_tau,log_z,dust2\n" + "\n".join(",".join(f"{v:.9g}" for v in t) for t in theta))
-    digs("sample-prior", "-c", p, "--from-table", table, "-o", tmp_path / "t.h5")
-    digs("simulate", "-c", p, "--theta", tmp_path / "t.h5", "-o", tmp_path / "s.h5")
-    with h5py.File(tmp_path / "s.h5", "r") as s, h5py.File(tmp_path / "a.h5", "r") as a, \
+    digs("sample-prior", "-c", p, "--from-table", table, "-o", tmp_path / "t.h5", "--force")
+    digs("simulate", "-c", p, "--theta", tmp_path / "t.h5", "-o", tmp_path / "s.h5", "--force")
+    with h5py.File(tmp_path / "s.h5", "r") as s, h5py.File(chains_path, "r") as a, \
             h5py.File(d / "06_observations_test.h5", "r") as o:
         x, sigma = o["log_flux"][0].astype(np.float64), o["log_flux_sigma"][0].astype(np.float64)
-        expected = -0.5 * (((x - s["log_flux"][()]) / sigma) ** 2).sum(axis=1)
-        np.testing.assert_allclose(a["log_prob"][0, -1, :4], expected, rtol=2e-4)
+        log_likelihood = -0.5 * (((x - s["log_flux"][()]) / sigma) ** 2).sum(axis=1)
+        widths = np.array([5, 3.99, 2, 2.2, 0.9])
+        if log_uniform_age:
+            # t_age ~ 1/t on [0.01, 4]: log p = −log t − log log(4/0.01); the others uniform.
+            log_prior = -np.log(np.delete(widths, 1)).sum() - np.log(theta[:, 1]) - np.log(np.log(400.0))
+        else:
+            log_prior = -np.log(widths).sum() * np.ones(4)
+        np.testing.assert_allclose(a["log_prob"][0, -1, :4], log_prior + log_likelihood, rtol=2e-4)
+
+
+def test_chains_sample_the_prior_density_too(run, tmp_path):
+    """With a log-uniform age prior the chains sample prior × likelihood, not the likelihood in a box."""
+    d, p = pipeline_with_mcmc(run, tmp_path)
+    text = p.read_text()
+    uniform = "{name: t_age, distribution: uniform, low: 0.01, high: 4}"
+    assert uniform in text
+    p.write_text(text.replace(uniform, "{name: t_age, distribution: log_uniform, low: 0.01, high: 4}"))
+    digs("mcmc", "-c", p, "--threads", 2, "--galaxies", 0, "-o", tmp_path / "a.h5")
+    check_log_posterior(p, d, tmp_path, tmp_path / "a.h5", log_uniform_age=True)
 
 
 def test_interrupted_run_resumes_with_the_finished_galaxies(run, tmp_path):

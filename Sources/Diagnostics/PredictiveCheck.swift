@@ -1,0 +1,66 @@
+import DigsCore
+
+/// The posterior predictive check of one galaxy (Gelman, Meng & Stern 1996): the model spectra
+/// f(θ_k) of M posterior draws against the observed spectrum.
+///
+/// - Per pixel: the median and the 16th/84th percentiles of the M model spectra, and the
+///   residual x − median (NaN at masked pixels).
+/// - χ² of the median model over the usable pixels, and dof = their number.
+/// - The predictive p-value of the discrepancy χ²(x, θ): P(χ²(x_rep, θ) ≥ χ²(x, θ)) averaged over
+///   the draws. Given θ, χ²(x_rep, θ) follows χ² with dof degrees of freedom exactly under the
+///   Gaussian noise model, so p = mean_k Q(dof/2, χ²(x, θ_k)/2).
+public struct PredictiveCheck: Sendable, Equatable {
+    /// Median, 16th and 84th percentile model spectra, log10 L_λ.
+    public var median: [Float], p16: [Float], p84: [Float]
+    /// Observed minus predictive median, dex (NaN at masked pixels).
+    public var residual: [Float]
+    public var chi2: Double
+    public var dof: Int
+    public var pValue: Double
+
+    /// `spectra`: the M model spectra, row-major [M × P] (M ≥ 1).
+    public init(observation: NoisySpectrum, spectra: [Float], draws m: Int) {
+        let p = observation.pixels
+        precondition(m >= 1 && spectra.count == m * p, "need M ≥ 1 model spectra of \(p) pixels")
+        median = [Float](repeating: .nan, count: p)
+        p16 = median
+        p84 = median
+        residual = median
+        var column = [Double](repeating: 0, count: m)
+        chi2 = 0
+        for j in 0..<p {
+            for k in 0..<m { column[k] = Double(spectra[k * p + j]) }
+            column.sort()
+            let middle = SampleSummary.percentile(sorted: column, 50)
+            median[j] = Float(middle)
+            p16[j] = Float(SampleSummary.percentile(sorted: column, 16))
+            p84[j] = Float(SampleSummary.percentile(sorted: column, 84))
+            // Masked pixels carry no data: no residual, not in χ².
+            guard observation.mask[j] == 1 else { continue }
+            let observed = Double(observation.logFlux[j]), sd = Double(observation.sigma[j])
+            residual[j] = Float(observed - middle)
+            chi2 += (observed - middle) * (observed - middle) / (sd * sd)
+        }
+        dof = observation.usable.count
+        let k = Double(dof) / 2
+        pValue = (0..<m).reduce(0) {
+            $0 + SpecialFunctions.regularizedGammaQ(k, observation.chiSquare(model: spectra[($1 * p)..<(($1 + 1) * p)]) / 2)
+        } / Double(m)
+    }
+}
+
+/// Quality flags of a galaxy's posterior (the `flags` dataset and the catalog's FLAG column).
+public struct PosteriorFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// The predictive χ² is implausible for the noise model: out of distribution.
+    public static let outOfDistribution = PosteriorFlags(rawValue: 1)
+    /// NaN/infinite flux, non-positive σ or masked pixels the flow cannot use: skipped.
+    public static let invalidInput = PosteriorFlags(rawValue: 2)
+    /// A posterior median lies within 1 % of the prior width of a prior edge.
+    public static let medianAtPriorEdge = PosteriorFlags(rawValue: 4)
+
+    /// Every flag, in bit order.
+    public static let all: [PosteriorFlags] = [.outOfDistribution, .invalidInput, .medianAtPriorEdge]
+}

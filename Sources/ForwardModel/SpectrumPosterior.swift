@@ -1,0 +1,34 @@
+import DigsCore
+
+/// The exact posterior of one observed spectrum under the forward model, up to a constant:
+///
+///     log p(θ | x) = log p(θ) + log L(x | θ),   log L = −½ Σ_usable ((x_j − f_j(θ))/σ_j)²,
+///
+/// with p(θ) the pipeline's `PriorSet` density (every prior kind; −∞ outside the support) and f
+/// the same `SpectrumSimulator` the flow was trained on. The reference the MCMC samples.
+public struct SpectrumPosterior: Sendable {
+    public let prior: PriorSet
+    public let simulator: SpectrumSimulator
+    public let observation: NoisySpectrum
+
+    public init(prior: PriorSet, simulator: SpectrumSimulator, observation: NoisySpectrum) {
+        (self.prior, self.simulator, self.observation) = (prior, simulator, observation)
+    }
+
+    /// log p(θ | x) + const for `count` positions [count × D] (row-major), each simulated on one
+    /// thread in one batch; −∞ outside the prior's support or where the model is not finite.
+    public func logDensity(_ positions: [Double], count: Int) -> [Double] {
+        let d = prior.count, p = observation.pixels
+        var out = [Double](repeating: -.infinity, count: count)
+        let logPrior = (0..<count).map { prior.logDensity(positions[($0 * d)..<(($0 + 1) * d)]) }
+        let inside = (0..<count).filter { logPrior[$0] > -.infinity }
+        guard !inside.isEmpty else { return out }
+        let theta = try! NDArray(shape: [inside.count, d], data: inside.flatMap { positions[($0 * d)..<(($0 + 1) * d)] })
+        let model = simulator.simulate(theta, threads: 1).logFlux.data
+        for (k, r) in inside.enumerated() {
+            let chi2 = observation.chiSquare(model: model[(k * p)..<((k + 1) * p)])
+            out[r] = chi2.isFinite ? logPrior[r] - chi2 / 2 : -.infinity
+        }
+        return out
+    }
+}

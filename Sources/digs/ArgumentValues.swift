@@ -1,0 +1,11 @@
+import ArgumentParser
+import PipelineRunner
+import SpectrumIngest
+
+// The modes the commands take, as their enums: the parser lists the valid values in `--help`
+// and in its error for any other value.
+extension MCMCInitialization: ExpressibleByArgument {}
+extension IngestStage.Format: ExpressibleByArgument {}
+extension ObservedSpectrum.Medium: ExpressibleByArgument {}
+extension PlotStage.Figure: ExpressibleByArgument {}
+extension SamplePriorStage.Set: ExpressibleByArgument {}

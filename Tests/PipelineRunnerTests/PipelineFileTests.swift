@@ -1,0 +1,81 @@
+import DigsCore
+import ForwardModel
+import Foundation
+import PipelineRunner
+import Testing
+
+/// Pipeline files against the defaults they are laid over, and the plan `digs run` makes.
+@Suite("Pipeline files, plans and runs")
+struct PipelineFileTests {
+    /// Writes `text` to a fresh pipeline file and returns its path.
+    static func file(_ text: String) throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("digs-pipeline-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/p.yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func keysLeftOutTakeTheDefaults() throws {
+        let c = try PipelineConfig.load(path: Self.file("name: mine\ntrain: {hidden_features: 7}\nmodel:\n  instrument: {pixels: 40}\n"))
+        var expected = PipelineConfig()
+        expected.name = "mine"
+        expected.output = "products/mine"
+        expected.train.hiddenFeatures = 7
+        expected.model.instrument.pixels = 40
+        #expect(c == expected)
+        #expect(try PipelineConfig.load(path: Self.file("name: a\noutput: elsewhere\n")).output == "elsewhere")
+        #expect(PipelineConfig.defaults == PipelineConfig())
+    }
+
+    /// A variant mapping is taken whole: its fields belong to its variant, not to the default's.
+    @Test func variantsAreTakenWhole() throws {
+        let c = try PipelineConfig.load(path: Self.file("augment:\n  noise: {model: fractional}\nmodel:\n  dust: {law: power_law}\n"))
+        #expect(c.augment.noise == .fractional(fraction: 0.05))
+        #expect(c.model.dust == .powerLaw(index: -0.7))
+        #expect(c.augment.realisations == AugmentSettings().realisations)
+    }
+
+    @Test func invalidChoicesNameTheKeyAndTheChoices() throws {
+        let path = try Self.file("mcmc:\n  init: bogus\n")
+        #expect {
+            try PipelineConfig.load(path: path)
+        } throws: { error in
+            "\(error)".contains("mcmc.init (line 2)") && "\(error)".contains("expected one of prior, npe")
+        }
+    }
+
+    @Test func thePlanNamesEveryProductByItsProductFile() throws {
+        var c = PipelineConfig()
+        c.output = "out"
+        let plan = PipelinePlan(config: c)
+        let outputs = plan.steps.compactMap(\.output)
+        let expected: [ProductFile] = [.sspLibrary, .theta(set: "train"), .theta(set: "test"), .sed(set: "train"), .sed(set: "test"),
+                                       .augmented, .flow, .observations(set: "test"), .posterior(set: "test"), .sbc(set: "test"),
+                                       .mcmc(set: "test"), .catalog(set: "test")]
+        #expect(outputs == expected.map { $0.path(in: "out") })
+        #expect(plan.steps.first { $0.name == "simulate-train" }?.arguments == ["simulate", "--set", "train"])
+        #expect(plan.steps.first { $0.name == "ssp" }?.arguments == ["ssp", "import"])
+        #expect(plan.steps.first { $0.name == "mcmc" }?.inputs.contains("out/07_posterior_test.h5") == false)
+        c.mcmc.initialization = .npe
+        #expect(PipelinePlan(config: c).steps.first { $0.name == "mcmc" }?.inputs.contains("out/07_posterior_test.h5") == true)
+    }
+
+    /// `digs run` hands every stage's command line to the CLI's parser before the first stage
+    /// runs: a refused one stops the run with nothing spawned (the executable does not exist).
+    @Test func aRefusedCommandLineStopsTheRunBeforeAnyStage() throws {
+        let path = try Self.file("name: refused\noutput: \(FileManager.default.temporaryDirectory.path)/digs-refused-\(UUID().uuidString)\n")
+        var parsed = [[String]]()
+        #expect {
+            try PipelineRun.execute(pipeline: path, options: .init(), executable: "/nonexistent/digs",
+                                    parse: { arguments in
+                                        parsed.append(arguments)
+                                        if arguments.first == "infer" { throw DigsError.invalidInput(field: "--flow", problem: "renamed") }
+                                    }, log: { _ in }, report: { _ in })
+        } throws: { error in
+            "\(error)".contains("stage infer") && "\(error)".contains("refuses its command line")
+        }
+        #expect(parsed.count == 9)  // ssp … infer, and none spawned
+        #expect(parsed[0] == ["ssp", "import", "--config", path, "--force", "--threads", "2"])
+    }
+}
