@@ -77,8 +77,14 @@ public enum PlotStage {
                     chains = index.firstIndex(of: Int64(galaxy)).map { (product, $0) }
                 }
                 if figure == .fit {
-                    let values = try ["observed/log_flux", "ppc/median", "ppc/p16", "ppc/p84", "observed/log_flux_sigma"].map {
+                    var values = try ["observed/log_flux", "ppc/median", "ppc/p16", "ppc/p84", "observed/log_flux_sigma"].map {
                         try row($0, as: Float.self).map(Double.init)
+                    }
+                    // A masked pixel has a predictive median but no residual: no data to draw there.
+                    let residual = try row("ppc/residual", as: Float.self)
+                    for j in residual.indices where residual[j].isNaN && values[1][j].isFinite {
+                        values[0][j] = .nan
+                        values[4][j] = .nan
                     }
                     var best: [Double]?
                     if let (product, k) = chains, product.file.exists("best_log_flux") {

@@ -58,4 +58,20 @@ public enum StageOption: String, Sendable {
 
     /// `--name`.
     public var flag: String { "--" + rawValue }
+
+    /// For an option that names an input product: what it takes and its default product for a set.
+    public var productRead: (kind: String, file: @Sendable (String) -> ProductFile)? {
+        switch self {
+        case .ssp: return ("ssp_library product", { _ in .sspLibrary })
+        case .theta: return ("theta_grid product", { .theta(set: $0) })
+        case .sed: return ("sed_set product", { .sed(set: $0) })
+        case .data: return ("augmented_batches product", { _ in .augmented })
+        case .flow: return ("flow_model product", { _ in .flow })
+        case .observations: return ("observation_set or sed_set", { .observations(set: $0) })
+        case .posterior: return ("posterior_samples product", { .posterior(set: $0) })
+        case .sbc: return ("sbc_result product", { .sbc(set: $0) })
+        case .mcmc: return ("mcmc_chains product", { .mcmc(set: $0) })
+        case .config, .force, .threads, .set, .seed, .output, .shard: return nil
+        }
+    }
 }

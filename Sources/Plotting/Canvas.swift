@@ -86,6 +86,21 @@ public final class Canvas {
         cairo_fill(context)
     }
 
+    /// A band between `lower` and `upper` (canvas points, one pair per x): one filled polygon per
+    /// run of finite points, so missing values (masked pixels) are gaps, not bridged.
+    public func band(lower: [(Double, Double)], upper: [(Double, Double)], color: Color, alpha: Double) {
+        precondition(lower.count == upper.count)
+        var start = 0
+        while start < lower.count {
+            let finite = { (i: Int) in lower[i].0.isFinite && lower[i].1.isFinite && upper[i].0.isFinite && upper[i].1.isFinite }
+            guard finite(start) else { start += 1; continue }
+            var end = start
+            while end < lower.count && finite(end) { end += 1 }
+            polygon(Array(lower[start..<end]) + upper[start..<end].reversed(), color: color, alpha: alpha)
+            start = end
+        }
+    }
+
     public func circle(_ x: Double, _ y: Double, radius: Double, color: Color, alpha: Double = 1) {
         setColor(color, alpha: alpha)
         cairo_arc(context, x, y, radius, 0, 2 * .pi)

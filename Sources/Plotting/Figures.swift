@@ -277,8 +277,8 @@ public enum Figures {
         func linear(_ v: [Double]) -> [Double] { v.map { pow(10, $0 - scale) } }
         let (obs, med, lo, hi) = (linear(observed), linear(median), linear(p16), linear(p84))
         let top = Axes(left: 65, top: 30, width: 430, height: 200, x: Axes.padded(wavelength, fraction: 0), y: Axes.padded(obs + lo + hi))
-        canvas.polygon(zip(wavelength, lo).map { top.point($0, $1) } + zip(wavelength, hi).reversed().map { top.point($0, $1) },
-                       color: .npe, alpha: 0.3)
+        canvas.band(lower: zip(wavelength, lo).map { top.point($0, $1) }, upper: zip(wavelength, hi).map { top.point($0, $1) },
+                    color: .npe, alpha: 0.3)
         canvas.line(zip(wavelength, obs).map { top.point($0, $1) }, color: .black, width: 1)
         canvas.line(zip(wavelength, med).map { top.point($0, $1) }, color: .npe, width: 1.3)
         let best = bestFit.map(linear)
@@ -288,10 +288,11 @@ public enum Figures {
                entries: [("observed", .black), ("predictive median, 68 %", .npe)] + (best == nil ? [] : [("MCMC best fit", .mcmc)]))
         let residual = zip(obs, med).map { 100 * ($0 / $1 - 1) }
         let noise = sigma.map { 100 * (pow(10, $0) - 1) }
-        let limit = max(3 * (noise.max() ?? 1), residual.map(abs).max() ?? 1) * 1.1
+        // Masked pixels (NaN) are gaps: they neither set the limits nor join the lines.
+        let limit = max(3 * (noise.filter(\.isFinite).max() ?? 1), residual.filter(\.isFinite).map(abs).max() ?? 1, 1e-3) * 1.1
         let bottom = Axes(left: 65, top: 265, width: 430, height: 80, x: top.xRange, y: -limit...limit)
-        canvas.polygon(zip(wavelength, noise).map { bottom.point($0, -$1) } + zip(wavelength, noise).reversed().map { bottom.point($0, $1) },
-                       color: .grey, alpha: 0.3)
+        canvas.band(lower: zip(wavelength, noise).map { bottom.point($0, -$1) }, upper: zip(wavelength, noise).map { bottom.point($0, $1) },
+                    color: .grey, alpha: 0.3)
         canvas.line([bottom.point(top.xRange.lowerBound, 0), bottom.point(top.xRange.upperBound, 0)], color: .truth, width: 0.8, dash: [3, 2])
         canvas.line(zip(wavelength, residual).map { bottom.point($0, $1) }, color: .black, width: 0.9)
         if let best {

@@ -41,7 +41,7 @@ struct Benchmark: ParsableCommand {
 
         @OptionGroup var common: CommonOptions
         @OptionGroup var flow: ProductOption<FlowInput>
-        @OptionGroup var observations: ProductOption<TestSpectraInput>
+        @OptionGroup var observations: ProductOption<ObservationsInput>
         @OptionGroup var ssp: ProductOption<SSPInput>
 
         @Option(name: .customShort("n"), help: "Galaxies per timing.")
@@ -74,7 +74,7 @@ struct Benchmark: ParsableCommand {
             abstract: "Seconds for one galaxy's MCMC at the pipeline's schedule on one core, and µs per likelihood call.")
 
         @OptionGroup var common: CommonOptions
-        @OptionGroup var observations: ProductOption<TestSpectraInput>
+        @OptionGroup var observations: ProductOption<ObservationsInput>
         @OptionGroup var ssp: ProductOption<SSPInput>
 
         @Flag(name: .long, help: "Print JSON instead of text.")

@@ -66,70 +66,36 @@ struct SetOption: ParsableArguments {
     func name(default value: String = "test") -> String { set ?? value }
 }
 
-/// A product a stage reads: its option and its default file.
+/// A product a stage reads, named by its option (`StageOption.productRead`).
 protocol ProductRole {
     static var option: StageOption { get }
-    static var help: String { get }
-    /// The default product for set `set`.
-    static func file(set: String) -> ProductFile
 }
 
 /// `--<role>`: an input product, by default the pipeline's own.
 struct ProductOption<Role: ProductRole>: ParsableArguments {
     @Option(name: .customLong(Role.option.rawValue),
-            help: ArgumentHelp("\(Role.help) (default: <pipeline output>/\(Role.file(set: "<set>").fileName)).", valueName: "path"))
+            help: ArgumentHelp("\(Role.option.productRead!.kind) (default: <pipeline output>/\(Role.option.productRead!.file("<set>").fileName)).",
+                               valueName: "path"))
     var path: String?
 
     /// The given path, or the pipeline's product for `set` (default: the command's set).
     func resolve(_ context: StageContext, set: String? = nil) -> String {
-        path ?? context.path(Role.file(set: set ?? context.set))
+        path ?? context.path(Role.option.productRead!.file(set ?? context.set))
     }
 
     /// Whether the path was given on the command line.
     var isGiven: Bool { path != nil }
 }
 
-enum SSPInput: ProductRole {
-    static let option = StageOption.ssp, help = "ssp_library product"
-    static func file(set: String) -> ProductFile { .sspLibrary }
-}
-enum ThetaInput: ProductRole {
-    static let option = StageOption.theta, help = "theta_grid product"
-    static func file(set: String) -> ProductFile { .theta(set: set) }
-}
-enum SEDInput: ProductRole {
-    static let option = StageOption.sed, help = "sed_set product"
-    static func file(set: String) -> ProductFile { .sed(set: set) }
-}
-enum AugmentedInput: ProductRole {
-    static let option = StageOption.data, help = "augmented_batches product"
-    static func file(set: String) -> ProductFile { .augmented }
-}
-enum FlowInput: ProductRole {
-    static let option = StageOption.flow, help = "flow_model product"
-    static func file(set: String) -> ProductFile { .flow }
-}
-enum ObservationsInput: ProductRole {
-    static let option = StageOption.observations, help = "observation_set or sed_set"
-    static func file(set: String) -> ProductFile { .observations(set: set) }
-}
-/// Noiseless test spectra for the benchmarks (`--observations`, default the test sed_set).
-enum TestSpectraInput: ProductRole {
-    static let option = StageOption.observations, help = "observation_set or sed_set"
-    static func file(set: String) -> ProductFile { .sed(set: set) }
-}
-enum PosteriorInput: ProductRole {
-    static let option = StageOption.posterior, help = "posterior_samples product"
-    static func file(set: String) -> ProductFile { .posterior(set: set) }
-}
-enum SBCInput: ProductRole {
-    static let option = StageOption.sbc, help = "sbc_result product"
-    static func file(set: String) -> ProductFile { .sbc(set: set) }
-}
-enum MCMCInput: ProductRole {
-    static let option = StageOption.mcmc, help = "mcmc_chains product"
-    static func file(set: String) -> ProductFile { .mcmc(set: set) }
-}
+enum SSPInput: ProductRole { static let option = StageOption.ssp }
+enum ThetaInput: ProductRole { static let option = StageOption.theta }
+enum SEDInput: ProductRole { static let option = StageOption.sed }
+enum AugmentedInput: ProductRole { static let option = StageOption.data }
+enum FlowInput: ProductRole { static let option = StageOption.flow }
+enum ObservationsInput: ProductRole { static let option = StageOption.observations }
+enum PosteriorInput: ProductRole { static let option = StageOption.posterior }
+enum SBCInput: ProductRole { static let option = StageOption.sbc }
+enum MCMCInput: ProductRole { static let option = StageOption.mcmc }
 
 /// Prints a value as JSON with sorted keys on standard output (for scripts).
 func printJSON<T: Encodable>(_ value: T) throws {

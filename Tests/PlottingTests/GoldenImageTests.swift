@@ -67,3 +67,39 @@ struct GoldenImageTests {
         #expect(moved.fraction >= 0.002 || moved.mean >= 0.5, "a moved validation curve passed as the golden image: \(moved)")
     }
 }
+
+/// Masked pixels (NaN) are gaps in the fit figure: it is drawn (it used to trap on NaN axis
+/// limits when the first pixel was masked) and nothing is painted over the masked blue end.
+@Suite("Masked pixels in figures")
+struct MaskedPixelFigureTests {
+    @Test func theFitFigureLeavesMaskedPixelsEmpty() throws {
+        let n = 100, masked = 20
+        let wavelength = (0..<n).map { 3800 + 20 * Double($0) }
+        let model = wavelength.map { -0.3 * log10($0 / 5000) }
+        let observed = model.enumerated().map { $0.offset < masked ? Double.nan : $0.element + 0.01 * sin(Double($0.offset)) }
+        let sigma = (0..<n).map { $0 < masked ? Double.nan : 0.01 }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("digs-fit-\(UUID().uuidString).png").path
+        try Figures.spectrumFit(wavelength: wavelength, observed: observed, median: model, p16: model.map { $0 - 0.01 },
+                                p84: model.map { $0 + 0.01 }, sigma: sigma, title: "masked blue end", path: path, format: .png)
+        let image = try pixels(path)
+        let scale = Double(image.width) / 520
+        // The residual panel (top 265 pt, height 80 pt) over the masked pixels' wavelengths: the
+        // x axis spans the pixel centres over 430 pt from 65 pt, so the first 20 pixels end at
+        // 65 + 430·19/99 ≈ 147 pt; look at 75–140 pt, inside the frame, away from the zero line.
+        var painted = 0
+        for yPt in stride(from: 270.0, through: 300, by: 1) {
+            for xPt in stride(from: 75.0, through: 140, by: 1) {
+                let p = image.data[Int(yPt * scale) * image.width + Int(xPt * scale)]
+                if p & 0xFF_FF_FF != 0xFF_FF_FF { painted += 1 }
+            }
+        }
+        #expect(painted == 0, "\(painted) painted pixels over the masked pixels")
+        // …while over the unmasked pixels the noise band is drawn.
+        var band = 0
+        for xPt in stride(from: 300.0, through: 400, by: 1) {
+            let p = image.data[Int(305 * scale) * image.width + Int(xPt * scale)]
+            if p & 0xFF_FF_FF != 0xFF_FF_FF { band += 1 }
+        }
+        #expect(band > 50)
+    }
+}
