@@ -60,7 +60,10 @@ public struct PosteriorFlags: OptionSet, Sendable, Hashable {
     public static let invalidInput = PosteriorFlags(rawValue: 2)
     /// A posterior median lies within 1 % of the prior width of a prior edge.
     public static let medianAtPriorEdge = PosteriorFlags(rawValue: 4)
+    /// The importance weights of the flow's samples against the exact posterior fail the
+    /// Pareto-k̂ check (`ImportanceWeights.isReliable`): the flow misrepresents this posterior.
+    public static let unreliableFlow = PosteriorFlags(rawValue: 8)
 
     /// Every flag, in bit order.
-    public static let all: [PosteriorFlags] = [.outOfDistribution, .invalidInput, .medianAtPriorEdge]
+    public static let all: [PosteriorFlags] = [.outOfDistribution, .invalidInput, .medianAtPriorEdge, .unreliableFlow]
 }

@@ -26,9 +26,22 @@ public struct SpectrumPosterior: Sendable {
         let theta = try! NDArray(shape: [inside.count, d], data: inside.flatMap { positions[($0 * d)..<(($0 + 1) * d)] })
         let model = simulator.simulate(theta, threads: 1).logFlux.data
         for (k, r) in inside.enumerated() {
-            let chi2 = observation.chiSquare(model: model[(k * p)..<((k + 1) * p)])
-            out[r] = chi2.isFinite ? logPrior[r] - chi2 / 2 : -.infinity
+            out[r] = Self.combine(logPrior[r], observation.chiSquare(model: model[(k * p)..<((k + 1) * p)]))
         }
         return out
+    }
+
+    /// log p(θ | x) + const for `count` positions whose model spectra [count × P] are already
+    /// simulated (the same `simulator`'s).
+    public func logDensity(_ positions: [Double], count: Int, spectra: [Float]) -> [Double] {
+        let d = prior.count, p = observation.pixels
+        precondition(spectra.count == count * p, "one model spectrum per position")
+        return (0..<count).map { r in
+            Self.combine(prior.logDensity(positions[(r * d)..<((r + 1) * d)]), observation.chiSquare(model: spectra[(r * p)..<((r + 1) * p)]))
+        }
+    }
+
+    static func combine(_ logPrior: Double, _ chi2: Double) -> Double {
+        logPrior > -.infinity && chi2.isFinite ? logPrior - chi2 / 2 : -.infinity
     }
 }

@@ -103,9 +103,21 @@ public enum ExportStage {
                                       comment: "posterior predictive p-value of the chi-square discrepancy", ucd: "stat.probability"))
             fillers.append { .double(try pvalue.readRows($0).data) }
         }
+        if product.file.exists("importance/ess_fraction") {
+            let ess = try product.dataset("importance/ess_fraction", dtype: .float64, rank: 1)
+            let paretoK = try product.dataset("importance/pareto_k", dtype: .float64, rank: 1)
+            columns.append(FITSColumn(name: "IS_ESS_FRAC", format: "D", unit: "",
+                                      comment: "effective sample size over samples of the flow's samples weighed by the exact posterior",
+                                      ucd: "stat.fit.goodness"))
+            fillers.append { .double(try ess.readRows($0).data) }
+            columns.append(FITSColumn(name: "PARETO_K", format: "D", unit: "",
+                                      comment: "Pareto-smoothed importance sampling k-hat of those weights (flag 8 above the threshold)",
+                                      ucd: "stat.fit.goodness"))
+            fillers.append { .double(try paretoK.readRows($0).data) }
+        }
         let flags = try product.dataset("flags", dtype: .uint8, rank: 1)
         columns.append(FITSColumn(name: "FLAG", format: "B", unit: "",
-                                  comment: "1 out-of-distribution, 2 invalid input, 4 median at a prior edge; 0 fine",
+                                  comment: "1 out-of-distribution, 2 invalid input, 4 median at a prior edge, 8 unreliable flow; 0 fine",
                                   ucd: "meta.code.qual"))
         fillers.append { .uint8(try flags.readRows($0).data) }
         if includeSamples {

@@ -49,7 +49,7 @@ public enum InferBenchmark {
         let full = best { i in
             var g = streams.generator(.posteriorSampling, index: UInt64(i))
             _ = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, trainedSigma: nil, simulator: simulator,
-                                settings: settings, generator: &g)
+                                prior: model.parameters, settings: settings, generator: &g)
         }
         return Result(galaxies: n, samplesPerGalaxy: s, threads: threads, samplingMilliseconds: sampling,
                       fullMilliseconds: full)

@@ -15,6 +15,10 @@ public struct InferSettings: Settings {
     /// A galaxy whose predictive χ² has a survival probability below this is flagged
     /// out-of-distribution (flag 1).
     public var ppcPValue: Double = 1e-3
+    /// Samples per galaxy weighed by the exact posterior for the importance-sampling check
+    /// (`ImportanceWeights`: ESS and Pareto k̂ of w = p(x | θ) p(θ) / q(θ | x)); at most
+    /// `samples`; 0 = none.
+    public var importanceSamples: Int = 200
     /// Galaxies per chunk (memory is flat in the number of galaxies).
     public var chunk: Int = 128
 
@@ -30,13 +34,21 @@ public struct InferSettings: Settings {
         return s
     }
 
-    enum CodingKeys: String, CodingKey { case samples, ppcSamples = "ppc_samples", ppcPValue = "ppc_pvalue", chunk }
+    /// Samples per galaxy the importance-sampling check uses.
+    public var importanceDraws: Int { min(importanceSamples, samples) }
+
+    enum CodingKeys: String, CodingKey {
+        case samples, ppcSamples = "ppc_samples", ppcPValue = "ppc_pvalue", importanceSamples = "importance_samples", chunk
+    }
 
 
     public func validate() throws {
         guard samples >= 1 else { throw DigsError.invalidInput(field: "infer.samples", problem: "must be at least 1 (is \(samples))") }
         guard ppcSamples >= 0 && ppcSamples <= samples else {
             throw DigsError.invalidInput(field: "infer.ppc_samples", problem: "must be between 0 and infer.samples (is \(ppcSamples))")
+        }
+        guard importanceSamples >= 0 && importanceSamples != 1 else {
+            throw DigsError.invalidInput(field: "infer.importance_samples", problem: "must be 0 or at least 2 (is \(importanceSamples))")
         }
         guard ppcPValue >= 0 && ppcPValue < 1 else { throw DigsError.invalidInput(field: "infer.ppc_pvalue", problem: "must be in [0, 1)") }
         guard chunk >= 1 else { throw DigsError.invalidInput(field: "infer.chunk", problem: "must be at least 1") }
@@ -111,7 +123,7 @@ public enum InferStage {
              try set("log_prob_true", .float64, [0], ["galaxy"], "", "flow log-density of the true parameters"))
         }
         let flagSet = try set("flags", .uint8, [0], ["galaxy"], "",
-                              "bit mask: 1 out-of-distribution (predictive check), 2 invalid input (skipped), 4 median at a prior edge")
+                              "bit mask: 1 out-of-distribution (predictive check), 2 invalid input (skipped), 4 median at a prior edge, 8 unreliable flow (importance weights fail the Pareto-k check)")
         let observedSet = try set("observed/log_flux", .float32, [0, p], ["galaxy", "pixel"], "log(solLum/Angstrom)",
                                   "the observed spectrum the posterior conditions on")
         let observedSigmaSet = try set("observed/log_flux_sigma", .float32, [0, p], ["galaxy", "pixel"], "dex", "its 1-sigma uncertainty")
@@ -136,11 +148,23 @@ public enum InferStage {
         let residualSet = try set("ppc/residual", .float32, [0, p], ["galaxy", "pixel"], "dex", "observed minus predictive median")
         let chi2Set = try set("ppc/chi2", .float64, [0], ["galaxy"], "", "sum over usable pixels of (residual / sigma)^2 for the predictive median")
         let dofSet = try set("ppc/dof", .int32, [0], ["galaxy"], "", "usable pixels in chi2")
+        let w = settings.importanceDraws
+        let importanceSets = w == 0 ? nil : (
+            logWeight: try set("importance/log_weight", .float32, [0, w], ["galaxy", "importance_sample"], "",
+                               "log importance weight of each of the first importance_samples samples: log p(x|theta) + log p(theta) - log q(theta|x), up to a constant per galaxy"),
+            ess: try set("importance/ess_fraction", .float64, [0], ["galaxy"], "",
+                         "effective sample size of the self-normalised importance weights over the number of weighted samples"),
+            paretoK: try set("importance/pareto_k", .float64, [0], ["galaxy"], "",
+                             "Pareto-smoothed importance sampling diagnostic k-hat of the weights (Vehtari et al. 2024)"))
         let pvalueSet = try set("ppc/pvalue", .float64, [0], ["galaxy"], "",
                                 "posterior predictive p-value: mean over the predictive samples of the chi-square survival probability of sum((observed - model)/sigma)^2 with dof degrees of freedom")
         try writer.file.setAttribute("parameter_names", .strings(names))
         try writer.file.setAttribute("samples_per_galaxy", .int(Int64(s)))
         try writer.file.setAttribute("ppc_samples", .int(Int64(settings.ppcSamples)))
+        try writer.file.setAttribute("importance_samples", .int(Int64(settings.importanceDraws)))
+        if settings.importanceDraws > 0 {
+            try writer.file.setAttribute("pareto_k_threshold", .double(ImportanceWeights.paretoKThreshold(draws: settings.importanceDraws)))
+        }
         try writer.file.setAttribute("ppc_pvalue_threshold", .double(settings.ppcPValue))
         try writer.file.setAttribute("prior_low", .doubles(posterior.priorLow))
         try writer.file.setAttribute("prior_high", .doubles(posterior.priorHigh))
@@ -160,7 +184,7 @@ public enum InferStage {
                 parallelChunks(chunk.count, workers: threads) { _, i in
                     var g = streams.generator(.posteriorSampling, index: UInt64(chunk.first + i))
                     out[i] = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, trainedSigma: trainedSigma,
-                                             simulator: simulator, settings: settings, generator: &g)
+                                             simulator: simulator, prior: model.parameters, settings: settings, generator: &g)
                 }
             }
             let r = results.map { $0! }, c = chunk.count
@@ -190,6 +214,11 @@ public enum InferStage {
             try chi2Set.append(rows([]) { [$0.chi2] })
             try dofSet.append(rows([]) { [Int32($0.dof)] })
             try pvalueSet.append(rows([]) { [$0.pValue] })
+            if let importanceSets {
+                try importanceSets.logWeight.append(rows([w]) { $0.logWeights.map(Float.init) })
+                try importanceSets.ess.append(rows([]) { [$0.importance?.essFraction ?? .nan] })
+                try importanceSets.paretoK.append(rows([]) { [$0.importance?.paretoK ?? .nan] })
+            }
             for g in r { for flag in PosteriorFlags.all where g.flags.contains(flag) { flagged[flag, default: 0] += 1 } }
             for (k, g) in r.enumerated() {
                 guard let reason = g.refusal else { continue }
@@ -211,7 +240,7 @@ public enum InferStage {
         try writer.file.setAttribute("milliseconds_per_galaxy", .double(1000 * (clock.now - began).seconds / Double(max(slice.count, 1))))
         try writer.file.setAttribute("threads", .int(Int64(threads)))
         try writer.commit()
-        log("flags: \(flagged[.outOfDistribution] ?? 0) out-of-distribution, \(flagged[.invalidInput] ?? 0) invalid input, \(flagged[.medianAtPriorEdge] ?? 0) with a median at a prior edge")
+        log("flags: \(flagged[.outOfDistribution] ?? 0) out-of-distribution, \(flagged[.invalidInput] ?? 0) invalid input, \(flagged[.medianAtPriorEdge] ?? 0) with a median at a prior edge, \(flagged[.unreliableFlow] ?? 0) with an unreliable flow (Pareto k̂)")
     }
 
     /// Refuses observations the flow was not trained for (another pixel grid, other parameters),
@@ -255,13 +284,16 @@ struct GalaxyPosterior {
     var residual: [Float]
     var chi2 = Double.nan, dof = 0, pValue = Double.nan
     var truthLogProb = Double.nan
+    /// log w = log p(x | θ) + log p(θ) − log q(θ | x) (+ const) of the first importanceDraws samples.
+    var logWeights: [Double] = []
+    var importance: ImportanceWeights?
     var flags: PosteriorFlags = []
     /// Why the flow cannot take this observation (flag 2), in words.
     var refusal: String?
 
     /// `trainedSigma`: the σ (dex) per pixel a flow that sees x alone was trained with.
     init(chunk: ObservationChunk, row i: Int, pixels p: Int, posterior: any PosteriorFlow, trainedSigma: [Double]?,
-         simulator: SpectrumSimulator, settings: InferSettings, generator g: inout Xoshiro256StarStar) {
+         simulator: SpectrumSimulator, prior: PriorSet, settings: InferSettings, generator g: inout Xoshiro256StarStar) {
         let d = posterior.parameterNames.count, s = settings.samples, q = 2
         let observation = NoisySpectrum(logFlux: chunk.logFlux[(i * p)..<((i + 1) * p)], sigma: chunk.sigma[(i * p)..<((i + 1) * p)],
                                         mask: chunk.mask[(i * p)..<((i + 1) * p)])
@@ -270,6 +302,7 @@ struct GalaxyPosterior {
         residual = .nans(p)
         refusal = layout.refusal(observation, trainedSigma: trainedSigma)
         guard refusal == nil else {
+            logWeights = .nans(settings.importanceDraws)
             samples = .nans(s * d)
             logProb = .nans(s)
             derivedSamples = .nans(s * q)
@@ -295,11 +328,21 @@ struct GalaxyPosterior {
             let margin = 0.01 * (high[j] - low[j])
             if summary.p50[j] < low[j] + margin || summary.p50[j] > high[j] - margin { flags.insert(.medianAtPriorEdge) }
         }
-        // Posterior predictive check on the first ppcSamples draws (independent by construction).
-        let m = settings.ppcSamples
+        // The first draws' model spectra, simulated once, serve the predictive check (the first
+        // ppcSamples) and the importance weights (the first importanceDraws); independent draws.
+        let m = settings.ppcSamples, w = settings.importanceDraws, k = max(m, w)
+        guard k > 0 else { return }
+        let spectra = simulator.simulate(try! NDArray(shape: [k, d], data: Array(samples[0..<(k * d)])), threads: 1).logFlux.data
+        if w > 0 {
+            let exact = SpectrumPosterior(prior: prior, simulator: simulator, observation: observation)
+            let logTarget = exact.logDensity(Array(samples[0..<(w * d)]), count: w, spectra: Array(spectra[0..<(w * p)]))
+            logWeights = zip(logTarget, logProb).map { $0 - $1 }
+            let weights = ImportanceWeights(logWeights: logWeights)
+            importance = weights
+            if !weights.isReliable { flags.insert(.unreliableFlow) }
+        }
         guard m > 0 else { return }
-        let subset = try! NDArray(shape: [m, d], data: Array(samples[0..<(m * d)]))
-        let check = PredictiveCheck(observation: observation, spectra: simulator.simulate(subset, threads: 1).logFlux.data, draws: m)
+        let check = PredictiveCheck(observation: observation, spectra: Array(spectra[0..<(m * p)]), draws: m)
         predictive = [check.median, check.p16, check.p84]
         residual = check.residual
         (chi2, dof, pValue) = (check.chi2, check.dof, check.pValue)

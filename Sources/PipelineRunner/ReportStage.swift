@@ -1,4 +1,5 @@
 import DigsCore
+import Diagnostics
 import Foundation
 import Plotting
 import ProductIO
@@ -43,6 +44,7 @@ public enum ReportStage {
         var page = ReportPage(title: "DIGS run report — \(config.name)")
         page.paragraph("Pipeline <b>\(escapeHTML(config.name))</b>\(configPath.map { " (<code>\(escapeHTML($0))</code>)" } ?? ""), products in <code>\(escapeHTML(plan.folder))</code>, seed \(config.seed). Report written \(Provenance.now()) by digs \(digsVersion).")
         if exists(paths.sbc) { try calibration(sbcPath: paths.sbc, into: &page) }
+        if exists(paths.posterior) { try importance(posteriorPath: paths.posterior, into: &page) }
         if exists(paths.mcmc) && exists(paths.posterior) {
             let result = try CompareStage.run(mcmcPath: paths.mcmc, posteriorPath: paths.posterior)
             page.section("NPE against MCMC on the exact likelihood")
@@ -118,6 +120,23 @@ public enum ReportStage {
                                         $0.peakMemoryMB.map { String(format: "%.0f", $0) } ?? "—"] })
         let total = entries.map(\.seconds).reduce(0, +)
         page.paragraph(String(format: "Total %.1f s (%.1f min) over the stages as last run.", total, total / 60))
+    }
+
+    /// The flow against the exact posterior, galaxy by galaxy, from the importance weights of its
+    /// samples (no truth needed).
+    static func importance(posteriorPath: String, into page: inout ReportPage) throws {
+        let product = try Product.open(posteriorPath, expecting: .posteriorSamples)
+        guard product.file.exists("importance/ess_fraction") else { return }
+        let ess = try product.dataset("importance/ess_fraction", rank: 1).read(as: Double.self).data.filter(\.isFinite).sorted()
+        let k = try product.dataset("importance/pareto_k", rank: 1).read(as: Double.self).data.filter { !$0.isNaN }
+        let threshold = try product.file.attribute("pareto_k_threshold")?.doublesValue?.first ?? 0.7
+        let draws = try product.file.attribute("importance_samples")?.intValue ?? 0
+        guard !ess.isEmpty else { return }
+        page.section("The flow against the exact posterior (importance weights)")
+        let unreliable = k.filter { $0 > threshold }.count
+        page.paragraph(String(format: "For each galaxy the first %d posterior samples are weighed by the exact posterior, w = p(x | θ) p(θ) / q(θ | x). Effective sample size over samples: median %.3f, 10th percentile %.3f (1 = the flow is the exact posterior). Pareto k̂ above %.2f, where the flow misses mass of the exact posterior (flag 8): %d of %d galaxies (%.0f %%).",
+                              Int(draws), SampleSummary.percentile(sorted: ess, 50), SampleSummary.percentile(sorted: ess, 10), threshold,
+                              unreliable, k.count, 100 * Double(unreliable) / Double(max(k.count, 1))))
     }
 
     /// One row per product: file, kind and schema, creation, seed, content digest and inputs.

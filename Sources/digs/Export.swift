@@ -10,7 +10,8 @@ struct Export: ParsableCommand {
         discussion: """
         One BINTABLE `DIGS_POSTERIORS`, a row per galaxy: ID, then per parameter <NAME>_P16, _P50, _P84, _MEAN, _STD, \
         _MAP (and _TRUE for simulated observations), the derived LOGMSTAR_* (living stellar mass) and MWAGE_* (its mean \
-        age), PPC_CHI2, PPC_DOF, PPC_PVALUE and FLAG (1 out-of-distribution, 2 invalid input, 4 median at a prior edge). \
+        age), PPC_CHI2, PPC_DOF, PPC_PVALUE, IS_ESS_FRAC, PARETO_K and FLAG (1 out-of-distribution, 2 invalid input, 4 median \
+        at a prior edge, 8 unreliable flow). \
         Units in TUNITn (FITS syntax), descriptions in TCOMMn, UCDs in TUCDn; provenance (software, digests of the \
         flow and inputs, prior bounds, samples per galaxy, seed, pipeline) in the primary header; CHECKSUM/DATASUM in \
         every HDU. With an sbc_result (default <output>/08_sbc_<set>.h5 when present) a second table \

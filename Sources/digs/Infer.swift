@@ -39,7 +39,10 @@ struct Infer: ParsableCommand {
         age for every sample, and a posterior predictive check: the model spectra of infer.ppc_samples draws, their \
         median and 68 % band, residuals and χ²; galaxies whose χ² p-value is below infer.ppc_pvalue are flagged \
         out-of-distribution (flag 1); invalid spectra (NaN, σ ≤ 0, masked pixels) are flagged 2 and skipped; a median \
-        at a prior edge is flag 4. Observations: an observation_set, or a sed_set (one noise draw each, as \
+        at a prior edge is flag 4. The first infer.importance_samples draws (default 200) are weighed by the exact \
+        posterior, w = p(x | θ) p(θ) / q(θ | x): their effective sample size over draws and Pareto k̂ (PSIS, Vehtari \
+        et al. 2024) are stored per galaxy, and k̂ above min(1 − 1/log10 S, 0.7) is flag 8 (the flow misrepresents \
+        that galaxy's posterior); this needs no truth, so it works for real spectra. Observations: an observation_set, or a sed_set (one noise draw each, as \
         `digs observe`). Output: <pipeline output>/07_posterior_<set>.h5.
         """)
 

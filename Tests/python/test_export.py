@@ -55,7 +55,7 @@ def test_astropy_reads_columns_units_and_values(run, catalog):
             expected += [f"{n}_{s}" for s in ("P16", "P50", "P84", "MEAN", "STD", "MAP", "TRUE")]
         for n in ("LOGMSTAR", "MWAGE"):
             expected += [f"{n}_{s}" for s in ("P16", "P50", "P84", "MEAN", "STD", "MAP")]
-        expected += ["PPC_CHI2", "PPC_DOF", "PPC_PVALUE", "FLAG", "SAMPLES"]
+        expected += ["PPC_CHI2", "PPC_DOF", "PPC_PVALUE", "IS_ESS_FRAC", "PARETO_K", "FLAG", "SAMPLES"]
         assert t.colnames == expected
         assert all(re.fullmatch(r"[A-Z0-9_]+", c) for c in t.colnames)
         assert t["ID"].dtype.kind == "i" and t["ID"].dtype.itemsize == 8 and t["FLAG"].dtype == np.uint8
