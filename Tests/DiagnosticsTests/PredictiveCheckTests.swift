@@ -51,6 +51,6 @@ struct PredictiveCheckTests {
     @Test func flagsAreBits() {
         let flags: PosteriorFlags = [.outOfDistribution, .medianAtPriorEdge]
         #expect(flags.rawValue == 5)
-        #expect(PosteriorFlags.all.map(\.rawValue) == [1, 2, 4])
+        #expect(PosteriorFlags.all.map(\.rawValue) == [1, 2, 4, 8])
     }
 }
