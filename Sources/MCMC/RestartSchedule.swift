@@ -31,15 +31,22 @@ public struct RestartSchedule: Sendable, Equatable {
         public var acceptanceFraction: Double
         /// Integrated autocorrelation time per parameter, steps (emcee's estimator).
         public var autocorrelationTime: [Double]
+        /// split-R̂ per parameter over the walkers' production chains.
+        public var splitRHat: [Double]
         /// The highest-probability position visited.
         public var best: [Double]
         /// Median log-probability over walkers after each burn-in step.
         public var burnInTrace: [Float]
 
-        public init(chain: [Float], logProb: [Float], acceptanceFraction: Double, autocorrelationTime: [Double], best: [Double],
-                    burnInTrace: [Float]) {
+        public init(chain: [Float], logProb: [Float], acceptanceFraction: Double, autocorrelationTime: [Double],
+                    splitRHat: [Double], best: [Double], burnInTrace: [Float]) {
             (self.chain, self.logProb, self.acceptanceFraction) = (chain, logProb, acceptanceFraction)
-            (self.autocorrelationTime, self.best, self.burnInTrace) = (autocorrelationTime, best, burnInTrace)
+            (self.autocorrelationTime, self.splitRHat, self.best, self.burnInTrace) = (autocorrelationTime, splitRHat, best, burnInTrace)
+        }
+
+        /// Whether the production chain (`steps` long) is a converged reference (`ChainConvergence`).
+        public func convergence(steps: Int) -> ChainConvergence {
+            ChainConvergence(autocorrelationTime: autocorrelationTime, splitRHat: splitRHat, steps: steps)
         }
 
         /// Burn-in steps until the median walker first reaches the typical set: a log-probability
@@ -100,10 +107,9 @@ public struct RestartSchedule: Sendable, Equatable {
         }
         let accepted = Double(state.accepted.reduce(0, +) - acceptedBefore) / Double(production * w)
         let t = production
-        let tau = (0..<d).map { j in
-            Autocorrelation.integratedTime((0..<w).map { k in (0..<t).map { Double(chain[(($0 * w) + k) * d + j]) } })
-        }
-        return Result(chain: chain, logProb: lp, acceptanceFraction: accepted, autocorrelationTime: tau, best: best,
-                      burnInTrace: trace)
+        let walkerChains = (0..<d).map { j in (0..<w).map { k in (0..<t).map { Double(chain[(($0 * w) + k) * d + j]) } } }
+        return Result(chain: chain, logProb: lp, acceptanceFraction: accepted,
+                      autocorrelationTime: walkerChains.map { Autocorrelation.integratedTime($0) },
+                      splitRHat: walkerChains.map(ChainConvergence.splitRHat), best: best, burnInTrace: trace)
     }
 }

@@ -13,6 +13,10 @@ public enum CompareStage {
         public let medianOffset: Double
         public let widthRatio: Double
         public let energyDistance: Double
+        /// split-R̂ of this parameter's chain.
+        public let splitRHat: Double?
+        /// Whether the galaxy's chain is a converged reference (nil: chains made before this was recorded).
+        public let converged: Bool?
     }
 
     public struct Result: Codable, Sendable {
@@ -35,6 +39,8 @@ public enum CompareStage {
         let (g, t, w, d) = (chains.shape[0], chains.shape[1], chains.shape[2], chains.shape[3])
         let index: [Int64] = try mcmc.dataset("galaxy_index", rank: 1).read(as: Int64.self).data
         let ids = try ObservationIDs.read(mcmc)
+        let rhat: [Double]? = mcmc.file.exists("split_rhat") ? try mcmc.dataset("split_rhat", rank: 2).read(as: Double.self).data : nil
+        let converged: [UInt8]? = mcmc.file.exists("converged") ? try mcmc.dataset("converged", rank: 1).read(as: UInt8.self).data : nil
         var rows = [Row]()
         for k in 0..<g {
             let c: NDArray<Float> = try chains.readHyperslab(start: [k, 0, 0, 0], count: [1, t, w, d])
@@ -45,18 +51,28 @@ public enum CompareStage {
                 let test = stride(from: j, to: s.data.count, by: d).map { Double(s.data[$0]) }
                 let cmp = SampleComparison(test: test, reference: reference)
                 rows.append(Row(id: id, parameter: name, medianOffset: cmp.medianOffset, widthRatio: cmp.widthRatio,
-                                energyDistance: cmp.energyDistance))
+                                energyDistance: cmp.energyDistance, splitRHat: rhat?[k * d + j], converged: converged.map { $0[k] == 1 }))
             }
         }
         let seconds: [Double] = try mcmc.dataset("timing/seconds", rank: 1).read(as: Double.self).data
         let mcmcSeconds = seconds.reduce(0, +) / Double(max(1, seconds.count))
         let npeMilliseconds = try posterior.file.attribute("milliseconds_per_galaxy")?.doublesValue?.first
         let npeThreads = try posterior.file.attribute("threads")?.intValue ?? 1
-        var lines = ["NPE vs MCMC on \(g) galaxies (\(t) steps × \(w) walkers per chain; NPE \(samples.shape[1]) samples)",
+        // The summary is over converged references; with none, over all chains, said so.
+        let convergedCount = converged?.filter { $0 == 1 }.count
+        let summarised = convergedCount.map { $0 > 0 ? rows.filter { $0.converged == true } : rows } ?? rows
+        var lines = ["NPE vs MCMC on \(g) galaxies (\(t) steps × \(w) walkers per chain; NPE \(samples.shape[1]) samples)"]
+        if let convergedCount, let rhat {
+            let worst = rhat.filter(\.isFinite).max() ?? .nan
+            lines.append(convergedCount > 0
+                ? "converged references (≥ 50 τ, split-R̂ ≤ 1.01): \(convergedCount) of \(g) galaxies; the summary is over those (split-R̂ up to \(String(format: "%.3f", worst)))"
+                : "warning: no chain has converged (≥ 50 τ and split-R̂ ≤ 1.01; split-R̂ up to \(String(format: "%.3f", worst))): the summary compares with unconverged chains, whose widths are too narrow")
+        }
+        lines += [
                      "parameter     |median offset| / σ_MCMC    width ratio NPE/MCMC    energy distance / σ_MCMC",
                      "              mean      max               median  min   max       mean"]
         for name in names {
-            let r = rows.filter { $0.parameter == name }
+            let r = summarised.filter { $0.parameter == name }
             let offsets = r.map { abs($0.medianOffset) }, ratios = r.map(\.widthRatio).sorted()
             lines.append(name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %6.2f    %6.2f               %5.2f  %5.2f %5.2f     %6.3f",
                                 offsets.reduce(0, +) / Double(offsets.count), offsets.max() ?? .nan,

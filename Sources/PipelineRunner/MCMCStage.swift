@@ -127,9 +127,8 @@ public enum MCMCStage {
                 let typical = chain.stepsToTypicalSet.map { "after \($0) burn-in steps" } ?? "never during burn-in"
                 log(String(format: "galaxy %d: %.1f s, acceptance %.2f, τ = (%@) steps; typical set reached %@", task.galaxy,
                            chain.seconds, chain.acceptanceFraction, tauText, typical))
-                if let worst = chain.autocorrelationTime.max(), Double(settings.production) < 50 * worst {
-                    log(String(format: "warning: galaxy %d: the chain (%d steps) is shorter than 50 τ (τ up to %.1f); treat its widths as rough",
-                               task.galaxy, settings.production, worst))
+                if let problem = chain.result.convergence(steps: settings.production).problem {
+                    log("warning: galaxy \(task.galaxy): not converged — \(problem); flagged (converged = 0), and `digs compare` leaves it out of its summary while any galaxy converged")
                 }
                 results.set(i, chain)
             } catch {
@@ -157,6 +156,11 @@ public enum MCMCStage {
                          units: "", description: "mean acceptance fraction over walkers in the production steps")
         try writer.write("autocorr_time", NDArray(shape: [g, d], data: chains.flatMap(\.autocorrelationTime)),
                          axes: ["galaxy", "parameter"], units: "", description: "integrated autocorrelation time in steps (emcee's estimator)")
+        try writer.write("split_rhat", NDArray(shape: [g, d], data: chains.flatMap(\.splitRHat)), axes: ["galaxy", "parameter"],
+                         units: "", description: "split-R-hat of each parameter over the walkers' production chains (Gelman et al., BDA3)")
+        try writer.write("converged", NDArray(shape: [g], data: chains.map { UInt8($0.result.convergence(steps: t).isConverged ? 1 : 0) }),
+                         axes: ["galaxy"], units: "",
+                         description: "1 when the production chain is at least 50 autocorrelation times long for every parameter and every split-R-hat is at most 1.01")
         try writer.writeParameterArray("best", NDArray(shape: [g, d], data: chains.flatMap(\.best)), axes: ["galaxy", "parameter"],
                                        parameterNames: prior.names, parameterUnits: prior.units,
                                        description: "highest-posterior position visited")
@@ -217,6 +221,7 @@ struct GalaxyChain {
     var logProb: [Float] { result.logProb }
     var acceptanceFraction: Double { result.acceptanceFraction }
     var autocorrelationTime: [Double] { result.autocorrelationTime }
+    var splitRHat: [Double] { result.splitRHat }
     var best: [Double] { result.best }
     var burnInTrace: [Float] { result.burnInTrace }
     var stepsToTypicalSet: Int? { result.stepsToTypicalSet }
@@ -244,6 +249,7 @@ struct GalaxyChain {
             try put("chain", chain)
             try put("log_prob", logProb)
             try put("autocorr_time", autocorrelationTime)
+            try put("split_rhat", splitRHat)
             try put("best", best)
             try put("scalars", [acceptanceFraction, seconds])
             try put("burn_in_trace", burnInTrace)
@@ -262,6 +268,7 @@ struct GalaxyChain {
         let scalars: [Double] = try get("scalars")
         return GalaxyChain(result: RestartSchedule.Result(chain: try get("chain"), logProb: try get("log_prob"),
                                                           acceptanceFraction: scalars[0], autocorrelationTime: try get("autocorr_time"),
+                                                          splitRHat: try get("split_rhat"),
                                                           best: try get("best"), burnInTrace: try get("burn_in_trace")),
                            seconds: scalars[1])
     }

@@ -8,7 +8,8 @@ struct MCMCCommand: ParsableCommand {
         commandName: StageCommand.mcmc.commandName,
         abstract: "The exact-likelihood baseline: ensemble MCMC (emcee's stretch move) on a few observations (mcmc_chains).",
         discussion: """
-        Same forward model, prior box and noise σ as the flow; log-likelihood −½ Σ ((x − f(θ))/σ)² over usable pixels. \
+        Samples the exact posterior: log p(θ) − ½ Σ ((x − f(θ))/σ)² over usable pixels, with the same forward model, \
+        prior (its density: a log_uniform prior weighs 1/θ) and noise σ as the flow. \
         Paper schedule by default: 128 walkers, burn-in rounds [4096, 4096, 2048, 512] each restarted in a small ball \
         around the best position so far, then 128 production steps (≈ 1.4×10⁶ likelihood calls per galaxy). Walkers \
         start from the prior, or from the NPE posterior samples (mcmc.init: npe). Reports acceptance fraction and \

@@ -127,3 +127,26 @@ def test_mismatched_products_and_bad_settings_are_refused(run, tmp_path):
     r = digs("compare", "-c", p, "--mcmc", tmp_path / "other.h5", check=False)
     assert r.returncode != 0 and "different runs" in r.stderr
     assert not (tmp_path / "x.h5").exists()
+
+
+def split_rhat(chains):
+    """BDA3 split-R̂ of chains[walker, step], written afresh with numpy."""
+    n = chains.shape[1] // 2
+    halves = np.concatenate([chains[:, :n], chains[:, chains.shape[1] - n:]])
+    means, variances = halves.mean(axis=1), halves.var(axis=1, ddof=1)
+    b, w = n * means.var(ddof=1), variances.mean()
+    return np.sqrt(((n - 1) / n * w + b / n) / w)
+
+
+def test_split_rhat_and_convergence_flag_match_numpy(run, tmp_path):
+    d, p = pipeline_with_mcmc(run, tmp_path)
+    digs("mcmc", "-c", p, "-o", tmp_path / "a.h5")
+    with h5py.File(tmp_path / "a.h5", "r") as a:
+        chains, rhat, tau, converged = a["chains"][()].astype(np.float64), a["split_rhat"][()], a["autocorr_time"][()], a["converged"][()]
+    for g in range(chains.shape[0]):
+        expected = [split_rhat(chains[g, :, :, j].T) for j in range(chains.shape[3])]
+        np.testing.assert_allclose(rhat[g], expected, rtol=1e-6)
+    # 60 production steps are never 50 τ: no chain of the smoke schedule is a reference.
+    assert (converged == ((60 >= 50 * tau.max(axis=1)) & (rhat.max(axis=1) <= 1.01))).all() and not converged.any()
+    out = digs("compare", "-c", p, "--mcmc", tmp_path / "a.h5").stdout
+    assert "no chain has converged" in out
