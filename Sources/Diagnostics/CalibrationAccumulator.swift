@@ -33,9 +33,12 @@ public struct CalibrationAccumulator {
         /// Fraction of samples closer to the TARP reference point than the truth.
         public var tarpFraction: Double
         public var median: [Double], sigma: [Double], truth: [Double]
+        /// log q(θ_true | x) of the estimator (NaN when not recorded).
+        public var truthLogProb: Double
 
         public init(rank: [Int], covered: [UInt8], hpdFraction: Double, tarpFraction: Double, median: [Double],
-                    sigma: [Double], truth: [Double]) {
+                    sigma: [Double], truth: [Double], truthLogProb: Double) {
+            self.truthLogProb = truthLogProb
             self.rank = rank
             self.covered = covered
             self.hpdFraction = hpdFraction
@@ -108,7 +111,7 @@ public struct CalibrationAccumulator {
         let dTrue = distance(truth[...])
         let tarp = Double((0..<s).filter { distance(samples[($0 * d)..<(($0 + 1) * d)]) < dTrue }.count) / Double(s)
         records.append(Record(rank: rank, covered: covered, hpdFraction: hpd, tarpFraction: tarp, median: median,
-                              sigma: sigma, truth: truth))
+                              sigma: sigma, truth: truth, truthLogProb: truthLogProb))
     }
 
     /// Per-parameter accuracy of the posterior medians.
@@ -130,6 +133,10 @@ public struct CalibrationAccumulator {
         /// Largest |coverage − level| per parameter, and for the joint coverage.
         public var maxCoverageError: [Double], maxJointCoverageError: Double
         public var maxTarpError: Double
+        /// NLTP: the mean over galaxies of −log q(θ_true | x), nats (lower is better; NaN when
+        /// any galaxy's value was not recorded). A sharper and still calibrated estimator has a
+        /// lower NLTP: calibration alone does not see width, this does.
+        public var nltp: Double
     }
 
     public func result() throws -> Result {
@@ -165,7 +172,8 @@ public struct CalibrationAccumulator {
                       chi2PValue: chi.map(\.2), chi2Bins: bins, coverageMarginal: marginal, coverageJoint: joint,
                       tarpECP: tarp, accuracy: accuracy, maxCoverageError: maxErr,
                       maxJointCoverageError: zip(levels, joint).map { abs($1 - $0) }.max() ?? 0,
-                      maxTarpError: zip(tarpAlpha, tarp).map { abs($1 - $0) }.max() ?? 0)
+                      maxTarpError: zip(tarpAlpha, tarp).map { abs($1 - $0) }.max() ?? 0,
+                      nltp: -records.reduce(0) { $0 + $1.truthLogProb } / n)
     }
 
     static func pearson(_ a: [Double], _ b: [Double]) -> Double {

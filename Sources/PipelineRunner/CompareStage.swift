@@ -69,15 +69,16 @@ public enum CompareStage {
                 : "warning: no chain has converged (≥ 50 τ and split-R̂ ≤ 1.01; split-R̂ up to \(String(format: "%.3f", worst))): the summary compares with unconverged chains, whose widths are too narrow")
         }
         lines += [
-                     "parameter     |median offset| / σ_MCMC    width ratio NPE/MCMC    energy distance / σ_MCMC",
-                     "              mean      max               median  min   max       mean"]
+                     "parameter     |median offset| / σ_MCMC          width ratio NPE/MCMC          energy distance / σ_MCMC",
+                     "              mean  median   p90    max        median   p90   min   max       mean"]
         for name in names {
             let r = summarised.filter { $0.parameter == name }
-            let offsets = r.map { abs($0.medianOffset) }, ratios = r.map(\.widthRatio).sorted()
-            lines.append(name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %6.2f    %6.2f               %5.2f  %5.2f %5.2f     %6.3f",
-                                offsets.reduce(0, +) / Double(offsets.count), offsets.max() ?? .nan,
-                                SampleSummary.percentile(sorted: ratios, 50), ratios.first ?? .nan, ratios.last ?? .nan,
-                                r.map(\.energyDistance).reduce(0, +) / Double(r.count)))
+            let offsets = r.map { abs($0.medianOffset) }.sorted(), ratios = r.map(\.widthRatio).sorted()
+            let percentile = { (x: [Double], q: Double) in x.isEmpty ? Double.nan : SampleSummary.percentile(sorted: x, q) }
+            lines.append(name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %6.2f %6.2f %6.2f %6.2f        %6.2f %5.2f %5.2f %5.2f     %6.3f",
+                                offsets.reduce(0, +) / Double(offsets.count), percentile(offsets, 50), percentile(offsets, 90),
+                                offsets.last ?? .nan, percentile(ratios, 50), percentile(ratios, 90), ratios.first ?? .nan,
+                                ratios.last ?? .nan, r.map(\.energyDistance).reduce(0, +) / Double(r.count)))
         }
         if let npeMilliseconds {
             lines.append(String(format: "time per galaxy: MCMC %.1f s on one core, NPE %.2f ms (all of digs infer on %d threads): NPE is %.0f× faster",

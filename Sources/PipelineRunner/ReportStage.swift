@@ -102,6 +102,9 @@ public enum ReportStage {
                            + [r[j], chiMean[j], chiStd[j]].map { String(format: "%.3f", $0) }
                    })
         page.paragraph("Bias and RMSE of the posterior medians are in the parameter's units; χ = (median − truth)/((P84 − P16)/2) has mean 0 and standard deviation 1 for a calibrated Gaussian posterior.")
+        if let nltp = try sbc.file.attribute("nltp")?.doublesValue?.first {
+            page.paragraph(String(format: "NLTP = mean −log q(θ_true | x) over the test galaxies: %.3f nats. Calibration does not see how wide a posterior is; NLTP does: of two calibrated flows, the one with the lower NLTP is sharper.", nltp))
+        }
     }
 
     /// The run log of `digs run`: stage, status, start, seconds and peak memory.

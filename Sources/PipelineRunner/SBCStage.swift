@@ -87,6 +87,8 @@ public enum SBCStage {
                          units: "", description: "fraction of samples with a higher flow density than the truth")
         try writer.write("per_galaxy/tarp_fraction", NDArray(shape: [g], data: records.map(\.tarpFraction)), axes: ["galaxy"],
                          units: "", description: "fraction of samples closer to the TARP reference point than the truth")
+        try writer.write("per_galaxy/log_prob_true", NDArray(shape: [g], data: records.map(\.truthLogProb)), axes: ["galaxy"],
+                         units: "", description: "log q(theta_true | x) of the flow, nats")
         for (name, values, description) in [("median", records.flatMap(\.median), "posterior median"),
                                             ("sigma", records.flatMap(\.sigma), "(P84 - P16) / 2"),
                                             ("truth", records.flatMap(\.truth), "true value")] {
@@ -127,6 +129,7 @@ public enum SBCStage {
         try writer.file.setAttribute("galaxies_skipped", .int(Int64(skipped)))
         try writer.file.setAttribute("prior_low", .doubles(accumulator.low))
         try writer.file.setAttribute("prior_high", .doubles(accumulator.high))
+        try writer.file.setAttribute("nltp", .double(result.nltp))
         try writer.file.setAttribute("summary", .string(summary))
         try writer.commit()
         return summary
@@ -148,12 +151,15 @@ public enum SBCStage {
             func values(_ name: String) throws -> [Double] { try shard.dataset(name).read(as: Double.self).data }
             let ranks = try values("ranks").map { Int($0) }, covered = try shard.dataset("per_galaxy/covered").read(as: UInt8.self).data
             let hpd = try values("per_galaxy/hpd_fraction"), tarp = try values("per_galaxy/tarp_fraction")
+            let logProbTrue = shard.file.exists("per_galaxy/log_prob_true")
+                ? try values("per_galaxy/log_prob_true") : [Double](repeating: .nan, count: hpd.count)
             let median = try values("per_galaxy/median"), sigma = try values("per_galaxy/sigma"), truth = try values("per_galaxy/truth")
             for g in 0..<hpd.count {
                 records.append(.init(rank: Array(ranks[(g * d)..<((g + 1) * d)]),
                                      covered: Array(covered[(g * levels * d)..<((g + 1) * levels * d)]),
                                      hpdFraction: hpd[g], tarpFraction: tarp[g], median: Array(median[(g * d)..<((g + 1) * d)]),
-                                     sigma: Array(sigma[(g * d)..<((g + 1) * d)]), truth: Array(truth[(g * d)..<((g + 1) * d)])))
+                                     sigma: Array(sigma[(g * d)..<((g + 1) * d)]), truth: Array(truth[(g * d)..<((g + 1) * d)]),
+                                     truthLogProb: logProbTrue[g]))
             }
             skipped += Int(try shard.file.attribute("galaxies_skipped")?.intValue ?? 0)
             ids.append(try ObservationIDs.read(shard))
@@ -184,6 +190,7 @@ public enum SBCStage {
         }
         lines.append(String(format: "joint (HPD) coverage: max |coverage - level| = %.3f;  TARP: max |ECP - alpha| = %.3f",
                             r.maxJointCoverageError, r.maxTarpError))
+        lines.append(String(format: "NLTP = mean -log q(theta_true | x) = %.3f nats (lower is sharper; compare flows on the same test set)", r.nltp))
         let binomial = (0.25 / Double(galaxies)).squareRoot()
         lines.append(String(format: "(one binomial sigma of a coverage at level 0.5 with %d galaxies: %.3f)", galaxies, binomial))
         return lines.joined(separator: "\n")

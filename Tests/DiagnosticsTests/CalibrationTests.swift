@@ -22,7 +22,7 @@ struct CalibrationTests {
             let mean = prior ? [0.0, 0] : x.map { $0 / (1 + s2) }
             let sd = prior ? 1.0 : postSD
             func logDensity(_ v: ArraySlice<Double>) -> Double {
-                zip(v, mean).reduce(0) { $0 - ($1.0 - $1.1) * ($1.0 - $1.1) / (2 * sd * sd) }
+                zip(v, mean).reduce(0) { $0 - ($1.0 - $1.1) * ($1.0 - $1.1) / (2 * sd * sd) - log(sd * (2 * Double.pi).squareRoot()) }
             }
             var samples = [Double]()
             for _ in 0..<Self.samples { for j in 0..<Self.d { samples.append(mean[j] + sd * g.nextNormal()) } }
@@ -73,6 +73,17 @@ struct CalibrationTests {
         #expect(r.coverageMarginal[level50].allSatisfy { $0 > 0.5 + 0.15 })
         #expect(r.coverageJoint[level50] > 0.5 + 0.15)
         #expect(r.accuracy.allSatisfy { $0.chiStd < 0.7 })
+    }
+
+    /// NLTP of N(μ_post, (f σ_post)²) for truths from the exact posterior, in closed form:
+    /// E[−log q(θ)] = D (log(f σ_post √(2π)) + 1/(2 f²)); the exact posterior (f = 1) has the lowest.
+    @Test("NLTP matches its closed form and is lowest for the exact posterior", arguments: [1.0, 0.5, 2.0])
+    func nltp(widthFactor f: Double) throws {
+        let r = try calibrate(widthFactor: f)
+        let s2 = Self.noise * Self.noise, sigma = (s2 / (1 + s2)).squareRoot()
+        let expected = Double(Self.d) * (log(f * sigma * (2 * Double.pi).squareRoot()) + 1 / (2 * f * f))
+        #expect(abs(r.nltp - expected) < 0.1 * max(1, 1 / (f * f)), "NLTP \(r.nltp), closed form \(expected)")
+        if f != 1 { #expect(r.nltp > (try calibrate(widthFactor: 1)).nltp + 0.2) }
     }
 
     @Test("inconsistent input is refused")

@@ -74,6 +74,9 @@ def test_sbc_matches_an_independent_computation(run):
         truth = p["theta_true"][()]
         ranks = (x < truth[:, None, :]).sum(axis=1)
         np.testing.assert_array_equal(s["ranks"][()], ranks)
+        # NLTP: mean −log q(θ_true | x) over the galaxies, from the posterior's own log q of the truth.
+        np.testing.assert_allclose(s.attrs["nltp"], -p["log_prob_true"][()].mean(), rtol=1e-12)
+        np.testing.assert_array_equal(s["per_galaxy/log_prob_true"][()], p["log_prob_true"][()])
         for j in range(5):
             u = (ranks[:, j] + 0.5) / (SAMPLES + 1)
             ks = stats.kstest(u, "uniform", method="asymp")
