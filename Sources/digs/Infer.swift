@@ -83,7 +83,8 @@ struct SBC: ParsableCommand {
         SBC ranks (Talts et al. 2018, ties broken at random) with KS and χ² uniformity tests per parameter; \
         marginal coverage of central credible intervals at levels 0.05…0.95; joint coverage of highest-density \
         regions (by the flow's log q); TARP expected coverage (Lemos et al. 2023); accuracy of the medians (bias, \
-        RMSE, Pearson r, χ = (median − truth)/σ). Prints the table; the product holds every number. \
+        RMSE, Pearson r, χ = (median − truth)/σ); NLTP, the mean −log q(θ_true | x) in nats (lower: sharper). Prints \
+        the table; the product holds every number. \
         Output: <pipeline output>/08_sbc_<set>.h5.
         """)
 

@@ -55,8 +55,9 @@ struct Compare: ParsableCommand {
         discussion: """
         Per galaxy and parameter: the offset of the NPE median from the MCMC median in units of the MCMC σ \
         ((P84 − P16)/2), the ratio of 68 % widths NPE/MCMC, and the energy distance between the two samples (in MCMC σ); \
-        the summary gives the mean and worst offset, the median and range of the width ratios, and the time per galaxy \
-        of each method.
+        the summary gives the mean, median, 90th percentile and worst offset, the median, 90th percentile and range of \
+        the width ratios — over the galaxies whose chains converged (≥ 50 τ, split-R̂ ≤ 1.01), or over all with a \
+        warning when none did — and the time per galaxy of each method.
         """)
 
     @OptionGroup var common: CommonOptions
