@@ -20,6 +20,15 @@ public enum ExportStage {
         ("MAP", "stat.max", "highest-density posterior sample"),
     ]
 
+    /// A unit as the catalog writes it: TUNIT in the FITS syntax every reader parses, and what the
+    /// comment adds. Logarithmic units (`log(solMass)`) have no such syntax that astropy, TOPCAT and
+    /// fitsverify all accept, so the column is dimensionless in TUNIT and its comment says
+    /// "[log10 of solMass]" (as MPA-JHU and GAMA catalogs state dex quantities).
+    static func catalogUnit(_ unit: String) -> (tunit: String, note: String) {
+        guard unit.hasPrefix("log("), unit.hasSuffix(")") else { return (unit, "") }
+        return ("", " [log10 of \(unit.dropFirst(4).dropLast())]")
+    }
+
     public static func run(posteriorPath: String, sbcPath: String?, output: String, pipelineName: String,
                            includeSamples: Bool, overwrite: Bool, chunk: Int = 4096, log: (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
@@ -57,8 +66,9 @@ public enum ExportStage {
             let word = ParameterVocabulary.describe(name, units: unit)
             let percentiles = try product.dataset(prefix + "percentiles", dtype: .float64, rank: 3)
             for (q, stat) in statistics.enumerated() {
-                columns.append(FITSColumn(name: "\(word.fitsName)_\(stat.suffix)", format: "D", unit: unit,
-                                          comment: "\(stat.meaning): \(word.meaning)",
+                let (tunit, note) = catalogUnit(unit)
+                columns.append(FITSColumn(name: "\(word.fitsName)_\(stat.suffix)", format: "D", unit: tunit,
+                                          comment: "\(stat.meaning): \(word.meaning)\(note)",
                                           ucd: word.ucd.isEmpty ? stat.ucd : "\(word.ucd);\(stat.ucd)"))
                 if q < 3 {
                     fillers.append { rows in
@@ -79,8 +89,9 @@ public enum ExportStage {
             if hasTruth {
                 let word = ParameterVocabulary.describe(name, units: units[j])
                 let truth = try product.dataset("theta_true", dtype: .float64, rank: 2)
-                columns.append(FITSColumn(name: "\(word.fitsName)_TRUE", format: "D", unit: units[j],
-                                          comment: "true value (simulated observation): \(word.meaning)"))
+                let (tunit, note) = catalogUnit(units[j])
+                columns.append(FITSColumn(name: "\(word.fitsName)_TRUE", format: "D", unit: tunit,
+                                          comment: "true value (simulated observation): \(word.meaning)\(note)"))
                 fillers.append { rows in
                     let block = try blocks.read(truth, rows)
                     return .double((0..<rows.count).map { block.data[$0 * d + j] })

@@ -38,6 +38,14 @@ def test_fitsverify_reports_no_errors_and_no_warnings(catalog):
     assert "Verification found 0 warning(s) and 0 error(s)." in out, out
 
 
+def test_astropy_reads_the_catalog_with_default_arguments_without_a_warning(catalog):
+    """Every TUNIT parses in astropy: no UnitsWarning (or any other) with default arguments."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for hdu in ("DIGS_POSTERIORS", "DIGS_CALIBRATION"):
+            Table.read(catalog, hdu=hdu)
+
+
 def test_checksums_verify_in_astropy(catalog):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a checksum mismatch is a warning in astropy
@@ -47,7 +55,7 @@ def test_checksums_verify_in_astropy(catalog):
 
 def test_astropy_reads_columns_units_and_values(run, catalog):
     d, _ = run
-    t = Table.read(catalog, hdu="DIGS_POSTERIORS", unit_parse_strict="silent")
+    t = Table.read(catalog, hdu="DIGS_POSTERIORS")
     with h5py.File(d / "07_posterior_test.h5", "r") as f:
         names = [n.upper() for n in f.attrs["parameter_names"]]
         expected = ["ID"]
@@ -76,9 +84,15 @@ def test_astropy_reads_columns_units_and_values(run, catalog):
         np.testing.assert_array_equal(np.asarray(t["SAMPLES"]), f["samples"][()])
         assert t["SAMPLES"].shape == (60, SAMPLES, 5)
     assert t["T_AGE_P50"].unit == u.Gyr and t["MWAGE_P50"].unit == u.Gyr
-    # FITS log() units: astropy keeps them as the exact string (its parser lacks FITS's log()).
-    assert t["LOG_MASS_P50"].unit.to_string() == "log(solMass)"
-    assert t["LOG_TAU_P50"].unit.to_string() == "log(Gyr)"
+    # Logarithmic quantities are dimensionless in TUNIT; their comment names the unit.
+    assert t["LOG_MASS_P50"].unit is None and t["LOG_TAU_P50"].unit is None and t["LOGMSTAR_P50"].unit is None
+    header = fits.getheader(catalog, "DIGS_POSTERIORS")
+    fields = range(1, header["TFIELDS"] + 1)
+    comment = {header[f"TTYPE{i}"]: header.get(f"TCOMM{i}", "") for i in fields}
+    tunit = {header[f"TTYPE{i}"]: header.get(f"TUNIT{i}") for i in fields}
+    assert comment["LOG_MASS_P50"].endswith("[log10 of solMass]") and comment["LOGMSTAR_P50"].endswith("[log10 of solMass]")
+    assert comment["LOG_TAU_P50"].endswith("[log10 of Gyr]")
+    assert tunit["LOG_MASS_P50"] in (None, "") and tunit["T_AGE_P50"] == "Gyr"
     assert t["LOG_Z_P50"].unit is None and t["DUST2_P50"].unit is None
     assert "dex" not in open(catalog, "rb").read().decode("latin-1")
 
