@@ -44,7 +44,10 @@ public enum ReportStage {
         var page = ReportPage(title: "DIGS run report — \(config.name)")
         page.paragraph("Pipeline <b>\(escapeHTML(config.name))</b>\(configPath.map { " (<code>\(escapeHTML($0))</code>)" } ?? ""), products in <code>\(escapeHTML(plan.folder))</code>, seed \(config.seed). Report written \(Provenance.now()) by digs \(digsVersion).")
         if exists(paths.sbc) { try calibration(sbcPath: paths.sbc, into: &page) }
-        if exists(paths.posterior) { try importance(posteriorPath: paths.posterior, into: &page) }
+        if exists(paths.posterior) {
+            try qualityFlags(posteriorPath: paths.posterior, into: &page)
+            try importance(posteriorPath: paths.posterior, into: &page)
+        }
         if exists(paths.mcmc) && exists(paths.posterior) {
             let result = try CompareStage.run(mcmcPath: paths.mcmc, posteriorPath: paths.posterior)
             page.section("NPE against MCMC on the exact likelihood")
@@ -123,6 +126,28 @@ public enum ReportStage {
                                         $0.peakMemoryMB.map { String(format: "%.0f", $0) } ?? "—"] })
         let total = entries.map(\.seconds).reduce(0, +)
         page.paragraph(String(format: "Total %.1f s (%.1f min) over the stages as last run.", total, total / 60))
+    }
+
+    /// How many galaxies carry each quality flag, with what it means and when it is a problem:
+    /// a flag on more than 5 % of the galaxies is marked, since then it is the set, not a few
+    /// galaxies, that the model or the flow does not describe (e.g. a prior-edge pile-up).
+    static func qualityFlags(posteriorPath: String, into page: inout ReportPage) throws {
+        let product = try Product.open(posteriorPath, expecting: .posteriorSamples)
+        let flags = try product.dataset("flags", rank: 1).read(as: UInt8.self).data
+        guard !flags.isEmpty else { return }
+        let meanings: [(PosteriorFlags, String)] = [
+            (.outOfDistribution, "out of distribution: the predictive χ² is implausible for the noise model"),
+            (.invalidInput, "invalid input: refused by the flow (NaN, σ ≤ 0, masks or noise it was not trained for)"),
+            (.medianAtPriorEdge, "a posterior median within 1 % of a prior edge: the prior may cut the posterior"),
+            (.unreliableFlow, "unreliable flow: the importance weights fail the Pareto-k̂ check"),
+        ]
+        page.section("Quality flags")
+        page.table(header: ["flag", "meaning", "galaxies", "fraction", ""], rows: meanings.map { flag, meaning in
+            let count = flags.filter { PosteriorFlags(rawValue: $0).contains(flag) }.count
+            let fraction = Double(count) / Double(flags.count)
+            return ["\(flag.rawValue)", meaning, "\(count) of \(flags.count)", String(format: "%.1f %%", 100 * fraction),
+                    fraction > 0.05 ? "problem: more than 5 % of the galaxies" : ""]
+        })
     }
 
     /// The flow against the exact posterior, galaxy by galaxy, from the importance weights of its

@@ -92,6 +92,14 @@ def test_report_tables_hold_the_products_numbers(report_run):
         assert float(cells[4]) == pytest.approx(rmse[j], abs=5e-5)
     smallest = re.search(r"KS p-value ≥ 0.01 for every parameter: <b>smallest ([0-9.]+)</b>", page)
     assert float(smallest.group(1)) == pytest.approx(ks.min(), abs=5e-4)
+    # Quality flags: the number of galaxies with each bit, as numpy counts them.
+    with h5py.File(d / "07_posterior_test.h5") as f:
+        flags = f["flags"][()]
+    for bit in (1, 2, 4, 8):
+        count = int(((flags & bit) != 0).sum())
+        row = re.search(rf"<tr><td>{bit}</td><td>[^<]*</td><td>(\d+) of (\d+)</td><td>[^<]*</td><td>([^<]*)</td></tr>", page)
+        assert row and int(row.group(1)) == count and int(row.group(2)) == len(flags), bit
+        assert ("problem" in row.group(3)) == (count > 0.05 * len(flags))
     # Provenance: every product with its full content digest.
     for f in sorted(d.glob("*.h5")):
         with h5py.File(f) as h:
