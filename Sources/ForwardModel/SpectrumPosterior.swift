@@ -18,16 +18,14 @@ public struct SpectrumPosterior: Sendable {
     /// log p(θ | x) + const for `count` positions [count × D] (row-major), each simulated on one
     /// thread in one batch; −∞ outside the prior's support or where the model is not finite.
     public func logDensity(_ positions: [Double], count: Int) -> [Double] {
-        let d = prior.count, p = observation.pixels
+        let d = prior.count
         var out = [Double](repeating: -.infinity, count: count)
-        let logPrior = (0..<count).map { prior.logDensity(positions[($0 * d)..<(($0 + 1) * d)]) }
-        let inside = (0..<count).filter { logPrior[$0] > -.infinity }
+        // Only positions inside the prior's support are simulated.
+        let inside = (0..<count).filter { prior.logDensity(positions[($0 * d)..<(($0 + 1) * d)]) > -.infinity }
         guard !inside.isEmpty else { return out }
-        let theta = try! NDArray(shape: [inside.count, d], data: inside.flatMap { positions[($0 * d)..<(($0 + 1) * d)] })
-        let model = simulator.simulate(theta, threads: 1).logFlux.data
-        for (k, r) in inside.enumerated() {
-            out[r] = Self.combine(logPrior[r], observation.chiSquare(model: model[(k * p)..<((k + 1) * p)]))
-        }
+        let rows = inside.flatMap { positions[($0 * d)..<(($0 + 1) * d)] }
+        let spectra = simulator.simulate(try! NDArray(shape: [inside.count, d], data: rows), threads: 1).logFlux.data
+        for (r, value) in zip(inside, logDensity(rows, count: inside.count, spectra: spectra)) { out[r] = value }
         return out
     }
 

@@ -41,7 +41,6 @@ public struct InferSettings: Settings {
         case samples, ppcSamples = "ppc_samples", ppcPValue = "ppc_pvalue", importanceSamples = "importance_samples", chunk
     }
 
-
     public func validate() throws {
         guard samples >= 1 else { throw DigsError.invalidInput(field: "infer.samples", problem: "must be at least 1 (is \(samples))") }
         guard ppcSamples >= 0 && ppcSamples <= samples else {

@@ -123,10 +123,10 @@ public enum MCMCStage {
                 var g = RandomStreams(seed: seed).generator(.mcmc, index: UInt64(task.galaxy))
                 let chain = try GalaxyChain.run(task: task, settings: settings, prior: prior, simulator: simulator, generator: &g)
                 try chain.save(part, config: config)
-                let tauText = chain.autocorrelationTime.map { String(format: "%.1f", $0) }.joined(separator: ", ")
-                let typical = chain.stepsToTypicalSet.map { "after \($0) burn-in steps" } ?? "never during burn-in"
+                let tauText = chain.result.autocorrelationTime.map { String(format: "%.1f", $0) }.joined(separator: ", ")
+                let typical = chain.result.stepsToTypicalSet.map { "after \($0) burn-in steps" } ?? "never during burn-in"
                 log(String(format: "galaxy %d: %.1f s, acceptance %.2f, τ = (%@) steps; typical set reached %@", task.galaxy,
-                           chain.seconds, chain.acceptanceFraction, tauText, typical))
+                           chain.seconds, chain.result.acceptanceFraction, tauText, typical))
                 if let problem = chain.result.convergence(steps: settings.production).problem {
                     log("warning: galaxy \(task.galaxy): not converged — \(problem); flagged (converged = 0), and `digs compare` leaves it out of its summary while any galaxy converged")
                 }
@@ -147,32 +147,32 @@ public enum MCMCStage {
         try shard.record(in: writer, rows: slice, total: all.count)
         try writer.write("galaxy_index", NDArray(shape: [g], data: selected.map(Int64.init)), axes: ["galaxy"], units: "",
                          description: "row of each fitted galaxy in the observations")
-        try writer.writeParameterArray("chains", NDArray(shape: [g, t, w, d], data: chains.flatMap(\.chain)),
+        try writer.writeParameterArray("chains", NDArray(shape: [g, t, w, d], data: chains.flatMap(\.result.chain)),
                                        axes: ["galaxy", "step", "walker", "parameter"], parameterNames: prior.names,
                                        parameterUnits: prior.units, description: "walker positions of the production steps")
-        try writer.write("log_prob", NDArray(shape: [g, t, w], data: chains.flatMap(\.logProb)), axes: ["galaxy", "step", "walker"],
+        try writer.write("log_prob", NDArray(shape: [g, t, w], data: chains.flatMap(\.result.logProb)), axes: ["galaxy", "step", "walker"],
                          units: "", description: "log posterior (up to a constant) of each position")
-        try writer.write("acceptance_fraction", NDArray(shape: [g], data: chains.map(\.acceptanceFraction)), axes: ["galaxy"],
+        try writer.write("acceptance_fraction", NDArray(shape: [g], data: chains.map(\.result.acceptanceFraction)), axes: ["galaxy"],
                          units: "", description: "mean acceptance fraction over walkers in the production steps")
-        try writer.write("autocorr_time", NDArray(shape: [g, d], data: chains.flatMap(\.autocorrelationTime)),
+        try writer.write("autocorr_time", NDArray(shape: [g, d], data: chains.flatMap(\.result.autocorrelationTime)),
                          axes: ["galaxy", "parameter"], units: "", description: "integrated autocorrelation time in steps (emcee's estimator)")
-        try writer.write("split_rhat", NDArray(shape: [g, d], data: chains.flatMap(\.splitRHat)), axes: ["galaxy", "parameter"],
+        try writer.write("split_rhat", NDArray(shape: [g, d], data: chains.flatMap(\.result.splitRHat)), axes: ["galaxy", "parameter"],
                          units: "", description: "split-R-hat of each parameter over the walkers' production chains (Gelman et al., BDA3)")
         try writer.write("converged", NDArray(shape: [g], data: chains.map { UInt8($0.result.convergence(steps: t).isConverged ? 1 : 0) }),
                          axes: ["galaxy"], units: "",
                          description: "1 when the production chain is at least 50 autocorrelation times long for every parameter and every split-R-hat is at most 1.01")
-        try writer.writeParameterArray("best", NDArray(shape: [g, d], data: chains.flatMap(\.best)), axes: ["galaxy", "parameter"],
+        try writer.writeParameterArray("best", NDArray(shape: [g, d], data: chains.flatMap(\.result.best)), axes: ["galaxy", "parameter"],
                                        parameterNames: prior.names, parameterUnits: prior.units,
                                        description: "highest-posterior position visited")
-        let bestSpectra = simulator.simulate(try NDArray(shape: [g, d], data: chains.flatMap(\.best)), threads: 1).logFlux
+        let bestSpectra = simulator.simulate(try NDArray(shape: [g, d], data: chains.flatMap(\.result.best)), threads: 1).logFlux
         try writer.write("best_log_flux", bestSpectra, axes: ["galaxy", "pixel"], units: "log(solLum/Angstrom)",
                          description: "noiseless model spectrum at the best position (log10 L_λ)")
         try writer.write("timing/seconds", NDArray(shape: [g], data: chains.map(\.seconds)), axes: ["galaxy"], units: "s",
                          description: "wall time of each galaxy's chain on one core")
         let burn = settings.burnIn.reduce(0, +)
-        try writer.write("burn_in/median_log_prob", NDArray(shape: [g, burn], data: chains.flatMap(\.burnInTrace)),
+        try writer.write("burn_in/median_log_prob", NDArray(shape: [g, burn], data: chains.flatMap(\.result.burnInTrace)),
                          axes: ["galaxy", "burn_step"], units: "", description: "median log posterior over walkers after each burn-in step")
-        try writer.write("burn_in/steps_to_typical_set", NDArray(shape: [g], data: chains.map { Int64($0.stepsToTypicalSet ?? -1) }),
+        try writer.write("burn_in/steps_to_typical_set", NDArray(shape: [g], data: chains.map { Int64($0.result.stepsToTypicalSet ?? -1) }),
                          axes: ["galaxy"], units: "",
                          description: "burn-in steps until the median walker is within D/2 of the production median log posterior (-1: never)")
         if source.parameterNames != nil {
@@ -217,14 +217,6 @@ struct GalaxyChain {
     var result: RestartSchedule.Result
     var seconds: Double
 
-    var chain: [Float] { result.chain }
-    var logProb: [Float] { result.logProb }
-    var acceptanceFraction: Double { result.acceptanceFraction }
-    var autocorrelationTime: [Double] { result.autocorrelationTime }
-    var splitRHat: [Double] { result.splitRHat }
-    var best: [Double] { result.best }
-    var burnInTrace: [Float] { result.burnInTrace }
-    var stepsToTypicalSet: Int? { result.stepsToTypicalSet }
 
     /// Samples prior × likelihood; walkers start from prior draws, or from the task's NPE samples.
     static func run(task: GalaxyTask, settings: MCMCSettings, prior: PriorSet, simulator: SpectrumSimulator,
@@ -246,13 +238,13 @@ struct GalaxyChain {
             func put<T: HDF5Element>(_ name: String, _ values: [T]) throws {
                 try file.createDataset(name, dtype: T.dtype, shape: [values.count]).write(NDArray(shape: [values.count], data: values))
             }
-            try put("chain", chain)
-            try put("log_prob", logProb)
-            try put("autocorr_time", autocorrelationTime)
-            try put("split_rhat", splitRHat)
-            try put("best", best)
-            try put("scalars", [acceptanceFraction, seconds])
-            try put("burn_in_trace", burnInTrace)
+            try put("chain", result.chain)
+            try put("log_prob", result.logProb)
+            try put("autocorr_time", result.autocorrelationTime)
+            try put("split_rhat", result.splitRHat)
+            try put("best", result.best)
+            try put("scalars", [result.acceptanceFraction, seconds])
+            try put("burn_in_trace", result.burnInTrace)
             try file.setAttribute("config", .string(config))
             try file.close()
         }

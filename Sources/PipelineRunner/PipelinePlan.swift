@@ -39,8 +39,7 @@ public struct PipelinePlan: Sendable {
 
     public init(config c: PipelineConfig) {
         folder = c.output
-        let folder = c.output
-        func path(_ file: ProductFile) -> String { file.path(in: folder) }
+        func path(_ file: ProductFile) -> String { file.path(in: c.output) }
         func json(_ items: [(String, String)]) -> String {
             "{" + items.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
         }
