@@ -18,7 +18,7 @@ public struct ImportanceWeights: Sendable, Equatable {
     public init(logWeights: [Double]) {
         draws = logWeights.count
         let finite = logWeights.filter(\.isFinite)
-        guard let top = finite.max(), !finite.isEmpty else {
+        guard let top = finite.max() else {
             essFraction = 0
             paretoK = .infinity
             return

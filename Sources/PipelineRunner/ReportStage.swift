@@ -45,8 +45,9 @@ public enum ReportStage {
         page.paragraph("Pipeline <b>\(escapeHTML(config.name))</b>\(configPath.map { " (<code>\(escapeHTML($0))</code>)" } ?? ""), products in <code>\(escapeHTML(plan.folder))</code>, seed \(config.seed). Report written \(Provenance.now()) by digs \(digsVersion).")
         if exists(paths.sbc) { try calibration(sbcPath: paths.sbc, into: &page) }
         if exists(paths.posterior) {
-            try qualityFlags(posteriorPath: paths.posterior, into: &page)
-            try importance(posteriorPath: paths.posterior, into: &page)
+            let posterior = try Product.open(paths.posterior, expecting: .posteriorSamples)
+            try qualityFlags(posterior, into: &page)
+            try importance(posterior, into: &page)
         }
         if exists(paths.mcmc) && exists(paths.posterior) {
             let result = try CompareStage.run(mcmcPath: paths.mcmc, posteriorPath: paths.posterior)
@@ -131,8 +132,7 @@ public enum ReportStage {
     /// How many galaxies carry each quality flag, with what it means and when it is a problem:
     /// a flag on more than 5 % of the galaxies is marked, since then it is the set, not a few
     /// galaxies, that the model or the flow does not describe (e.g. a prior-edge pile-up).
-    static func qualityFlags(posteriorPath: String, into page: inout ReportPage) throws {
-        let product = try Product.open(posteriorPath, expecting: .posteriorSamples)
+    static func qualityFlags(_ product: Product, into page: inout ReportPage) throws {
         let flags = try product.dataset("flags", rank: 1).read(as: UInt8.self).data
         guard !flags.isEmpty else { return }
         let meanings: [(PosteriorFlags, String)] = [
@@ -152,8 +152,7 @@ public enum ReportStage {
 
     /// The flow against the exact posterior, galaxy by galaxy, from the importance weights of its
     /// samples (no truth needed).
-    static func importance(posteriorPath: String, into page: inout ReportPage) throws {
-        let product = try Product.open(posteriorPath, expecting: .posteriorSamples)
+    static func importance(_ product: Product, into page: inout ReportPage) throws {
         guard product.file.exists("importance/ess_fraction") else { return }
         let ess = try product.dataset("importance/ess_fraction", rank: 1).read(as: Double.self).data.filter(\.isFinite).sorted()
         let k = try product.dataset("importance/pareto_k", rank: 1).read(as: Double.self).data.filter { !$0.isNaN }
