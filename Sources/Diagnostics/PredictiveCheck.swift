@@ -64,6 +64,10 @@ public struct PosteriorFlags: OptionSet, Sendable, Hashable {
     /// Pareto-k̂ check (`ImportanceWeights.isReliable`): the flow misrepresents this posterior.
     public static let unreliableFlow = PosteriorFlags(rawValue: 8)
 
-    /// Every flag, in bit order.
+    /// Catalog rows only: the object could not be ingested (its reason in the catalog's
+    /// PROBLEM column), so it has no posterior.
+    public static let notIngested = PosteriorFlags(rawValue: 16)
+
+    /// Every flag a posterior can carry, in bit order.
     public static let all: [PosteriorFlags] = [.outOfDistribution, .invalidInput, .medianAtPriorEdge, .unreliableFlow]
 }

@@ -11,8 +11,13 @@ public struct CSVTable: Sendable {
     public let rows: [(line: Int, cells: [String])]
 
     public init(path: String) throws {
+        try self.init(text: try readTextFile(path), path: path)
+    }
+
+    /// A table from text already read (`path` names it in errors).
+    public init(text: String, path: String) throws {
         self.path = path
-        let lines = try readTextFile(path).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
             .enumerated().map { (line: $0.offset + 1, text: $0.element.trimmingCharacters(in: .whitespacesAndNewlines)) }
             .filter { !$0.text.isEmpty && !$0.text.hasPrefix("#") }
         guard let header = lines.first else {

@@ -24,9 +24,50 @@ public final class FITSFile {
         pointer = fptr
     }
 
+    /// A memory-mapped file cfitsio reads in place, and cfitsio's handles on it (cfitsio keeps
+    /// the addresses of the pointer and the size, so both live as long as the file).
+    private var memory: (file: MappedFile, address: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
+                         size: UnsafeMutablePointer<Int>)?
+
+    /// Opens the FITS bytes of a mapped file (read once, e.g. to hash it as well), without a copy.
+    public init(mapped file: MappedFile) throws {
+        path = file.path
+        guard let base = file.bytes.baseAddress else {
+            throw DigsError.unreadableFile(path: path, reason: "not a readable FITS file (the file is empty)")
+        }
+        let address = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
+        let size = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        // READONLY: cfitsio neither writes to nor frees the buffer.
+        (address.pointee, size.pointee) = (UnsafeMutableRawPointer(mutating: base), file.bytes.count)
+        memory = (file, address, size)
+        var status: Int32 = 0
+        var fptr: UnsafeMutablePointer<fitsfile>?
+        ffomem(&fptr, path, READONLY, address, size, 0, nil, &status)
+        if status != 0 {
+            throw DigsError.unreadableFile(path: path, reason: "not a readable FITS file (\(Self.message(status)))")
+        }
+        pointer = fptr
+    }
+
     deinit {
         var status: Int32 = 0
         if pointer != nil { ffclos(pointer, &status) }
+        if let memory {
+            memory.address.deallocate()
+            memory.size.deallocate()
+        }
+    }
+
+    /// Whether an HDU with this EXTNAME exists (the current HDU is unchanged when it does not).
+    public func hasHDU(extname: String) -> Bool {
+        var current: Int32 = 0, status: Int32 = 0, type: Int32 = 0
+        ffghdn(pointer, &current)
+        var name = Array(extname.utf8CString)
+        ffmnhd(pointer, ANY_HDU, &name, 0, &status)
+        let found = status == 0
+        var ignored: Int32 = 0
+        ffmahd(pointer, current, &type, &ignored)
+        return found
     }
 
     /// The number of HDUs, the primary included.
@@ -104,6 +145,32 @@ public final class FITSFile {
             try call("reading column \(name)") { ffgcvd(pointer, column, 1, 1, Int64(n), .nan, &data, &anyNull, &$0) }
         }
         return data
+    }
+
+    /// An integer column of the current table as Int64, exactly (64-bit ids such as DESI's
+    /// TARGETID do not fit a Float64's 53-bit mantissa). Null cells read as `null`.
+    public func readInt64Column(_ name: String, null: Int64 = Int64.min) throws -> [Int64] {
+        var column: Int32 = 0, template = Array(name.utf8CString)
+        try call("finding column \(name)") { ffgcno(pointer, CASEINSEN, &template, &column, &$0) }
+        var repeatCount: Int = 0, width: Int = 0, type: Int32 = 0
+        try call("reading the format of column \(name)") { ffgtcl(pointer, column, &type, &repeatCount, &width, &$0) }
+        guard [TBYTE, TSBYTE, TSHORT, TUSHORT, TINT, TUINT, TLONG, TULONG, TLONGLONG].contains(type) else {
+            throw DigsError.invalidProduct(path: path, field: "column \(name)", problem: "is not an integer column")
+        }
+        let n = try rowCount() * repeatCount
+        var data = [Int64](repeating: 0, count: n)
+        if n > 0 {
+            var anyNull: Int32 = 0
+            try call("reading column \(name)") { ffgcvjj(pointer, column, 1, 1, Int64(n), null, &data, &anyNull, &$0) }
+        }
+        return data
+    }
+
+    /// The column names of the current table (TTYPEn), in order.
+    public func columnNames() throws -> [String] {
+        var count: Int32 = 0
+        try call("counting columns") { ffgncl(pointer, &count, &$0) }
+        return try (1...max(1, Int(count))).prefix(Int(count)).map { try stringKeyword("TTYPE\($0)") ?? "" }
     }
 
     /// Whether the current table has a column of this name (case-insensitive).

@@ -1,3 +1,4 @@
+import Diagnostics
 import DigsCore
 import FITSIO
 import ForwardModel
@@ -29,8 +30,51 @@ public enum ExportStage {
         return ("", " [log10 of \(unit.dropFirst(4).dropLast())]")
     }
 
-    public static func run(posteriorPath: String, sbcPath: String?, output: String, pipelineName: String,
-                           includeSamples: Bool, overwrite: Bool, chunk: Int = 4096, log: (String) -> Void) throws {
+    /// The rows of an ingested observation set: each observation's object-table row, and the
+    /// objects that could not be ingested (appended to the catalog with flag 16 and their reason).
+    struct IngestedRows {
+        let rows: [Int64]
+        let rejected: [(row: Int64, id: String, reason: String)]
+
+        /// The rows of `path` when it is the posterior's observation set and was made by `digs ingest`.
+        static func read(_ path: String, posterior: Product, galaxies: Int) throws -> IngestedRows? {
+            let observations = try Product.open(path)
+            guard observations.kind == .observationSet, observations.file.exists("source/row") else { return nil }
+            guard posterior.provenance.inputs.contains(where: { $0.contentDigest == observations.provenance.contentDigest }) else {
+                throw DigsError.invalidProduct(path: path, field: "content_digest",
+                                               problem: "is not that of the observations \(posterior.path) was inferred from: products of different runs")
+            }
+            let rows: [Int64] = try observations.dataset("source/row", dtype: .int64, rank: 1).read(as: Int64.self).data
+            guard rows.count == galaxies else {
+                throw DigsError.invalidProduct(path: path, field: "source/row", problem: "has \(rows.count) entries for the posterior's \(galaxies) galaxies")
+            }
+            guard observations.file.exists("rejected/row") else { return IngestedRows(rows: rows, rejected: []) }
+            let rejectedRows: [Int64] = try observations.dataset("rejected/row", dtype: .int64, rank: 1).read(as: Int64.self).data
+            let ids = try observations.dataset("rejected/id", rank: 1).readStrings()
+            let reasons = try observations.dataset("rejected/reason", rank: 1).readStrings()
+            guard ids.count == rejectedRows.count, reasons.count == rejectedRows.count else {
+                throw DigsError.invalidProduct(path: path, field: "rejected/", problem: "row, id and reason differ in length")
+            }
+            return IngestedRows(rows: rows, rejected: rejectedRows.indices.map { (rejectedRows[$0], ids[$0], reasons[$0]) })
+        }
+    }
+
+    /// The value of a column for rows that have no posterior: NaN for floating-point columns, 0 otherwise.
+    static func missing(_ column: FITSColumn, count: Int) -> ColumnValues {
+        let repeats = Int(column.format.prefix { $0.isNumber }) ?? 1
+        switch column.format.last {
+        case "D": return .double(Array(repeating: .nan, count: count * repeats))
+        case "E": return .float(Array(repeating: .nan, count: count * repeats))
+        case "K": return .int64(Array(repeating: 0, count: count))
+        case "J": return .int32(Array(repeating: 0, count: count))
+        case "B": return .uint8(Array(repeating: 0, count: count))
+        default: return .strings(Array(repeating: "", count: count))
+        }
+    }
+
+    public static func run(posteriorPath: String, sbcPath: String?, observationsPath: String? = nil, output: String,
+                           pipelineName: String, includeSamples: Bool, overwrite: Bool, chunk: Int = 4096,
+                           log: (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
         let product = try Product.open(posteriorPath, expecting: .posteriorSamples)
         let samplesSet = try product.dataset("samples", dtype: .float32, rank: 3)
@@ -44,10 +88,13 @@ public enum ExportStage {
         let derivedNames = try derivedSet?.attribute("derived_names")?.stringsValue ?? []
         let derivedUnits = try derivedSet?.attribute("units")?.stringsValue ?? []
         let hasTruth = product.file.exists("theta_true")
-        let ids = try ObservationIDs.read(product)
+        var ids = try ObservationIDs.read(product)
         guard ids.count == n else {
             throw DigsError.invalidProduct(path: posteriorPath, field: "ids", problem: "has \(ids.count) entries for \(n) galaxies")
         }
+        let ingested = try observationsPath.flatMap { try IngestedRows.read($0, posterior: product, galaxies: n) }
+        let rejected = ingested?.rejected ?? []
+        if !rejected.isEmpty, case let .integers(v) = ids { ids = .strings(v.map(String.init)) }
 
         // Columns, in order, each with how its values are read for a block of galaxies.
         let blocks = BlockReader()
@@ -58,9 +105,13 @@ public enum ExportStage {
             columns.append(FITSColumn(name: "ID", format: "K", unit: "", comment: "observation id", ucd: "meta.id;meta.main"))
             fillers.append { .int64(Array(v[$0])) }
         case let .strings(v):
-            let width = max(1, v.map(\.utf8.count).max() ?? 1)
+            let width = max(1, (v + rejected.map(\.id)).map(\.utf8.count).max() ?? 1)
             columns.append(FITSColumn(name: "ID", format: "\(width)A", unit: "", comment: "observation id", ucd: "meta.id;meta.main"))
             fillers.append { .strings(Array(v[$0])) }
+        }
+        if let ingested {
+            columns.append(FITSColumn(name: "INPUT_ROW", format: "K", unit: "", comment: "row of the object table (0-based)", ucd: "meta.id"))
+            fillers.append { .int64(Array(ingested.rows[$0])) }
         }
         func parameterColumns(_ name: String, _ unit: String, index j: Int, count: Int, prefix: String) throws {
             let word = ParameterVocabulary.describe(name, units: unit)
@@ -128,9 +179,16 @@ public enum ExportStage {
         }
         let flags = try product.dataset("flags", dtype: .uint8, rank: 1)
         columns.append(FITSColumn(name: "FLAG", format: "B", unit: "",
-                                  comment: "1 out-of-distribution, 2 invalid input, 4 median at a prior edge, 8 unreliable flow; 0 fine",
+                                  comment: "1 out-of-distribution, 2 invalid input, 4 median at a prior edge, 8 unreliable flow, 16 not ingested; 0 fine",
                                   ucd: "meta.code.qual"))
         fillers.append { .uint8(try flags.readRows($0).data) }
+        let flagColumn = columns.count - 1
+        if ingested != nil {
+            let width = max(1, rejected.map(\.reason.utf8.count).max() ?? 1)
+            columns.append(FITSColumn(name: "PROBLEM", format: "\(width)A", unit: "",
+                                      comment: "why the object could not be ingested (flag 16); empty otherwise", ucd: "meta.note"))
+            fillers.append { .strings(Array(repeating: "", count: $0.count)) }
+        }
         if includeSamples {
             columns.append(FITSColumn(name: "SAMPLES", format: "\(s * d)E", unit: "",
                                       comment: "posterior samples, \(s) x (\(names.joined(separator: ", "))) in the units above",
@@ -148,21 +206,35 @@ public enum ExportStage {
                 FITSKeyword("NSAMPLE", .int(Int64(s)), "posterior samples per galaxy"),
             ])
             try writer.writeDate()
+            func write(_ values: ColumnValues, column c: Int, firstRow: Int) throws {
+                switch values {
+                case let .double(v): try writer.write(column: c + 1, firstRow: firstRow, v)
+                case let .float(v): try writer.write(column: c + 1, firstRow: firstRow, v)
+                case let .int64(v): try writer.write(column: c + 1, firstRow: firstRow, v)
+                case let .int32(v): try writer.write(column: c + 1, firstRow: firstRow, v.map(Int64.init))
+                case let .uint8(v): try writer.write(column: c + 1, firstRow: firstRow, v)
+                case let .strings(v): try writer.write(column: c + 1, firstRow: firstRow, v)
+                }
+            }
             var start = 0
             while start < n {
                 let rows = start..<min(n, start + chunk)
-                for (c, fill) in fillers.enumerated() {
-                    switch try fill(rows) {
-                    case let .double(v): try writer.write(column: c + 1, firstRow: start + 1, v)
-                    case let .float(v): try writer.write(column: c + 1, firstRow: start + 1, v)
-                    case let .int64(v): try writer.write(column: c + 1, firstRow: start + 1, v)
-                    case let .int32(v): try writer.write(column: c + 1, firstRow: start + 1, v.map(Int64.init))
-                    case let .uint8(v): try writer.write(column: c + 1, firstRow: start + 1, v)
-                    case let .strings(v): try writer.write(column: c + 1, firstRow: start + 1, v)
-                    }
-                }
+                for (c, fill) in fillers.enumerated() { try write(try fill(rows), column: c, firstRow: start + 1) }
                 start = rows.upperBound
                 log("exported \(start)/\(n) galaxies")
+            }
+            // Objects without a posterior follow, one row each: their id, row, flag 16 and reason.
+            for (k, object) in rejected.enumerated() {
+                for (c, column) in columns.enumerated() {
+                    let values: ColumnValues
+                    switch column.name {
+                    case "ID": values = .strings([object.id])
+                    case "INPUT_ROW": values = .int64([object.row])
+                    case "PROBLEM": values = .strings([object.reason])
+                    default: values = c == flagColumn ? .uint8([PosteriorFlags.notIngested.rawValue]) : missing(column, count: 1)
+                    }
+                    try write(values, column: c, firstRow: n + k + 1)
+                }
             }
             if let sbcPath { try writeCalibration(sbcPath: sbcPath, posterior: product, writer: writer) }
             try writer.finish()
@@ -171,7 +243,7 @@ public enum ExportStage {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
         }
-        log("wrote \(output): \(n) rows, \(columns.count) columns")
+        log("wrote \(output): \(n + rejected.count) rows\(rejected.isEmpty ? "" : " (\(rejected.count) not ingested, flag 16)"), \(columns.count) columns")
     }
 
     /// Row blocks of float64 datasets, each read once per block however many columns take

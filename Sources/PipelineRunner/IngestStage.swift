@@ -1,91 +1,293 @@
 import DigsCore
+import FITSIO
 import Foundation
 import ProductIO
 import SpectralSynthesis
 import SpectrumIngest
 
-/// `digs ingest`: observed spectra (SDSS/BOSS spec files or generic tables) → `observation_set`
-/// on the pipeline's rest-frame grid, via `RestFrameConversion` (vacuum → air, optional
-/// Milky-Way extinction, rest frame, L_λ with the luminosity distance, flux-conserving
-/// resampling with the inverse variance propagated, masks). Spectra are converted one at a
-/// time and appended, so memory stays flat in their number. Each row records the file it came
-/// from and that file's SHA-256.
+/// `digs ingest`: observed spectra (SDSS/BOSS spec files, DESI coadd files, generic tables) →
+/// `observation_set` on the pipeline's rest-frame grid, via `RestFrameConversion` (vacuum → air,
+/// optional Milky-Way extinction, rest frame, L_λ with the luminosity distance, flux-conserving
+/// resampling with the inverse variance propagated, masks).
+///
+/// The objects come from an object table (`ObjectTable`: one row per object, with its own
+/// redshift, distance and E(B−V) when known) or from files on the command line (a DESI file
+/// gives all its targets). Objects are converted one at a time and written in blocks, so memory
+/// stays flat in their number (bounded by the largest file). Each file is read once: it is
+/// memory-mapped, its bytes hashed (SHA-256, recorded per row) and parsed in place; consecutive rows of one DESI
+/// file share one reading. An object that cannot be used is recorded under `rejected/` with
+/// the reason (table rows always; command-line files with `skipBad`), and the rest continue.
 public enum IngestStage {
-    public enum Format: String, CaseIterable, Sendable { case sdss, table }
-
     public struct Options: Sendable {
-        public var format: Format
-        /// Overrides the SDSS `Z`; required for tables.
-        public var redshift: Double?
-        /// Table flux unit, erg s⁻¹ cm⁻² Å⁻¹.
-        public var fluxUnit: Double
-        /// Medium of table wavelengths.
-        public var medium: ObservedSpectrum.Medium
         public var settings: IngestSettings
-        /// Log and skip files that cannot be ingested instead of stopping.
+        /// Redshift of every object, overriding the files' (command line `--redshift`).
+        public var redshift: Double?
+        /// Files on the command line: record and skip the unusable ones instead of stopping.
+        /// Object-table rows are always recorded and skipped.
         public var skipBad: Bool
+        public var shard: Shard
 
-        public init(format: Format, redshift: Double?, fluxUnit: Double, medium: ObservedSpectrum.Medium,
-                    settings: IngestSettings, skipBad: Bool) {
-            (self.format, self.redshift, self.fluxUnit, self.medium, self.settings, self.skipBad) =
-                (format, redshift, fluxUnit, medium, settings, skipBad)
+        public init(settings: IngestSettings, redshift: Double? = nil, skipBad: Bool = false, shard: Shard = .whole) {
+            (self.settings, self.redshift, self.skipBad, self.shard) = (settings, redshift, skipBad, shard)
         }
     }
 
-    public static func run(files: [String], options: Options, instrument: InstrumentSettings, output: String,
+    /// What to ingest.
+    public enum Objects: Sendable {
+        /// One row per object.
+        case table(ObjectTable)
+        /// Spectrum files; a DESI file gives every target it holds.
+        case files([String])
+    }
+
+    /// Observations are written in blocks of this many rows.
+    static let block = 256
+
+    public static func run(objects: Objects, options: Options, instrument: InstrumentSettings, output: String,
                            overwrite: Bool, log: (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
-        guard !files.isEmpty else { throw DigsError.invalidInput(field: "FILES", problem: "no spectrum files given") }
-        if options.format == .table && options.redshift == nil {
-            throw DigsError.invalidInput(field: "--redshift", problem: "a table has no redshift: give it with --redshift")
+        try options.settings.validate()
+        let rows: [ObjectTable.Row], fromTable: Bool, inputs: [ProductInput]
+        switch objects {
+        case let .table(table):
+            (rows, fromTable) = (table.rows, true)
+            inputs = [ProductInput(role: "object_table", path: table.path, contentDigest: "sha256:" + (try FileDigest.sha256(path: table.path)))]
+        case let .files(files):
+            guard !files.isEmpty else { throw DigsError.invalidInput(field: "FILES", problem: "no spectrum files given (or give an object table with --table)") }
+            rows = files.enumerated().map { ObjectTable.Row(index: $0.offset, location: "file \($0.offset + 1)", file: $0.element) }
+            (fromTable, inputs) = (false, [])
         }
-        try options.settings.cosmology.validate()
-        guard options.settings.ebv >= 0, options.settings.rv > 0, (0...1).contains(options.settings.minimumCoverage) else {
-            throw DigsError.invalidInput(field: "--ebv / --rv / --minimum-coverage",
-                                         problem: "need E(B−V) ≥ 0, R_V > 0 and a coverage fraction in 0…1")
-        }
+        let selected = options.shard.rows(of: rows.count)
         let p = instrument.pixels, edges = instrument.pixelEdges
-        let writer = try ProductWriter(path: output, kind: .observationSet, seed: 0, config: PipelineConfig.json(options.settings),
-                                       inputs: [], overwrite: overwrite)
+        let writer = try ProductWriter(path: output, kind: .observationSet, seed: 0,
+                                       config: PipelineConfig.json(RecordedSettings(settings: options.settings, redshift: options.redshift)),
+                                       inputs: inputs, overwrite: overwrite)
+        try options.shard.record(in: writer, rows: selected, total: rows.count)
         try writer.write("wavelength", NDArray(shape: [p], data: instrument.pixelCentres), axes: ["pixel"], units: "Angstrom",
                          description: "rest-frame pixel wavelengths (air)")
-        func extendable(_ name: String, _ dtype: HDF5DType, _ shape: [Int], _ axes: [String], _ units: String, _ text: String) throws -> HDF5Dataset {
-            try writer.createDataset(name, dtype: dtype, shape: shape, axes: axes, units: units, description: text, extendable: true)
-        }
-        let flux = try extendable("log_flux", .float32, [0, p], ["galaxy", "pixel"], "log(solLum/Angstrom)", "log10 of the rest-frame L_lambda")
-        let sigma = try extendable("log_flux_sigma", .float32, [0, p], ["galaxy", "pixel"], "dex", "1-sigma uncertainty of log_flux")
-        let mask = try extendable("mask", .uint8, [0, p], ["galaxy", "pixel"], "", "1 = pixel usable, 0 = masked")
-        let redshift = try extendable("redshift", .float64, [0], ["galaxy"], "", "spectroscopic redshift")
-        var ids = [String](), paths = [String](), digests = [String](), skipped = 0
-        for (k, file) in files.enumerated() {
+        var out = try Output(writer: writer, pixels: p)
+        let reader = SpectrumReader(options: options)
+        var rejected = [(row: Int, id: String, path: String, reason: String)]()
+        var done = 0
+        for row in rows[selected] {
             do {
-                let spectrum: ObservedSpectrum
-                switch options.format {
-                case .sdss: spectrum = try SpectrumFiles.readSDSS(file, redshift: options.redshift)
-                case .table: spectrum = try SpectrumFiles.readTable(file, redshift: options.redshift!, fluxUnit: options.fluxUnit,
-                                                                    medium: options.medium)
+                for object in try reader.read(row, allTargets: !fromTable) {
+                    let rest = try RestFrameConversion.convert(object.spectrum, edges: edges, settings: options.settings)
+                    try out.add(rest, object: object, row: row.index, settings: options.settings)
+                    let masked = rest.mask.filter { $0 == 0 }.count
+                    if masked > 0, !fromTable { log("\(object.id): \(masked) of \(p) grid pixels masked (bad pixels or outside the observed range)") }
                 }
-                let rest = try RestFrameConversion.convert(spectrum, edges: edges, settings: options.settings)
-                try flux.append(NDArray(shape: [1, p], data: rest.logFlux))
-                try sigma.append(NDArray(shape: [1, p], data: rest.sigma))
-                try mask.append(NDArray(shape: [1, p], data: rest.mask))
-                try redshift.append(NDArray(shape: [1], data: [spectrum.redshift]))
-                ids.append(spectrum.id)
-                paths.append(file)
-                digests.append("sha256:" + (try FileDigest.sha256(path: file)))
-                let masked = rest.mask.filter { $0 == 0 }.count
-                if masked > 0 { log("\(spectrum.id): \(masked) of \(p) grid pixels masked (bad pixels or outside the observed range)") }
-            } catch let error as DigsError where options.skipBad {
-                log("skipped \(file): \(error)")
-                skipped += 1
+            } catch let error as DigsError where fromTable || options.skipBad {
+                let id = row.id ?? row.targetID.map(String.init) ?? ((row.file as NSString).lastPathComponent as NSString).deletingPathExtension
+                log("skipped \(row.location) (\(row.file)): \(error)")
+                rejected.append((row.index, id, row.file, "\(error)"))
             }
-            if (k + 1) % 1000 == 0 || k + 1 == files.count { log("ingested \(k + 1 - skipped)/\(files.count) spectra") }
+            done += 1
+            if done % 1000 == 0 || done == selected.count {
+                log("ingested \(out.count) spectra from \(done)/\(selected.count) \(fromTable ? "table rows" : "files")\(rejected.isEmpty ? "" : ", \(rejected.count) skipped")")
+            }
         }
-        guard !ids.isEmpty else { throw DigsError.invalidInput(field: "FILES", problem: "none of the \(files.count) files could be ingested") }
-        try writer.writeStrings("ids", ids, axis: "galaxy", description: "observation ids")
-        try writer.writeStrings("source/path", paths, axis: "galaxy", description: "observed spectrum file each row was ingested from")
-        try writer.writeStrings("source/sha256", digests, axis: "galaxy", description: "SHA-256 of that file")
+        guard out.count > 0 else {
+            throw DigsError.invalidInput(field: fromTable ? "object table" : "FILES",
+                                         problem: "none of the \(selected.count) objects could be ingested" + (rejected.first.map { "; the first: \($0.reason)" } ?? ""))
+        }
+        try out.finish()
+        try writer.file.createGroup("rejected")
+        let rowSet = try writer.createDataset("rejected/row", dtype: .int64, shape: [rejected.count], axes: ["rejected"], units: "",
+                                              description: "object-table row (0-based; command line: file number) that could not be ingested")
+        if !rejected.isEmpty { try rowSet.write(NDArray(shape: [rejected.count], data: rejected.map { Int64($0.row) })) }
+        try writer.writeStrings("rejected/id", rejected.map(\.id), axis: "rejected", description: "its id (the row's, or the file name)")
+        try writer.writeStrings("rejected/path", rejected.map(\.path), axis: "rejected", description: "its spectrum file")
+        try writer.writeStrings("rejected/reason", rejected.map(\.reason), axis: "rejected", description: "why it could not be ingested")
         try writer.commit()
-        if skipped > 0 { log("\(skipped) of \(files.count) files skipped") }
+        log("wrote \(output): \(out.count) observations" + (rejected.isEmpty ? "" : "; \(rejected.count) objects skipped, listed under rejected/"))
+    }
+
+    /// What an observation_set records as its `config`.
+    struct RecordedSettings: Encodable {
+        let settings: IngestSettings
+        let redshift: Double?
+    }
+
+    /// The per-galaxy datasets, filled block by block.
+    struct Output {
+        let flux, sigma, mask, redshift, distance, ebv, row: HDF5Dataset
+        let pixels: Int
+        let writer: ProductWriter
+        var pending = (flux: [Float](), sigma: [Float](), mask: [UInt8](), redshift: [Double](), distance: [Double](),
+                       ebv: [Double](), row: [Int64]())
+        var ids = [String](), paths = [String](), digests = [String](), origins = [String]()
+        var count: Int { ids.count }
+
+        init(writer: ProductWriter, pixels p: Int) throws {
+            func extendable(_ name: String, _ dtype: HDF5DType, _ shape: [Int], _ axes: [String], _ units: String, _ text: String) throws -> HDF5Dataset {
+                try writer.createDataset(name, dtype: dtype, shape: shape, axes: axes, units: units, description: text, extendable: true)
+            }
+            (self.writer, pixels) = (writer, p)
+            flux = try extendable("log_flux", .float32, [0, p], ["galaxy", "pixel"], "log(solLum/Angstrom)", "log10 of the rest-frame L_lambda")
+            sigma = try extendable("log_flux_sigma", .float32, [0, p], ["galaxy", "pixel"], "dex", "1-sigma uncertainty of log_flux")
+            mask = try extendable("mask", .uint8, [0, p], ["galaxy", "pixel"], "", "1 = pixel usable, 0 = masked")
+            redshift = try extendable("redshift", .float64, [0], ["galaxy"], "", "spectroscopic redshift")
+            distance = try extendable("luminosity_distance", .float64, [0], ["galaxy"], "Mpc",
+                                      "luminosity distance used for L_lambda (the object's own, or from the redshift and the cosmology)")
+            ebv = try extendable("ebv", .float64, [0], ["galaxy"], "mag", "Milky-Way E(B-V) corrected for")
+            row = try extendable("source/row", .int64, [0], ["galaxy"], "", "object-table row (0-based; command line: file number) of each observation")
+        }
+
+        mutating func add(_ rest: RestFrameSpectrum, object: SpectrumReader.Object, row index: Int, settings: IngestSettings) throws {
+            let s = object.spectrum
+            pending.flux += rest.logFlux
+            pending.sigma += rest.sigma
+            pending.mask += rest.mask
+            pending.redshift.append(s.redshift)
+            pending.distance.append(s.luminosityDistanceMpc ?? settings.cosmology.luminosityDistance(s.redshift))
+            pending.ebv.append(s.milkyWayEBV ?? settings.ebv)
+            pending.row.append(Int64(index))
+            ids.append(object.id)
+            paths.append(s.source)
+            digests.append(object.sha256)
+            origins.append(object.redshiftOrigin)
+            if pending.row.count >= IngestStage.block { try flush() }
+        }
+
+        mutating func flush() throws {
+            let n = pending.row.count
+            guard n > 0 else { return }
+            try flux.append(NDArray(shape: [n, pixels], data: pending.flux))
+            try sigma.append(NDArray(shape: [n, pixels], data: pending.sigma))
+            try mask.append(NDArray(shape: [n, pixels], data: pending.mask))
+            try redshift.append(NDArray(shape: [n], data: pending.redshift))
+            try distance.append(NDArray(shape: [n], data: pending.distance))
+            try ebv.append(NDArray(shape: [n], data: pending.ebv))
+            try row.append(NDArray(shape: [n], data: pending.row))
+            pending = ([], [], [], [], [], [], [])
+        }
+
+        mutating func finish() throws {
+            try flush()
+            try writer.writeStrings("ids", ids, axis: "galaxy", description: "observation ids")
+            try writer.writeStrings("source/path", paths, axis: "galaxy", description: "observed spectrum file each row was ingested from")
+            try writer.writeStrings("source/sha256", digests, axis: "galaxy", description: "SHA-256 of that file")
+            try writer.writeStrings("source/redshift_origin", origins, axis: "galaxy",
+                                    description: "where the redshift came from: object table, command line, the spectrum file, or the redrock file named")
+        }
+    }
+}
+
+/// Reads the spectra of object-table rows, each file once: the bytes are hashed and parsed from
+/// memory; the last DESI file (and its redrock redshifts) stays open for the rows that follow.
+final class SpectrumReader {
+    struct Object {
+        var id: String
+        var spectrum: ObservedSpectrum
+        var sha256: String
+        var redshiftOrigin: String
+    }
+
+    let options: IngestStage.Options
+    private var desi: (path: String, sha256: String, coadd: DESICoadd, redrock: Result<RedrockRedshifts, DigsError>?)?
+
+    init(options: IngestStage.Options) { self.options = options }
+
+    /// The spectra of one row: one, or with `allTargets` every target of a DESI file.
+    func read(_ row: ObjectTable.Row, allTargets: Bool) throws -> [Object] {
+        let given = row.redshift.map { ($0, "object table") } ?? options.redshift.map { ($0, "command line") }
+        var format = row.format ?? options.settings.format
+        if let open = desi, open.path == row.file, format == .auto || format == .desi {
+            return try targets(of: row, allTargets: allTargets, given: given)
+        }
+        desi = nil   // the previous DESI file's spectra go before the next file is read
+        let file = try MappedFile(path: row.file)
+        let sha = "sha256:" + file.withBytes(FileDigest.sha256(bytes:))
+        let fits = SpectrumFiles.isCSV(row.file) && format != .sdss && format != .desi ? nil : try FITSFile(mapped: file)
+        let detected = format == .auto
+        if detected {
+            if let fits {
+                format = fits.hasHDU(extname: "COADD") || fits.hasHDU(extname: "SPECOBJ") ? .sdss
+                    : DESICoadd.recognises(fits) ? .desi : .table
+            } else {
+                format = .table
+            }
+        }
+        func object(_ spectrum: ObservedSpectrum, origin: String) -> Object {
+            var s = spectrum
+            (s.luminosityDistanceMpc, s.milkyWayEBV) = (row.luminosityDistanceMpc, row.ebv)
+            return Object(id: row.id ?? s.id, spectrum: s, sha256: sha, redshiftOrigin: origin)
+        }
+        switch format {
+        case .sdss:
+            return [object(try SpectrumFiles.readSDSS(fits!, redshift: given?.0), origin: given?.1 ?? "spectrum file")]
+        case .table:
+            // A FITS file taken for a table because it is neither SDSS nor DESI says so.
+            let guess = detected && fits != nil ? "is neither an SDSS spec file (no HDU COADD or SPECOBJ) nor a DESI coadd file (no FIBERMAP and B_FLUX), so it was read as a table: " : ""
+            guard let given else {
+                throw DigsError.invalidInput(field: "\(row.location) redshift",
+                                             problem: "\(row.file) \(guess)a table spectrum has no redshift: give it in the object table's column redshift or with --redshift")
+            }
+            do {
+                let spectrum = try SpectrumFiles.readTable(file, fits: fits, redshift: given.0,
+                                                           fluxUnit: options.settings.fluxUnit, medium: options.settings.medium)
+                return [object(spectrum, origin: given.1)]
+            } catch let DigsError.invalidProduct(path, field, problem) where !guess.isEmpty {
+                throw DigsError.invalidProduct(path: path, field: field, problem: problem + " (the file " + guess.dropLast(2) + ")")
+            }
+        case .desi:
+            desi = (row.file, sha, try DESICoadd(file: fits!), nil)
+            return try targets(of: row, allTargets: allTargets, given: given)
+        case .auto:
+            preconditionFailure("the format is resolved above")
+        }
+    }
+
+    /// The targets of the open DESI file that `row` asks for.
+    private func targets(of row: ObjectTable.Row, allTargets: Bool, given: (Double, String)?) throws -> [Object] {
+        guard let open = desi else { return [] }
+        let coadd = open.coadd
+        let chosen: [Int]
+        if let id = row.targetID {
+            guard let k = coadd.row(of: id) else {
+                throw DigsError.invalidProduct(path: row.file, field: "FIBERMAP TARGETID", problem: "has no target \(id) (\(row.location) asks for it)")
+            }
+            chosen = [k]
+        } else if allTargets || coadd.targetIDs.count == 1 {
+            chosen = Array(coadd.targetIDs.indices)
+        } else {
+            throw DigsError.invalidInput(field: "\(row.location) targetid",
+                                         problem: "is empty, and \(row.file) holds \(coadd.targetIDs.count) targets: give the TARGETID of this row's object")
+        }
+        return try chosen.map { k in
+            let id = coadd.targetIDs[k]
+            if let status = coadd.fiberStatus?[k], status != 0 {
+                throw DigsError.invalidProduct(path: row.file, field: "FIBERMAP COADD_FIBERSTATUS of TARGETID \(id)",
+                                               problem: "is \(status): DESI flags a fibre problem in the coadded exposures (0 = good)")
+            }
+            let (z, origin) = try given ?? redshift(of: id, in: open.path)
+            var spectrum = coadd.spectrum(row: k, redshift: z, id: String(id))
+            (spectrum.luminosityDistanceMpc, spectrum.milkyWayEBV) = (row.luminosityDistanceMpc, row.ebv)
+            return Object(id: row.id ?? String(id), spectrum: spectrum, sha256: open.sha256, redshiftOrigin: origin)
+        }
+    }
+
+    /// The redrock redshift of a target, from the redrock file beside the coadd file.
+    private func redshift(of target: Int64, in coadd: String) throws -> (Double, String) {
+        if desi?.redrock == nil {
+            let path = RedrockRedshifts.path(besideCoadd: coadd)
+            desi?.redrock = Result(catching: {
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw DigsError.invalidInput(field: "redshift",
+                                                 problem: "\(coadd) has no redshifts: give them in the object table's column redshift, or put its redrock file \(path) beside it")
+                }
+                return try RedrockRedshifts(file: FITSFile(mapped: MappedFile(path: path)))
+            }).mapError { $0 as? DigsError ?? DigsError.unreadableFile(path: path, reason: "\($0)") }
+        }
+        let redrock = try desi!.redrock!.get()
+        guard let entry = redrock.redshifts[target] else {
+            throw DigsError.invalidProduct(path: redrock.path, field: "REDSHIFTS TARGETID", problem: "has no entry for target \(target)")
+        }
+        guard entry.zwarn == 0 else {
+            throw DigsError.invalidProduct(path: redrock.path, field: "REDSHIFTS ZWARN of TARGETID \(target)",
+                                           problem: "is \(entry.zwarn): redrock flags the redshift as unreliable (give one in the object table to use it anyway)")
+        }
+        return (entry.z, (redrock.path as NSString).lastPathComponent)
     }
 }

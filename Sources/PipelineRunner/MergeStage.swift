@@ -3,7 +3,7 @@ import Foundation
 import ProductIO
 
 /// `digs merge`: shard products (`--shard i/N` of one stage, all N of them) → the product an
-/// unsharded run makes. Datasets whose first axis is `galaxy` or `row` are concatenated in
+/// unsharded run makes. Datasets whose first axis is `galaxy`, `row` or `rejected` are concatenated in
 /// shard order, streamed by blocks; the others must be identical in every shard and are copied.
 /// The merged product records the shards' common inputs and the shards themselves as inputs;
 /// its content digest equals the unsharded product's when the shards were made from the same
@@ -64,7 +64,7 @@ public enum MergeStage {
             let source = try first.file.dataset(path)
             let axes = try source.attribute("axes")?.stringsValue ?? []
             let target: HDF5Dataset
-            if let axis = axes.first, axis == "galaxy" || axis == "row" {
+            if let axis = axes.first, ["galaxy", "row", "rejected"].contains(axis) {
                 if source.dtype == .string {
                     target = try writer.file.createStringDataset(path, values: try products.flatMap { try $0.file.dataset(path).readStrings() })
                 } else {

@@ -3,6 +3,7 @@ import ForwardModel
 import Foundation
 import MCMC
 import NeuralFlows
+import SpectrumIngest
 import Yams
 
 /// A pipeline file (`pipelines/*.yaml`): names, seed, output folder and every stage's
@@ -20,8 +21,50 @@ public struct PipelineConfig: Settings {
     public var train = TrainingSettings()
     public var infer = InferSettings()
     public var mcmc = MCMCSettings()
+    public var observed = ObservedSettings()
 
     public init() {}
+
+    /// The observed set: a table of real (or realistic) spectra that `digs run` ingests, infers,
+    /// exports and plots after the test set. Its reader and conversion settings sit beside the
+    /// table (`format`, `flux_unit`, `medium`, `cosmology`, `ebv_mag`, `r_v`,
+    /// `minimum_coverage`); `digs ingest` takes them as its defaults.
+    public struct ObservedSettings: Settings {
+        /// Object table (CSV or FITS, `ObjectTable`), relative to the working directory; nil:
+        /// the pipeline has no observed set.
+        public var table: String? = nil
+        /// `digs run` draws the fit figure of the first this many objects (0: none); at
+        /// ~60 ms per figure a survey's millions are for `digs plot fit --every-galaxy` on a cluster.
+        public var fitFigures = 100
+        public var ingest = IngestSettings()
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey { case table, fitFigures = "fit_figures" }
+
+        // One flat section: `table` and `fit_figures` beside the ingest settings' keys.
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            table = try container.decodeIfPresent(String.self, forKey: .table)
+            fitFigures = try container.decode(Int.self, forKey: .fitFigures)
+            ingest = try IngestSettings(from: decoder)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            try ingest.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(table, forKey: .table)
+            try container.encode(fitFigures, forKey: .fitFigures)
+        }
+
+        public func validate() throws {
+            if let table, table.isEmpty { throw DigsError.invalidInput(field: "observed.table", problem: "is empty: name an object table or leave the key out") }
+            guard fitFigures >= 0 else { throw DigsError.invalidInput(field: "observed.fit_figures", problem: "must be 0 or more (is \(fitFigures))") }
+            do { try ingest.validate() } catch let DigsError.invalidInput(field, problem) {
+                throw DigsError.invalidInput(field: "observed.\(field)", problem: problem)
+            }
+        }
+    }
 
     public struct SSPSettings: Settings {
         /// Folder for the downloaded wheel and unpacked grids.
@@ -58,7 +101,7 @@ public struct PipelineConfig: Settings {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case name, seed, output, ssp, model, samplePrior = "sample_prior", augment, train, infer, mcmc }
+    enum CodingKeys: String, CodingKey { case name, seed, output, ssp, model, samplePrior = "sample_prior", augment, train, infer, mcmc, observed }
 
     /// The built-in defaults (no pipeline file).
     public static let defaults = PipelineConfig()
@@ -118,6 +161,7 @@ public struct PipelineConfig: Settings {
         try train.validate()
         try infer.validate()
         try mcmc.validate()
+        try observed.validate()
         _ = try EnsembleSampler(dimensions: model.parameters.count, walkers: mcmc.walkers)
     }
 

@@ -2,6 +2,7 @@ import Crypto
 import DigsCore
 import Foundation
 import ProductIO
+import SpectrumIngest
 
 /// The stages of a pipeline in order — each a `digs` command with the product it writes, the
 /// products it reads and the settings it depends on — and the up-to-date rule `digs run`
@@ -23,9 +24,15 @@ public struct PipelinePlan: Sendable {
         public let inputs: [String]
         /// JSON of the settings the stage depends on (with its seed).
         public let settings: String
+        /// An object table the stage reads (outside the output folder): its bytes and the size
+        /// and modification time of every spectrum file it lists enter the fingerprint.
+        public let objectTable: String?
+
+        /// Words after the command (`plot`'s figure and flags).
+        public let extra: [String]
 
         /// The `digs` command line of the stage, without `-c`, `--force` and `--threads`.
-        public var arguments: [String] { command.words + (set.map { [StageOption.set.flag, $0] } ?? []) }
+        public var arguments: [String] { command.words + extra + (set.map { [StageOption.set.flag, $0] } ?? []) }
 
         /// The command line `digs run` spawns with pipeline file `pipeline`.
         public func commandLine(pipeline: String, threads: Int) -> [String] {
@@ -44,9 +51,9 @@ public struct PipelinePlan: Sendable {
             "{" + items.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
         }
         func step(_ name: String, _ command: StageCommand, set: String? = nil, _ output: ProductFile?, _ inputs: [ProductFile],
-                  _ settings: [(String, String)]) -> Step {
+                  _ settings: [(String, String)], objectTable: String? = nil, extra: [String] = []) -> Step {
             Step(name: name, command: command, set: set, output: output.map(path), inputs: inputs.map(path),
-                 settings: settings.isEmpty ? "{}" : json(settings))
+                 settings: settings.isEmpty ? "{}" : json(settings), objectTable: objectTable, extra: extra)
         }
         let seed = ("seed", "\"\(c.seed)\""), priors = ("priors", PipelineConfig.json(c.model.parameters))
         let model = ("model", PipelineConfig.json(c.model)), noise = ("noise", PipelineConfig.json(c.augment.noise))
@@ -72,8 +79,28 @@ public struct PipelinePlan: Sendable {
             step("compare", .compare, nil, [.mcmc(set: test), .posterior(set: test)], []),
             step("export", .export, .catalog(set: test), [.posterior(set: test), .sbc(set: test)], [("pipeline", "\"\(c.name)\"")]),
         ]
+        // The observed set, when the pipeline names an object table: ingest, infer, export, plot.
+        if let table = c.observed.table {
+            let observed = PipelinePlan.observedSet
+            steps += [
+                step("ingest", .ingest, set: observed, .observations(set: observed), [], [("observed", PipelineConfig.json(c.observed))],
+                     objectTable: table),
+                step("infer-\(observed)", .infer, set: observed, .posterior(set: observed), [.flow, .observations(set: observed), .sspLibrary],
+                     [("infer", PipelineConfig.json(c.infer)), model, noise, seed]),
+                step("export-\(observed)", .export, set: observed, .catalog(set: observed), [.posterior(set: observed), .observations(set: observed)],
+                     [("pipeline", "\"\(c.name)\"")]),
+            ]
+            // The fit figures of the first objects (figures/observed/fit-<id>.png and .pdf); no product.
+            if c.observed.fitFigures > 0 {
+                steps.append(step("plot-\(observed)", .plot, set: observed, nil, [.posterior(set: observed)], [],
+                                  extra: ["fit", "--first-galaxies", "\(c.observed.fitFigures)"]))
+            }
+        }
         self.steps = steps
     }
+
+    /// The set name of the pipeline file's `observed` objects.
+    public static let observedSet = "observed"
 
     /// The steps from `first` through `last` (by name; nil = the ends).
     public func range(from first: String?, until last: String?) throws -> ArraySlice<Step> {
@@ -96,9 +123,25 @@ public struct PipelinePlan: Sendable {
         return "sha256:" + (try FileDigest.sha256(path: path))
     }
 
-    /// The fingerprint of a step given the digests of its inputs.
-    public static func fingerprint(_ step: Step, inputDigests: [String]) -> String {
+    /// What an object table and the spectrum files it lists are now: SHA-256 over the table's
+    /// bytes and each listed file's path, size and modification time (a changed or replaced
+    /// spectrum changes it without every file being read).
+    public static func listingDigest(objectTable path: String) throws -> String {
+        var hasher = SHA256()
+        try MappedFile(path: path).withBytes { hasher.update(data: $0) }
+        for row in try ObjectTable(path: path).rows {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: row.file)
+            let size = (attributes?[.size] as? NSNumber)?.int64Value ?? -1
+            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+            hasher.update(data: Data("\n\(row.file)\t\(size)\t\(modified)".utf8))
+        }
+        return "sha256:" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The fingerprint of a step given the digests of its inputs (and of its object table's listing).
+    public static func fingerprint(_ step: Step, inputDigests: [String], listingDigest: String? = nil) -> String {
         let text = "\(step.name)\ndigs \(digsVersion)\n\(step.settings)\n" + zip(step.inputs, inputDigests).map { "\(($0 as NSString).lastPathComponent)=\($1)" }.joined(separator: "\n")
+            + (listingDigest.map { "\nobject table \(step.objectTable ?? "")=\($0)" } ?? "")
         return "sha256:" + SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -113,7 +113,7 @@ public enum PipelineRun {
         }
         guard FileManager.default.fileExists(atPath: output) else { return ["\((output as NSString).lastPathComponent) does not exist"] }
         guard let entry = state.stages[step.name] else { return ["not made by digs run yet"] }
-        if let missing = step.inputs.first(where: { !FileManager.default.fileExists(atPath: $0) }) {
+        if let missing = (step.inputs + (step.objectTable.map { [$0] } ?? [])).first(where: { !FileManager.default.fileExists(atPath: $0) }) {
             return ["input \(missing) is missing"]
         }
         if entry.fingerprint != (try fingerprint(step)) { reasons.append("its settings or inputs changed") }
@@ -122,14 +122,15 @@ public enum PipelineRun {
     }
 
     static func fingerprint(_ step: PipelinePlan.Step) throws -> String {
-        PipelinePlan.fingerprint(step, inputDigests: try step.inputs.map { try PipelinePlan.digest(of: $0) })
+        PipelinePlan.fingerprint(step, inputDigests: try step.inputs.map { try PipelinePlan.digest(of: $0) },
+                                 listingDigest: try step.objectTable.map { try PipelinePlan.listingDigest(objectTable: $0) })
     }
 
     /// Runs a child process with inherited standard streams; returns its exit status (negative:
     /// the signal that killed it) and peak resident memory in MB.
     /// The `ResourceEstimate` stage of a plan step ("simulate-train" → "simulate").
     static func resourceStage(_ step: String) -> String {
-        ["sample-prior", "simulate"].first { step.hasPrefix($0) } ?? step
+        ["sample-prior", "simulate", "infer", "export"].first { step.hasPrefix($0) } ?? step
     }
 
     static func spawn(_ executable: String, _ arguments: [String]) throws -> (status: Int32, peakMB: Double) {

@@ -15,13 +15,16 @@ public enum PlotStage {
 
     /// Draws `figures` and returns the paths written.
     @discardableResult
+    /// `galaxies`: the rows drawn by the corner and fit figures; with more than one, each is
+    /// named by its galaxy (`fit-<id>.png`).
     public static func run(figures: [Figure], flowPath: String, sbcPath: String, posteriorPath: String, sedPath: String,
-                           mcmcPath: String, galaxy: Int = 0, folder: String, log: (String) -> Void) throws -> [String] {
+                           mcmcPath: String, galaxies: GalaxyChoice = .row(0), folder: String, log: (String) -> Void) throws -> [String] {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var written = [String]()
         for figure in figures {
             // Each figure's data are read once, then drawn as PNG and as PDF.
-            let draw: (String, Canvas.Format) throws -> Void
+            var draw: (String, Canvas.Format) throws -> Void = { _, _ in }
+            var perGalaxy = [(name: String, draw: (String, Canvas.Format) throws -> Void)]()
             switch figure {
             case .training:
                 let flow = try Product.open(flowPath, expecting: .flowModel)
@@ -58,21 +61,33 @@ public enum PlotStage {
                 let posterior = try Product.open(posteriorPath, expecting: .posteriorSamples)
                 let samples = try posterior.dataset("samples", rank: 3)
                 let (n, count, d) = (samples.shape[0], samples.shape[1], samples.shape[2])
-                guard galaxy >= 0, galaxy < n else {
-                    throw DigsError.invalidInput(field: "--galaxy", problem: "\(galaxy) is outside 0..<\(n) of \(posteriorPath)")
+                let rows: [Int]
+                switch galaxies {
+                case let .row(galaxy):
+                    guard galaxy >= 0, galaxy < n else {
+                        throw DigsError.invalidInput(field: "--galaxy", problem: "\(galaxy) is outside 0..<\(n) of \(posteriorPath)")
+                    }
+                    rows = [galaxy]
+                case .all:
+                    rows = Array(0..<n)
+                case let .first(count):
+                    rows = Array(0..<min(max(count, 0), n))
                 }
+                let ids = try ObservationIDs.read(posterior)
+                let mcmcProduct = FileManager.default.fileExists(atPath: mcmcPath) ? try Product.open(mcmcPath, expecting: .mcmcChains) : nil
+                if let mcmcProduct { try CompareStage.requireSameObservations(mcmcProduct, posterior) }
+                let wavelength: [Double] = try posterior.dataset("wavelength", rank: 1).read(as: Double.self).data
+                for galaxy in rows {
                 let names = try posterior.file.attribute("parameter_names")?.stringsValue ?? []
                 func row<T: HDF5Element>(_ name: String, as _: T.Type) throws -> [T] {
                     let set = try posterior.dataset(name)
                     return try set.readHyperslab(start: [galaxy] + set.shape.dropFirst().map { _ in 0 },
                                                  count: [1] + set.shape.dropFirst()).data
                 }
-                let title = "galaxy \(try ObservationIDs.read(posterior).text(at: galaxy))"
+                let title = "galaxy \(ids.text(at: galaxy))"
                 // The same galaxy's MCMC, when the chains exist and fitted it.
                 var chains: (product: Product, row: Int)?
-                if FileManager.default.fileExists(atPath: mcmcPath) {
-                    let product = try Product.open(mcmcPath, expecting: .mcmcChains)
-                    try CompareStage.requireSameObservations(product, posterior)
+                if let product = mcmcProduct {
                     let index: [Int64] = try product.dataset("galaxy_index", rank: 1).read(as: Int64.self).data
                     chains = index.firstIndex(of: Int64(galaxy)).map { (product, $0) }
                 }
@@ -92,7 +107,6 @@ public enum PlotStage {
                         let spectrum: NDArray<Float> = try set.readHyperslab(start: [k, 0], count: [1, set.shape[1]])
                         best = spectrum.data.map(Double.init)
                     }
-                    let wavelength: [Double] = try posterior.dataset("wavelength", rank: 1).read(as: Double.self).data
                     draw = { [best] path, format in
                         try Figures.spectrumFit(wavelength: wavelength, observed: values[0], median: values[1], p16: values[2], p84: values[3],
                                                 sigma: values[4], bestFit: best, title: title, path: path, format: format)
@@ -108,6 +122,8 @@ public enum PlotStage {
                         mcmc = stride(from: 0, to: block.data.count, by: d).map { block.data[$0..<($0 + d)].map(Double.init) }
                     }
                     draw = { [mcmc] path, format in try Figures.corner(npe: npe, mcmc: mcmc, truth: truth, names: names, path: path, format: format) }
+                }
+                perGalaxy.append((galaxies == .row(galaxy) ? figure.rawValue : "\(figure.rawValue)-\(Self.fileSafe(ids.text(at: galaxy)))", draw))
                 }
             case .comparison:
                 guard FileManager.default.fileExists(atPath: mcmcPath) else {
@@ -145,13 +161,33 @@ public enum PlotStage {
                     }
                 }
             }
-            for format in [Canvas.Format.png, .pdf] {
-                let path = "\(folder)/\(figure.rawValue).\(format.rawValue)"
-                try draw(path, format)
-                written.append(path)
+            if perGalaxy.isEmpty { perGalaxy = [(figure.rawValue, draw)] }
+            for (k, (name, draw)) in perGalaxy.enumerated() {
+                for format in [Canvas.Format.png, .pdf] {
+                    let path = "\(folder)/\(name).\(format.rawValue)"
+                    try draw(path, format)
+                    written.append(path)
+                }
+                if perGalaxy.count == 1 {
+                    log("drew \(folder)/\(name).png and .pdf")
+                } else if (k + 1) % 100 == 0 || k + 1 == perGalaxy.count {
+                    log("drew \(figure.rawValue) of \(k + 1)/\(perGalaxy.count) galaxies into \(folder)")
+                }
             }
-            log("drew \(folder)/\(figure.rawValue).png and .pdf")
         }
         return written
+    }
+
+    /// Which galaxies the corner and fit figures draw.
+    public enum GalaxyChoice: Sendable, Equatable {
+        case row(Int)
+        case all
+        /// The first n rows (all when there are fewer).
+        case first(Int)
+    }
+
+    /// An id as a file-name part: letters, digits, '.', '-' and '_' kept, anything else '_'.
+    static func fileSafe(_ id: String) -> String {
+        String(id.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" })
     }
 }

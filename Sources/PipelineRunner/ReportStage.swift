@@ -39,7 +39,7 @@ public enum ReportStage {
         if exists(paths.mcmc) && exists(paths.posterior) { figures.append(.comparison) }
         try FileManager.default.createDirectory(atPath: folder + "/figures", withIntermediateDirectories: true)
         try PlotStage.run(figures: figures, flowPath: paths.flow, sbcPath: paths.sbc, posteriorPath: paths.posterior,
-                          sedPath: paths.sed, mcmcPath: paths.mcmc, galaxy: galaxy, folder: folder + "/figures", log: log)
+                          sedPath: paths.sed, mcmcPath: paths.mcmc, galaxies: .row(galaxy), folder: folder + "/figures", log: log)
 
         var page = ReportPage(title: "DIGS run report — \(config.name)")
         page.paragraph("Pipeline <b>\(escapeHTML(config.name))</b>\(configPath.map { " (<code>\(escapeHTML($0))</code>)" } ?? ""), products in <code>\(escapeHTML(plan.folder))</code>, seed \(config.seed). Report written \(Provenance.now()) by digs \(digsVersion).")

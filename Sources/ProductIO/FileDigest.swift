@@ -4,6 +4,11 @@ import Foundation
 
 /// SHA-256 of whole files, read in 4 MiB blocks (for source archives and catalogs).
 public enum FileDigest {
+    /// The lowercase hex SHA-256 of bytes already read.
+    public static func sha256(bytes: UnsafeRawBufferPointer) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
     /// The lowercase hex SHA-256 of the file at `path`.
     public static func sha256(path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {

@@ -55,7 +55,7 @@ public struct FlatLambdaCDM: Codable, Equatable, Sendable {
     /// Refuses unphysical parameters.
     public func validate() throws {
         guard h0 > 0, h0.isFinite, omegaM >= 0, omegaM <= 1 else {
-            throw DigsError.invalidInput(field: "cosmology (--h0, --omega-m)",
+            throw DigsError.invalidInput(field: "cosmology.H0, cosmology.Om0 (--h0, --omega-m)",
                                          problem: "H0 = \(h0) km/s/Mpc and Om0 = \(omegaM) must satisfy H0 > 0 and 0 ≤ Om0 ≤ 1")
         }
     }

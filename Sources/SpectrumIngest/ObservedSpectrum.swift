@@ -1,8 +1,9 @@
+import DigsCore
 import Foundation
 
 /// An observed spectrum as a file holds it, in the observed frame.
 public struct ObservedSpectrum: Sendable {
-    public enum Medium: String, CaseIterable, Codable, Sendable { case vacuum, air }
+    public enum Medium: String, SettingChoice, Sendable { case vacuum, air }
 
     /// Identifier (SDSS: `spec-PLATE-MJD-FIBER`; tables: the file name).
     public var id: String
@@ -19,6 +20,11 @@ public struct ObservedSpectrum: Sendable {
     public var redshift: Double
     /// The file it came from.
     public var source: String
+    /// Luminosity distance, Mpc, when known for this object (e.g. a redshift-independent
+    /// distance of a nearby galaxy); nil: from the redshift and the cosmology.
+    public var luminosityDistanceMpc: Double?
+    /// Milky-Way E(B−V) towards this object, mag; nil: the ingest settings' value.
+    public var milkyWayEBV: Double?
 
     public init(id: String, wavelength: [Double], medium: Medium, flux: [Double], inverseVariance: [Double], good: [Bool],
                 redshift: Double, source: String) {

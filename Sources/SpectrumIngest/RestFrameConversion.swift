@@ -2,20 +2,58 @@ import DigsCore
 import Foundation
 import SpectralSynthesis
 
-/// How observed spectra become model-comparable ones.
-public struct IngestSettings: Codable, Equatable, Sendable {
-    public var cosmology: FlatLambdaCDM
-    /// Milky-Way E(B−V) to correct for (mag; 0 = none), with R_V.
-    public var ebv: Double
-    public var rv: Double
+/// Which reader a spectrum file takes.
+public enum SpectrumFormat: String, SettingChoice, Sendable {
+    /// From the file: HDU `COADD` → sdss; `FIBERMAP` and `B_FLUX` (…) → desi; `.csv` or any
+    /// other FITS → table.
+    case auto
+    /// SDSS/BOSS `spec-PLATE-MJD-FIBER.fits`.
+    case sdss
+    /// DESI coadd files, many targets each.
+    case desi
+    /// Generic CSV or FITS tables of wavelength, flux, error (and mask).
+    case table
+}
+
+/// How observed spectra are read and become model-comparable ones (`digs ingest`, the
+/// pipeline file's `observed` section).
+public struct IngestSettings: Settings {
+    /// Reader of files whose object-table row names no format.
+    public var format = SpectrumFormat.auto
+    /// Flux unit of `table`-format spectra, erg s⁻¹ cm⁻² Å⁻¹ (e.g. 1e-17).
+    public var fluxUnit = 1.0
+    /// Medium of `table`-format wavelengths (SDSS and DESI files are in vacuum).
+    public var medium = ObservedSpectrum.Medium.vacuum
+    public var cosmology = FlatLambdaCDM.standard
+    /// Milky-Way E(B−V) to correct for (mag; 0 = none) unless an object gives its own, with R_V.
+    public var ebv = 0.0
+    public var rv = 3.1
     /// A grid pixel is kept when good input pixels cover at least this fraction of it.
-    public var minimumCoverage: Double
+    public var minimumCoverage = 0.5
+
+    public init() {}
 
     public init(cosmology: FlatLambdaCDM = .standard, ebv: Double = 0, rv: Double = 3.1, minimumCoverage: Double = 0.5) {
         (self.cosmology, self.ebv, self.rv, self.minimumCoverage) = (cosmology, ebv, rv, minimumCoverage)
     }
 
-    enum CodingKeys: String, CodingKey { case cosmology, ebv = "ebv_mag", rv = "r_v", minimumCoverage = "minimum_coverage" }
+    enum CodingKeys: String, CodingKey {
+        case format, fluxUnit = "flux_unit", medium, cosmology, ebv = "ebv_mag", rv = "r_v", minimumCoverage = "minimum_coverage"
+    }
+
+    public func validate() throws {
+        try cosmology.validate()
+        guard fluxUnit > 0, fluxUnit.isFinite else {
+            throw DigsError.invalidInput(field: "flux_unit", problem: "must be a positive number of erg/s/cm²/Å (is \(fluxUnit))")
+        }
+        guard ebv.isFinite, ebv >= 0, ebv < 10 else {
+            throw DigsError.invalidInput(field: "ebv_mag", problem: "must be a number of magnitudes in [0, 10) (is \(ebv))")
+        }
+        guard rv.isFinite, rv > 0 else { throw DigsError.invalidInput(field: "r_v", problem: "must be positive (is \(rv))") }
+        guard minimumCoverage.isFinite, minimumCoverage > 0, minimumCoverage <= 1 else {
+            throw DigsError.invalidInput(field: "minimum_coverage", problem: "must be in (0, 1] (is \(minimumCoverage))")
+        }
+    }
 }
 
 /// A spectrum on the model's rest-frame grid, ready for `observation_set`.
@@ -34,7 +72,8 @@ public struct RestFrameSpectrum: Sendable {
 /// 1. vacuum wavelengths → air (`AirVacuum`, Morton 2000), as the SSP grids are in air;
 /// 2. optional Milky-Way extinction correction at the observed wavelength (`MilkyWayExtinction`);
 /// 3. λ_rest = λ_obs / (1 + z) and L_λ,rest = 4π d_L² (1 + z) f_λ,obs / L☉ (flux per observed
-///    Å is (1 + z) times flux per rest Å), d_L from `FlatLambdaCDM`, L☉ = 3.826 × 10³³ erg s⁻¹
+///    Å is (1 + z) times flux per rest Å), d_L the object's own when given, else from
+///    `FlatLambdaCDM`, L☉ = 3.826 × 10³³ erg s⁻¹
 ///    (the unit of the BC03 grids);
 /// 4. flux-conserving resampling of the good pixels onto the grid's bins with their
 ///    variances (`MaskedResampling`); grid pixels less than `minimumCoverage` covered, or with
@@ -72,19 +111,20 @@ public enum RestFrameConversion {
         }
         let air = spectrum.medium == .vacuum ? spectrum.wavelength.map(AirVacuum.air(fromVacuum:)) : spectrum.wavelength
         var flux = spectrum.flux, variance = spectrum.inverseVariance.map { $0 > 0 ? 1 / $0 : 0 }
-        if settings.ebv != 0 {
+        let ebv = spectrum.milkyWayEBV ?? settings.ebv
+        if ebv != 0 {
             guard let lo = air.first, let hi = air.last, lo >= 3030, hi <= 33_000 else {
                 throw DigsError.invalidProduct(path: path, field: "wavelength",
                                                problem: "spans \(air.first!)–\(air.last!) Å; the Milky-Way extinction law (CCM89) holds over 3030–33 000 Å")
             }
-            let law = MilkyWayExtinction(ebv: settings.ebv, rv: settings.rv)
+            let law = MilkyWayExtinction(ebv: ebv, rv: settings.rv)
             for i in 0..<n {
                 let c = law.correction(air[i])
                 flux[i] *= c
                 variance[i] *= c * c
             }
         }
-        let distanceCm = settings.cosmology.luminosityDistance(z) * FlatLambdaCDM.megaparsecCm
+        let distanceCm = (spectrum.luminosityDistanceMpc ?? settings.cosmology.luminosityDistance(z)) * FlatLambdaCDM.megaparsecCm
         let scale = 4 * Double.pi * distanceCm * distanceCm * (1 + z) / solarLuminosity
         let rest = air.map { $0 / (1 + z) }
         let inputEdges = Rebinning.edges(centres: rest)

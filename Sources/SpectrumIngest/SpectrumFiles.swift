@@ -12,7 +12,13 @@ public enum SpectrumFiles {
     /// HDU `SPECOBJ` with `Z` (and `PLATE`, `MJD`, `FIBERID` for the id). `redshift`
     /// overrides (or stands in for) `Z`.
     public static func readSDSS(_ path: String, redshift: Double? = nil) throws -> ObservedSpectrum {
-        let file = try FITSFile(readingFrom: path)
+        try readSDSS(try FITSFile(readingFrom: path), redshift: redshift)
+    }
+
+    /// An SDSS/BOSS spec file already open (see `readSDSS(_:redshift:)`). A pipeline redshift
+    /// with `ZWARNING` ≠ 0 is refused unless `redshift` stands in for it.
+    public static func readSDSS(_ file: FITSFile, redshift: Double? = nil) throws -> ObservedSpectrum {
+        let path = file.path
         do { try file.moveTo(extname: "COADD") } catch {
             throw DigsError.invalidProduct(path: path, field: "HDU COADD",
                                            problem: "is missing: not an SDSS spec-PLATE-MJD-FIBER file (HDU 1 must be the COADD table with loglam, flux, ivar, and_mask)")
@@ -24,7 +30,13 @@ public enum SpectrumFiles {
         let andMask = file.hasColumn("and_mask") ? try file.readColumn("and_mask") : [Double](repeating: 0, count: flux.count)
         var z = redshift, id = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         if (try? file.moveTo(extname: "SPECOBJ")) != nil {
-            if z == nil, file.hasColumn("Z") { z = try file.readColumn("Z").first }
+            if z == nil, file.hasColumn("Z") {
+                z = try file.readColumn("Z").first
+                if file.hasColumn("ZWARNING"), let warning = try file.readColumn("ZWARNING").first, warning != 0 {
+                    throw DigsError.invalidProduct(path: path, field: "SPECOBJ column ZWARNING",
+                                                   problem: "is \(Int(warning)): the SDSS redshift is unreliable (give a redshift in the object table or with --redshift)")
+                }
+            }
             if file.hasColumn("PLATE"), file.hasColumn("MJD"), file.hasColumn("FIBERID"),
                let plate = try file.readColumn("PLATE").first, let mjd = try file.readColumn("MJD").first,
                let fiber = try file.readColumn("FIBERID").first {
@@ -45,19 +57,31 @@ public enum SpectrumFiles {
     /// optional `mask` (0 = good, anything else = bad). `fluxUnit` is the flux unit in
     /// erg s⁻¹ cm⁻² Å⁻¹ (e.g. 1e-17).
     public static func readTable(_ path: String, redshift: Double, fluxUnit: Double, medium: ObservedSpectrum.Medium) throws -> ObservedSpectrum {
+        let file = try MappedFile(path: path)
+        return try readTable(file, fits: isCSV(path) ? nil : try FITSFile(mapped: file), redshift: redshift, fluxUnit: fluxUnit,
+                             medium: medium)
+    }
+
+    /// Whether a file name says CSV (`.csv`, any case); anything else is read as FITS.
+    public static func isCSV(_ path: String) -> Bool { path.lowercased().hasSuffix(".csv") }
+
+    /// A generic table from a file already mapped: CSV text, or the FITS file `fits` opened on it.
+    public static func readTable(_ file: MappedFile, fits: FITSFile?, redshift: Double, fluxUnit: Double,
+                                 medium: ObservedSpectrum.Medium) throws -> ObservedSpectrum {
+        let path = file.path
         var columns = [String: [Double]]()
-        if path.lowercased().hasSuffix(".csv") {
-            let table = try CSVTable(path: path)
-            for name in ["wavelength", "flux", "error", "mask"] {
-                if let c = table.column(name, caseInsensitive: true) { columns[name] = try table.numbers(column: c) }
-            }
-        } else {
-            let file = try FITSFile(readingFrom: path)
+        if let file = fits {
             guard try file.hduCount() >= 2 else {
                 throw DigsError.invalidProduct(path: path, field: "HDU 2", problem: "is missing: expected a binary table of wavelength, flux, error")
             }
             try file.moveTo(hdu: 2)
             for name in ["wavelength", "flux", "error", "mask"] where file.hasColumn(name) { columns[name] = try file.readColumn(name) }
+        } else {
+            guard let text = file.withBytes({ String(bytes: $0, encoding: .utf8) }) else { throw DigsError.unreadableFile(path: path, reason: "not UTF-8 text") }
+            let table = try CSVTable(text: text, path: path)
+            for name in ["wavelength", "flux", "error", "mask"] {
+                if let c = table.column(name, caseInsensitive: true) { columns[name] = try table.numbers(column: c) }
+            }
         }
         for name in ["wavelength", "flux", "error"] where columns[name] == nil {
             throw DigsError.invalidProduct(path: path, field: "column \(name)", problem: "is missing (columns: wavelength [Å], flux, error, optional mask)")

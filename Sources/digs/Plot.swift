@@ -34,9 +34,20 @@ struct Plot: ParsableCommand {
     @Option(name: .long, help: "Row of the galaxy for the corner and fit figures.")
     var galaxy: Int = 0
 
+    @Flag(name: .long, help: "Draw the corner and fit figures of every galaxy, as corner-<id> and fit-<id>.")
+    var everyGalaxy = false
+
+    @Option(name: .long, help: "Draw the corner and fit figures of the first N galaxies, as corner-<id> and fit-<id>.")
+    var firstGalaxies: Int?
+
+    func validate() throws {
+        if let firstGalaxies, firstGalaxies < 1 { throw ValidationError("--first-galaxies must be at least 1, not \(firstGalaxies)") }
+        if everyGalaxy && firstGalaxies != nil { throw ValidationError("give --every-galaxy or --first-galaxies, not both") }
+    }
+
     @OptionGroup var sets: SetOption
 
-    @Option(name: [.short, .customLong(StageOption.output.rawValue)], help: "Folder for the figures (default: <pipeline output>/figures).")
+    @Option(name: [.short, .customLong(StageOption.output.rawValue)], help: "Folder for the figures (default: <pipeline output>/figures, and figures/<set> for sets other than test).")
     var output: String?
 
     func run() throws {
@@ -48,7 +59,8 @@ struct Plot: ParsableCommand {
         // The example spectra are the training set's unless --sed is given.
         let paths = try PlotStage.run(figures: chosen, flowPath: flow.resolve(run), sbcPath: sbc.resolve(run),
                                       posteriorPath: posterior.resolve(run), sedPath: sed.resolve(run, set: "train"),
-                                      mcmcPath: mcmcPath, galaxy: galaxy, folder: output ?? run.path(.figures), log: progress)
+                                      mcmcPath: mcmcPath, galaxies: everyGalaxy ? .all : firstGalaxies.map { .first($0) } ?? .row(galaxy),
+                                      folder: output ?? run.path(.figures) + (run.set == "test" ? "" : "/" + run.set), log: progress)
         for p in paths { print(p) }
     }
 }

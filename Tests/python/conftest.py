@@ -1,4 +1,9 @@
-"""Shared fixtures: the smoke pipeline run once through inference and calibration."""
+"""Shared fixtures: the smoke pipeline run once through inference and calibration; a small flow
+of pipelines/sdss.yaml with model spectra of known θ on a 1 Å grid (for the ingest tests)."""
+import csv
+
+import h5py
+import numpy as np
 import pytest
 
 from digs_cli import ROOT, digs
@@ -33,3 +38,37 @@ def run(tmp_path_factory):
                  ["infer", "--samples", SAMPLES], ["sbc"]):
         digs(*args, "-c", pipeline)
     return d, pipeline
+
+
+# Galaxies of known θ (log_mass, t_age, log_tau, log_z, dust2) for the ingest tests.
+THETA = [(10.6, 3.0, 0.2, -0.3, 0.4), (11.1, 6.0, -0.4, 0.0, 0.8), (9.8, 1.2, 0.6, -1.0, 0.2)]
+
+
+@pytest.fixture(scope="session")
+def sdss(run, tmp_path_factory):
+    """A small flow of pipelines/sdss.yaml (heteroscedastic noise, masks) and model spectra of THETA."""
+    source, _ = run
+    d = tmp_path_factory.mktemp("sdss")
+    (d / "01_ssp_library.h5").symlink_to(source / "01_ssp_library.h5")
+    pipeline = pipeline_copy("sdss", d, d, [("  train: 20000", "  train: 4000"), ("  test: 1000", "  test: 40"),
+                                            ("hidden_features: 25", "hidden_features: 20"),
+                                            ("num_transforms: 10", "num_transforms: 5"), ("max_epochs: 200", "max_epochs: 40"),
+                                            ("  samples: 1000", "  samples: 300"), ("  galaxies: 4", "  galaxies: 1"),
+                                            ("  walkers: 128", "  walkers: 16"), ("burn_in: [4096, 4096, 2048, 512]", "burn_in: [150, 150]"),
+                                            ("  production: 128", "  production: 60")])
+    for args in (["sample-prior", "--set", "train"], ["simulate", "--set", "train"], ["augment"], ["train"]):
+        digs(*args, "-c", pipeline)
+    table = d / "theta.csv"
+    with open(table, "w", newline="") as f:
+        csv.writer(f).writerows([["log_mass", "t_age", "log_tau", "log_z", "dust2"], *THETA])
+    digs("sample-prior", "-c", pipeline, "--from-table", table, "-o", d / "theta.h5")
+    # The model on 1 Å pixels whose edges fall on the pipeline grid's (3750, 3751, … Å): the SDSS
+    # files are made from it, and its averages over the 25 Å pixels are what ingest must give back.
+    (d / "fine").mkdir()
+    fine = pipeline_copy("sdss", d / "fine", d, [("wavelength_start: 3762.5", "wavelength_start: 3750.5"),
+                                                 ("wavelength_step: 25", "wavelength_step: 1"), ("pixels: 156", "pixels: 5150")])
+    digs("simulate", "-c", fine, "--theta", d / "theta.h5", "-o", d / "fine.h5")
+    with h5py.File(d / "fine.h5") as f:
+        rest, fine_flux = f["wavelength"][:], 10 ** f["log_flux"][:].astype(float)
+    model = np.log10(fine_flux[:, :156 * 25].reshape(len(THETA), 156, 25).mean(axis=2))
+    return d, pipeline, rest, fine_flux, model

@@ -8,101 +8,14 @@ import shutil
 import h5py
 import numpy as np
 import pytest
-from astropy.cosmology import FlatLambdaCDM
 from astropy.io import fits
 
-from conftest import pipeline_copy
+from survey_files import write_sdss
 from product_digest import reseal
 from digs_cli import digs
 
-L_SUN = 3.826e33          # erg/s, the unit of the BC03 grids
-MPC = 3.085677581491367e24  # cm
-THETA = [(10.6, 3.0, 0.2, -0.3, 0.4), (11.1, 6.0, -0.4, 0.0, 0.8), (9.8, 1.2, 0.6, -1.0, 0.2)]
+from conftest import THETA
 REDSHIFTS = [0.05, 0.12, 0.08]
-
-
-def write_sdss(path, rest_air, luminosity, z, ids, snr=None, rng=None, bad=None):
-    """An SDSS spec file of the rest-frame L_λ [L☉/Å] on `rest_air` [Å] seen at redshift z.
-    `snr` (per SDSS pixel at the median flux) adds Gaussian noise (None: noiseless flux, ivar for
-    S/N 30); `bad` is a
-    slice of pixels flagged in and_mask with garbage flux."""
-    loglam = np.round(np.arange(3.5800, 3.9640, 1e-4), 4)          # 3802–9204 Å vacuum, SDSS's grid
-    vacuum = 10 ** loglam
-    # Each SDSS pixel holds the mean of the model over its extent (pixels of the 1 Å model are
-    # piecewise constant): its edges, midway in log λ, go observed vacuum → air → rest frame.
-    # Pixels partly beyond the model hold the mean over the part inside; wholly beyond, no data.
-    edges_vacuum = 10 ** np.concatenate([[loglam[0] - 5e-5], loglam + 5e-5])
-    s2 = (1e4 / edges_vacuum) ** 2
-    edges = edges_vacuum / (1 + 8.34254e-5 + 2.406147e-2 / (130 - s2) + 1.5998e-4 / (38.9 - s2)) / (1 + z)
-    model_edges = np.concatenate([[rest_air[0] - 0.5], rest_air + 0.5])
-    lo, hi = np.maximum(edges[:-1], model_edges[0]), np.minimum(edges[1:], model_edges[-1])
-    inside = hi > lo
-    integral = np.concatenate([[0], np.cumsum(luminosity * np.diff(model_edges))])
-    mean = np.zeros(len(loglam))
-    mean[inside] = (np.interp(hi[inside], model_edges, integral) - np.interp(lo[inside], model_edges, integral)) / (hi - lo)[inside]
-    d_l = FlatLambdaCDM(H0=70, Om0=0.3, Tcmb0=0).luminosity_distance(z).value * MPC
-    flux = mean * L_SUN / (4 * np.pi * d_l ** 2 * (1 + z)) / 1e-17
-    # Photon noise: S/N = snr at the median flux, ∝ √flux elsewhere (as the pipeline's noise model).
-    median = np.median(flux[inside])
-    sigma = np.where(inside, np.sqrt(np.abs(flux) * median) / (snr or 30.0), 1.0)
-    ivar = np.zeros(len(loglam))                                     # beyond the model: no data
-    ivar[inside] = sigma[inside] ** -2.0
-    if snr:
-        flux = flux + rng.normal(0, np.where(inside, sigma, 0))
-    and_mask = np.zeros(len(loglam), dtype=np.int32)
-    if bad is not None:
-        and_mask[bad] = 1 << 24         # BRIGHTSKY
-        flux[bad] = 1e6
-    coadd = fits.BinTableHDU.from_columns([
-        fits.Column(name="flux", format="E", array=flux.astype(np.float32)),
-        fits.Column(name="loglam", format="E", array=loglam.astype(np.float32)),
-        fits.Column(name="ivar", format="E", array=ivar.astype(np.float32)),
-        fits.Column(name="and_mask", format="J", array=and_mask),
-        fits.Column(name="or_mask", format="J", array=and_mask),
-        fits.Column(name="wdisp", format="E", array=np.full(len(loglam), 1.1, np.float32)),
-        fits.Column(name="sky", format="E", array=np.zeros(len(loglam), np.float32)),
-        fits.Column(name="model", format="E", array=flux.astype(np.float32)),
-    ], name="COADD")
-    plate, mjd, fiber = ids
-    specobj = fits.BinTableHDU.from_columns([
-        fits.Column(name="PLATE", format="J", array=[plate]), fits.Column(name="MJD", format="J", array=[mjd]),
-        fits.Column(name="FIBERID", format="J", array=[fiber]), fits.Column(name="Z", format="E", array=[z]),
-        fits.Column(name="Z_ERR", format="E", array=[1e-5]), fits.Column(name="CLASS", format="6A", array=["GALAXY"]),
-    ], name="SPECOBJ")
-    primary = fits.PrimaryHDU()
-    primary.header["PLATEID"], primary.header["MJD"], primary.header["FIBERID"] = plate, mjd, fiber
-    fits.HDUList([primary, coadd, specobj, fits.BinTableHDU.from_columns(
-        [fits.Column(name="LINENAME", format="13A", array=["H_alpha"])], name="SPZLINE")]).writeto(path, overwrite=True)
-
-
-@pytest.fixture(scope="module")
-def sdss(run, tmp_path_factory):
-    """A small flow of pipelines/sdss.yaml (heteroscedastic noise, masks) and model spectra of THETA."""
-    source, _ = run
-    d = tmp_path_factory.mktemp("sdss")
-    (d / "01_ssp_library.h5").symlink_to(source / "01_ssp_library.h5")
-    pipeline = pipeline_copy("sdss", d, d, [("  train: 20000", "  train: 4000"), ("  test: 1000", "  test: 40"),
-                                            ("hidden_features: 25", "hidden_features: 20"),
-                                            ("num_transforms: 10", "num_transforms: 5"), ("max_epochs: 200", "max_epochs: 40"),
-                                            ("  samples: 1000", "  samples: 300"), ("  galaxies: 4", "  galaxies: 1"),
-                                            ("  walkers: 128", "  walkers: 16"), ("burn_in: [4096, 4096, 2048, 512]", "burn_in: [150, 150]"),
-                                            ("  production: 128", "  production: 60")])
-    for args in (["sample-prior", "--set", "train"], ["simulate", "--set", "train"], ["augment"], ["train"]):
-        digs(*args, "-c", pipeline)
-    table = d / "theta.csv"
-    with open(table, "w", newline="") as f:
-        csv.writer(f).writerows([["log_mass", "t_age", "log_tau", "log_z", "dust2"], *THETA])
-    digs("sample-prior", "-c", pipeline, "--from-table", table, "-o", d / "theta.h5")
-    # The model on 1 Å pixels whose edges fall on the pipeline grid's (3750, 3751, … Å): the SDSS
-    # files are made from it, and its averages over the 25 Å pixels are what ingest must give back.
-    (d / "fine").mkdir()
-    fine = pipeline_copy("sdss", d / "fine", d, [("wavelength_start: 3762.5", "wavelength_start: 3750.5"),
-                                                 ("wavelength_step: 25", "wavelength_step: 1"), ("pixels: 156", "pixels: 5150")])
-    digs("simulate", "-c", fine, "--theta", d / "theta.h5", "-o", d / "fine.h5")
-    with h5py.File(d / "fine.h5") as f:
-        rest, fine_flux = f["wavelength"][:], 10 ** f["log_flux"][:].astype(float)
-    model = np.log10(fine_flux[:, :156 * 25].reshape(len(THETA), 156, 25).mean(axis=2))
-    return d, pipeline, rest, fine_flux, model
 
 
 def test_ingested_luminosity_matches_the_model_within_half_a_percent(sdss, tmp_path):
