@@ -26,9 +26,11 @@ public enum IngestStage {
         /// Object-table rows are always recorded and skipped.
         public var skipBad: Bool
         public var shard: Shard
+        /// Worker threads for the conversions (files are read by one).
+        public var threads: Int
 
-        public init(settings: IngestSettings, redshift: Double? = nil, skipBad: Bool = false, shard: Shard = .whole) {
-            (self.settings, self.redshift, self.skipBad, self.shard) = (settings, redshift, skipBad, shard)
+        public init(settings: IngestSettings, redshift: Double? = nil, skipBad: Bool = false, shard: Shard = .whole, threads: Int = 1) {
+            (self.settings, self.redshift, self.skipBad, self.shard, self.threads) = (settings, redshift, skipBad, shard, threads)
         }
     }
 
@@ -68,25 +70,47 @@ public enum IngestStage {
         var out = try Output(writer: writer, pixels: p)
         let reader = SpectrumReader(options: options)
         var rejected = [(row: Int, id: String, path: String, reason: String)]()
-        var done = 0
-        for row in rows[selected] {
-            do {
-                for object in try reader.read(row, allTargets: !fromTable) {
-                    let rest = try RestFrameConversion.convert(object.spectrum, edges: edges, settings: options.settings)
+        func reject(_ row: ObjectTable.Row, id: String, _ error: DigsError) {
+            log("skipped \(row.location) (\(row.file)): \(error)")
+            rejected.append((row.index, id, row.file, "\(error)"))
+        }
+        // Files are read in order (one at a time, each once); the conversions of a block of
+        // spectra run on `threads` workers and are written in order.
+        var block = [(object: SpectrumReader.Object, row: ObjectTable.Row)]()
+        func convertBlock() throws {
+            let results = RestFrameConversion.convert(block.map(\.object.spectrum), edges: edges, settings: options.settings,
+                                                      threads: options.threads)
+            for ((object, row), result) in zip(block, results) {
+                switch result {
+                case let .success(rest):
                     try out.add(rest, object: object, row: row.index, settings: options.settings)
                     let masked = rest.mask.filter { $0 == 0 }.count
                     if masked > 0, !fromTable { log("\(object.id): \(masked) of \(p) grid pixels masked (bad pixels or outside the observed range)") }
+                case let .failure(error):
+                    guard fromTable || options.skipBad else { throw error }
+                    reject(row, id: object.id, error)
                 }
-            } catch let error as DigsError where fromTable || options.skipBad {
-                let id = row.id ?? row.targetID.map(String.init) ?? ((row.file as NSString).lastPathComponent as NSString).deletingPathExtension
-                log("skipped \(row.location) (\(row.file)): \(error)")
-                rejected.append((row.index, id, row.file, "\(error)"))
             }
+            block.removeAll(keepingCapacity: true)
+        }
+        var done = 0
+        for row in rows[selected] {
+            do {
+                block += try reader.read(row, allTargets: !fromTable).map { ($0, row) }
+            } catch let error as DigsError where fromTable || options.skipBad {
+                reject(row, id: row.id ?? row.targetID.map(String.init) ?? ((row.file as NSString).lastPathComponent as NSString).deletingPathExtension, error)
+            }
+            if block.count >= Self.block { try convertBlock() }
             done += 1
             if done % 1000 == 0 || done == selected.count {
+                try convertBlock()
                 log("ingested \(out.count) spectra from \(done)/\(selected.count) \(fromTable ? "table rows" : "files")\(rejected.isEmpty ? "" : ", \(rejected.count) skipped")")
             }
         }
+        try convertBlock()
+        // Read failures are found as rows are read, conversion failures when their block is
+        // converted: listed by row (then in the order found) whatever the block size.
+        rejected = rejected.enumerated().sorted { ($0.element.row, $0.offset) < ($1.element.row, $1.offset) }.map(\.element)
         guard out.count > 0 else {
             throw DigsError.invalidInput(field: fromTable ? "object table" : "FILES",
                                          problem: "none of the \(selected.count) objects could be ingested" + (rejected.first.map { "; the first: \($0.reason)" } ?? ""))

@@ -83,6 +83,23 @@ public enum RestFrameConversion {
     /// Solar luminosity of the BC03 SSP grids, erg s⁻¹.
     public static let solarLuminosity = 3.826e33
 
+    /// Converts `spectra` on `threads` workers; each result in its spectrum's place.
+    public static func convert(_ spectra: [ObservedSpectrum], edges: [Double], settings: IngestSettings,
+                               threads: Int) -> [Result<RestFrameSpectrum, DigsError>] {
+        var results = [Result<RestFrameSpectrum, DigsError>?](repeating: nil, count: spectra.count)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let out = DisjointWrites(buffer)
+            parallelChunks(spectra.count, workers: threads) { _, k in
+                do {
+                    out[k] = .success(try convert(spectra[k], edges: edges, settings: settings))
+                } catch {
+                    out[k] = .failure(error as? DigsError ?? .invalidProduct(path: spectra[k].source, field: "spectrum", problem: "\(error)"))
+                }
+            }
+        }
+        return results.map { $0! }
+    }
+
     /// Converts `spectrum` onto the rest-frame air grid of pixel `edges` (Å).
     public static func convert(_ spectrum: ObservedSpectrum, edges: [Double], settings: IngestSettings) throws -> RestFrameSpectrum {
         let path = spectrum.source, n = spectrum.flux.count

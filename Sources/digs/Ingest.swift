@@ -77,6 +77,14 @@ struct Ingest: ParsableCommand {
             }
         }
         if table != nil, !files.isEmpty { throw ValidationError("give spectrum files or --table, not both") }
+        if let fluxUnit, !(fluxUnit > 0 && fluxUnit.isFinite) { throw ValidationError("--flux-unit must be a positive number, not \(fluxUnit)") }
+        if let ebv, !(ebv.isFinite && ebv >= 0 && ebv < 10) { throw ValidationError("--ebv must be a number of magnitudes in [0, 10), not \(ebv)") }
+        if let rv, !(rv.isFinite && rv > 0) { throw ValidationError("--rv must be a positive number, not \(rv)") }
+        if let h0, !(h0.isFinite && h0 > 0) { throw ValidationError("--h0 must be a positive number of km/s/Mpc, not \(h0)") }
+        if let omegaM, !(omegaM.isFinite && omegaM >= 0 && omegaM <= 1) { throw ValidationError("--omega-m must be in [0, 1], not \(omegaM)") }
+        if let minimumCoverage, !(minimumCoverage.isFinite && minimumCoverage > 0 && minimumCoverage <= 1) {
+            throw ValidationError("--minimum-coverage must be in (0, 1], not \(minimumCoverage)")
+        }
     }
 
     func run() throws {
@@ -101,7 +109,8 @@ struct Ingest: ParsableCommand {
         } else {
             throw ValidationError("give spectrum files, --table, or an observed.table in the pipeline file")
         }
-        try IngestStage.run(objects: objects, options: .init(settings: settings, redshift: redshift, skipBad: skipBad, shard: try shard.value()),
+        try IngestStage.run(objects: objects, options: .init(settings: settings, redshift: redshift, skipBad: skipBad, shard: try shard.value(),
+                                                               threads: common.threads),
                             instrument: run.pipeline.model.instrument,
                             output: output.path(run, default: .observations(set: run.set)),
                             overwrite: common.force, log: progress)
