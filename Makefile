@@ -14,7 +14,7 @@ export DIGS_INTEROP_DIR ?= $(CURDIR)/.build/interop
 PIPELINE ?= pipelines/quickstart.yaml
 PIPELINE_OUTPUT = $(shell sed -n 's/^output: *//p' $(PIPELINE))
 
-.PHONY: demo test build deps test-deps venv desi-data swift-test python-test bench clean
+.PHONY: demo test build deps test-deps venv real-spectra swift-test python-test bench clean
 
 ## Install missing Debian packages (needs root or sudo; skipped when all are present).
 ## The tests also need a browser (headless Chromium checks the HTML report).
@@ -42,17 +42,18 @@ $(VENV_STAMP):
 	$(VENV)/bin/pip install -q $(PYTHON_TEST_PACKAGES)
 	touch $@
 
-## Real DESI coadd files that a PyPI package ships (specutils' DESI loader tests: two EDR coadds
-## of 5 fibres each); only the data files are unpacked, specutils itself is not installed.
-DESI_DATA_WHEEL := specutils==2.4.0
-export DIGS_DESI_DATA ?= $(HOME)/.cache/digs/desi-test-data
-desi-data: $(DIGS_DESI_DATA)/.unpacked
-$(DIGS_DESI_DATA)/.unpacked: | $(VENV_STAMP)
-	mkdir -p $(DIGS_DESI_DATA)
-	$(VENV)/bin/pip download -q --no-deps $(DESI_DATA_WHEEL) -d $(DIGS_DESI_DATA)
-	cd $(DIGS_DESI_DATA) && $(VENV)/bin/python -c "import zipfile, glob; \
-	  z = zipfile.ZipFile(glob.glob('specutils-*.whl')[0]); \
-	  [z.extract(n) for n in z.namelist() if '/desi_test_data/coadd-' in n]"
+## Real spectra that PyPI packages ship, for the ingest tests: two DESI EDR coadd files of 5
+## fibres each (specutils' DESI loader tests) and two SDSS DR18 galaxy spectra (pPXF's examples).
+## Only the data files are unpacked from the wheels; the packages are not installed.
+REAL_SPECTRA_WHEELS := specutils==2.4.0 ppxf==9.5.2
+export DIGS_REAL_SPECTRA ?= $(HOME)/.cache/digs/real-spectra
+real-spectra: $(DIGS_REAL_SPECTRA)/.unpacked
+$(DIGS_REAL_SPECTRA)/.unpacked: | $(VENV_STAMP)
+	mkdir -p $(DIGS_REAL_SPECTRA)
+	$(VENV)/bin/pip download -q --no-deps $(REAL_SPECTRA_WHEELS) -d $(DIGS_REAL_SPECTRA)
+	cd $(DIGS_REAL_SPECTRA) && $(VENV)/bin/python -c "import zipfile, glob, os; \
+	  [zipfile.ZipFile(w).extract(n) for w in glob.glob('*.whl') for n in zipfile.ZipFile(w).namelist() \
+	   if '/desi_test_data/coadd-' in n or '_SDSS_DR18.fits' in n]"
 	touch $@
 
 ## Release build of the library, the `digs` executable and the tests (one build for all).
@@ -62,7 +63,7 @@ build: deps
 swift-test: build
 	swift test -c release --skip-build --no-parallel
 
-python-test: venv test-deps desi-data swift-test
+python-test: venv test-deps real-spectra swift-test
 	$(VENV)/bin/python -m pytest -q Tests/python
 
 test: swift-test python-test

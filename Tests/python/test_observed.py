@@ -95,20 +95,27 @@ def test_camera_overlap_is_inverse_variance_weighted(sdss, tmp_path):
     assert np.allclose(ratio[outside], 1.0, rtol=1e-5)
 
 
-DESI_DATA = Path(os.environ.get("DIGS_DESI_DATA", Path.home() / ".cache" / "digs" / "desi-test-data")) / \
-    "specutils" / "io" / "default_loaders" / "tests" / "desi_test_data"
+REAL_SPECTRA = Path(os.environ.get("DIGS_REAL_SPECTRA", Path.home() / ".cache" / "digs" / "real-spectra"))
+DESI_DATA = REAL_SPECTRA / "specutils" / "io" / "default_loaders" / "tests" / "desi_test_data"
+SDSS_DATA = REAL_SPECTRA / "ppxf" / "spectra"
+REAL_SDSS = ["NGC3073_SDSS_DR18.fits", "NGC3522_SDSS_DR18.fits"]
 REAL_DESI = ["coadd-5-169-thru20210419.fits", "coadd-sv3-dark-26065.fits"]
 
 
 def numpy_observation(path, row, z, centres, step=25.0):
-    """What ingest must make of target `row` of a DESI coadd file, computed here with numpy alone:
-    the cameras combined on their shared pixels (ivar-weighted, masked pixels out), vacuum → air
-    (Morton 2000), rest frame, L_λ = 4π d_L² (1+z) f_λ / L☉, spectres-style resampling of the good
-    pixels onto the 25 Å grid, pixels less than half covered or with L ≤ 0 masked."""
+    """What ingest must make of target `row` of a DESI coadd file (row None: an SDSS spec file),
+    computed here with numpy alone: the cameras combined on their shared pixels (ivar-weighted,
+    masked pixels out), vacuum → air (Morton 2000), rest frame, L_λ = 4π d_L² (1+z) f_λ / L☉,
+    spectres-style resampling of the good pixels onto the 25 Å grid, pixels less than half
+    covered or with L ≤ 0 masked."""
     from astropy.cosmology import FlatLambdaCDM
     with fits.open(path) as h:
-        cams = [(h[f"{c}_WAVELENGTH"].data.astype(float), h[f"{c}_FLUX"].data[row].astype(float),
-                 h[f"{c}_IVAR"].data[row].astype(float) * (h[f"{c}_MASK"].data[row] == 0)) for c in "BRZ"]
+        if row is None:
+            c = h["COADD"].data
+            cams = [(10 ** c["loglam"].astype(float), c["flux"].astype(float), c["ivar"].astype(float) * (c["and_mask"] == 0))]
+        else:
+            cams = [(h[f"{c}_WAVELENGTH"].data.astype(float), h[f"{c}_FLUX"].data[row].astype(float),
+                     h[f"{c}_IVAR"].data[row].astype(float) * (h[f"{c}_MASK"].data[row] == 0)) for c in "BRZ"]
     # The cameras' shared pixels agree to ~5e-10 Å in the real files (float64 arithmetic), so
     # they are matched to 1e-6 Å, as desispec's coadd_cameras matches them within a tolerance.
     wave = np.unique(np.concatenate([np.round(c[0], 6) for c in cams]))
@@ -139,12 +146,12 @@ def numpy_observation(path, row, z, centres, step=25.0):
 
 def test_real_desi_coadds_from_specutils_match_an_independent_numpy_ingest(sdss, tmp_path):
     """The two real DESI EDR coadd files (5 fibres each) that specutils ships for its loader tests
-    (`make desi-data` unpacks them): fibres with COADD_FIBERSTATUS ≠ 0 (sky, unassigned, poorly
+    (`make real-spectra` unpacks them): fibres with COADD_FIBERSTATUS ≠ 0 (sky, unassigned, poorly
     positioned) are listed with their status; the three good targets' observations equal the
     numpy computation above. The files carry no redshifts, so the table gives z = 0.1."""
     d, pipeline, _, _, _ = sdss
     paths = [DESI_DATA / name for name in REAL_DESI]
-    assert all(p.exists() for p in paths), f"run `make desi-data` (or set DIGS_DESI_DATA): {paths}"
+    assert all(p.exists() for p in paths), f"run `make real-spectra` (or set DIGS_REAL_SPECTRA): {paths}"
     rows = []
     for path in paths:
         with fits.open(path) as h:
@@ -167,6 +174,33 @@ def test_real_desi_coadds_from_specutils_match_an_independent_numpy_ingest(sdss,
         assert keep.sum() > 100
         np.testing.assert_allclose(o["log_flux"][g][keep], x[keep], atol=2e-6)
         np.testing.assert_allclose(o["log_flux_sigma"][g][keep], sigma[keep], rtol=2e-5)
+
+
+def test_real_sdss_spectra_from_ppxf_match_numpy_and_their_fits_are_drawn_with_masked_edges(sdss, tmp_path):
+    """The two SDSS DR18 spectra pPXF ships (NGC 3073, NGC 3522; z ≈ 0.004): the observations equal
+    the numpy computation; the blue grid pixels, below SDSS's 3800 Å at this redshift, are
+    masked; infer and `plot fit` take them (the first pixel masked used to crash the figure)."""
+    d, pipeline, _, _, _ = sdss
+    paths = [SDSS_DATA / name for name in REAL_SDSS]
+    assert all(p.exists() for p in paths), f"run `make real-spectra` (or set DIGS_REAL_SPECTRA): {paths}"
+    out = tmp_path / "sdss.h5"
+    digs("ingest", "-c", pipeline, *paths, "-o", out)
+    o = read(out)
+    assert o["ids"] == ["spec-0945-52652-0470", "spec-2488-54149-0001"]
+    for g, path in enumerate(paths):
+        with fits.open(path) as h:
+            z = float(h["SPECOBJ"].data["Z"][0])
+        assert abs(o["redshift"][g] - z) < 1e-7
+        x, sigma, keep = numpy_observation(path, None, o["redshift"][g], o["wavelength"])
+        assert np.array_equal(o["mask"][g] == 1, keep), np.flatnonzero((o["mask"][g] == 1) != keep)
+        assert not keep[0] and keep.sum() > 140
+        np.testing.assert_allclose(o["log_flux"][g][keep], x[keep], atol=2e-6)
+        np.testing.assert_allclose(o["log_flux_sigma"][g][keep], sigma[keep], rtol=2e-5)
+    digs("infer", "-c", pipeline, "--observations", out, "-o", tmp_path / "post.h5")
+    digs("plot", "fit", "-c", pipeline, "--posterior", tmp_path / "post.h5", "--every-galaxy", "-o", tmp_path / "fig")
+    for id_ in o["ids"]:
+        assert (tmp_path / "fig" / f"fit-{id_}.png").read_bytes()[:4] == b"\x89PNG"
+        assert (tmp_path / "fig" / f"fit-{id_}.pdf").read_bytes()[:4] == b"%PDF"
 
 
 def write_table(path, header, rows):
