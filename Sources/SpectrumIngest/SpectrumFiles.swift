@@ -10,13 +10,8 @@ public enum SpectrumFiles {
     /// An SDSS/BOSS `spec-PLATE-MJD-FIBER.fits` file (DR8+ data model): HDU `COADD` with
     /// `loglam` (log10 vacuum Å), `flux` (10⁻¹⁷ erg s⁻¹ cm⁻² Å⁻¹), `ivar` and `and_mask`;
     /// HDU `SPECOBJ` with `Z` (and `PLATE`, `MJD`, `FIBERID` for the id). `redshift`
-    /// overrides (or stands in for) `Z`.
-    public static func readSDSS(_ path: String, redshift: Double? = nil) throws -> ObservedSpectrum {
-        try readSDSS(try FITSFile(readingFrom: path), redshift: redshift)
-    }
-
-    /// An SDSS/BOSS spec file already open (see `readSDSS(_:redshift:)`). A pipeline redshift
-    /// with `ZWARNING` ≠ 0 is refused unless `redshift` stands in for it.
+    /// overrides (or stands in for) `Z`; a pipeline redshift with `ZWARNING` ≠ 0 is refused
+    /// unless `redshift` stands in for it.
     public static func readSDSS(_ file: FITSFile, redshift: Double? = nil) throws -> ObservedSpectrum {
         let path = file.path
         do { try file.moveTo(extname: "COADD") } catch {
@@ -52,20 +47,13 @@ public enum SpectrumFiles {
                                 good: andMask.map { $0 == 0 }, redshift: z, source: path)
     }
 
-    /// A generic table — CSV with a header line, or a FITS binary table (first table HDU) —
-    /// with columns `wavelength` (Å), `flux` and `error` (1σ, same unit as flux) and an
-    /// optional `mask` (0 = good, anything else = bad). `fluxUnit` is the flux unit in
-    /// erg s⁻¹ cm⁻² Å⁻¹ (e.g. 1e-17).
-    public static func readTable(_ path: String, redshift: Double, fluxUnit: Double, medium: ObservedSpectrum.Medium) throws -> ObservedSpectrum {
-        let file = try MappedFile(path: path)
-        return try readTable(file, fits: isCSV(path) ? nil : try FITSFile(mapped: file), redshift: redshift, fluxUnit: fluxUnit,
-                             medium: medium)
-    }
-
     /// Whether a file name says CSV (`.csv`, any case); anything else is read as FITS.
     public static func isCSV(_ path: String) -> Bool { path.lowercased().hasSuffix(".csv") }
 
-    /// A generic table from a file already mapped: CSV text, or the FITS file `fits` opened on it.
+    /// A generic table — CSV with a header line (`fits` nil), or a FITS binary table (first
+    /// table HDU of `fits`, opened on the same mapped file) — with columns `wavelength` (Å),
+    /// `flux` and `error` (1σ, same unit as flux) and an optional `mask` (0 = good, anything
+    /// else = bad). `fluxUnit` is the flux unit in erg s⁻¹ cm⁻² Å⁻¹ (e.g. 1e-17).
     public static func readTable(_ file: MappedFile, fits: FITSFile?, redshift: Double, fluxUnit: Double,
                                  medium: ObservedSpectrum.Medium) throws -> ObservedSpectrum {
         let path = file.path
