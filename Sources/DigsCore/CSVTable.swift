@@ -17,22 +17,41 @@ public struct CSVTable: Sendable {
     /// A table from text already read (`path` names it in errors).
     public init(text: String, path: String) throws {
         self.path = path
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-            .enumerated().map { (line: $0.offset + 1, text: $0.element.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            .filter { !$0.text.isEmpty && !$0.text.hasPrefix("#") }
-        guard let header = lines.first else {
-            throw DigsError.invalidProduct(path: path, field: "header", problem: "the table is empty")
+        var names = [String](), rows = [(line: Int, cells: [String])]()
+        try Array(text.utf8).withUnsafeBytes { bytes in
+            try Self.scan(bytes, path: path, header: { names = $0 }, row: { rows.append(($0, $1)) })
         }
-        let names = header.text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        rows = try lines.dropFirst().map { line in
-            let cells = line.text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard cells.count == names.count else {
-                throw DigsError.invalidProduct(path: path, field: "line \(line.line)",
-                                               problem: "has \(cells.count) values, the header has \(names.count)")
+        (self.names, self.rows) = (names, rows)
+    }
+
+    /// Reads CSV bytes one line at a time, keeping nothing: `header` gets the column names,
+    /// then `row` each data line's number (1-based) and trimmed cells, checked to be as many
+    /// as the names. For tables too large to hold (an object table of 10⁷ rows).
+    public static func scan(_ bytes: UnsafeRawBufferPointer, path: String, header: ([String]) throws -> Void,
+                            row: (Int, [String]) throws -> Void) throws {
+        var start = 0, number = 0, columns: Int?
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+            number += 1
+            defer { start = end + 1 }
+            guard let line = String(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), encoding: .utf8) else {
+                throw DigsError.invalidProduct(path: path, field: "line \(number)", problem: "is not UTF-8 text")
             }
-            return (line.line, cells)
+            let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty, !text.hasPrefix("#") else { continue }
+            let cells = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            if let columns {
+                guard cells.count == columns else {
+                    throw DigsError.invalidProduct(path: path, field: "line \(number)", problem: "has \(cells.count) values, the header has \(columns)")
+                }
+                try row(number, cells)
+            } else {
+                columns = cells.count
+                try header(cells)
+            }
         }
-        self.names = names
+        guard columns != nil else { throw DigsError.invalidProduct(path: path, field: "header", problem: "the table is empty") }
     }
 
     /// The index of the column called `name` (`caseInsensitive`: any capitalisation), or nil.

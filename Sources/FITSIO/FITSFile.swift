@@ -132,24 +132,25 @@ public final class FITSFile {
     }
 
     /// A numeric column of the current table as Float64 (vector cells flattened row by row);
-    /// NaN stays NaN.
-    public func readColumn(_ name: String) throws -> [Double] {
+    /// NaN stays NaN. `rows` (0-based): only those rows.
+    public func readColumn(_ name: String, rows: Range<Int>? = nil) throws -> [Double] {
         var column: Int32 = 0, template = Array(name.utf8CString)
         try call("finding column \(name)") { ffgcno(pointer, CASEINSEN, &template, &column, &$0) }
         var repeatCount: Int = 0, width: Int = 0, type: Int32 = 0
         try call("reading the format of column \(name)") { ffgtcl(pointer, column, &type, &repeatCount, &width, &$0) }
-        let n = try rowCount() * repeatCount
+        let range = try rows ?? 0..<rowCount()
+        let n = range.count * repeatCount
         var data = [Double](repeating: 0, count: n)
         if n > 0 {
             var anyNull: Int32 = 0
-            try call("reading column \(name)") { ffgcvd(pointer, column, 1, 1, Int64(n), .nan, &data, &anyNull, &$0) }
+            try call("reading column \(name)") { ffgcvd(pointer, column, Int64(range.lowerBound + 1), 1, Int64(n), .nan, &data, &anyNull, &$0) }
         }
         return data
     }
 
     /// An integer column of the current table as Int64, exactly (64-bit ids such as DESI's
     /// TARGETID do not fit a Float64's 53-bit mantissa). Null cells read as `null`.
-    public func readInt64Column(_ name: String, null: Int64 = Int64.min) throws -> [Int64] {
+    public func readInt64Column(_ name: String, null: Int64 = Int64.min, rows: Range<Int>? = nil) throws -> [Int64] {
         var column: Int32 = 0, template = Array(name.utf8CString)
         try call("finding column \(name)") { ffgcno(pointer, CASEINSEN, &template, &column, &$0) }
         var repeatCount: Int = 0, width: Int = 0, type: Int32 = 0
@@ -157,11 +158,12 @@ public final class FITSFile {
         guard [TBYTE, TSBYTE, TSHORT, TUSHORT, TINT, TUINT, TLONG, TULONG, TLONGLONG].contains(type) else {
             throw DigsError.invalidProduct(path: path, field: "column \(name)", problem: "is not an integer column")
         }
-        let n = try rowCount() * repeatCount
+        let range = try rows ?? 0..<rowCount()
+        let n = range.count * repeatCount
         var data = [Int64](repeating: 0, count: n)
         if n > 0 {
             var anyNull: Int32 = 0
-            try call("reading column \(name)") { ffgcvjj(pointer, column, 1, 1, Int64(n), null, &data, &anyNull, &$0) }
+            try call("reading column \(name)") { ffgcvjj(pointer, column, Int64(range.lowerBound + 1), 1, Int64(n), null, &data, &anyNull, &$0) }
         }
         return data
     }
@@ -181,7 +183,7 @@ public final class FITSFile {
     }
 
     /// A string column of the current table, trailing blanks removed.
-    public func readStringColumn(_ name: String) throws -> [String] {
+    public func readStringColumn(_ name: String, rows range: Range<Int>? = nil) throws -> [String] {
         var column: Int32 = 0, template = Array(name.utf8CString)
         try call("finding column \(name)") { ffgcno(pointer, CASEINSEN, &template, &column, &$0) }
         var type: Int32 = 0, repeatCount: Int = 0, width: Int = 0
@@ -189,14 +191,15 @@ public final class FITSFile {
         guard type == TSTRING else {
             throw DigsError.invalidProduct(path: path, field: "column \(name)", problem: "is not a string column")
         }
-        let rows = try rowCount(), size = max(repeatCount, width) + 1
+        let selected = try range ?? 0..<rowCount()
+        let rows = selected.count, size = max(repeatCount, width) + 1
         var buffers = (0..<rows).map { _ in UnsafeMutablePointer<CChar>.allocate(capacity: size) }
         defer { buffers.forEach { $0.deallocate() } }
         var null = Array("".utf8CString), anyNull: Int32 = 0
         if rows > 0 {
             try buffers.withUnsafeMutableBufferPointer { array in
                 var pointers = array.map { Optional($0) }
-                try call("reading column \(name)") { ffgcvs(pointer, column, 1, 1, Int64(rows), &null, &pointers, &anyNull, &$0) }
+                try call("reading column \(name)") { ffgcvs(pointer, column, Int64(selected.lowerBound + 1), 1, Int64(rows), &null, &pointers, &anyNull, &$0) }
             }
         }
         return buffers.map { String(cString: $0).trimmingCharacters(in: .whitespaces) }

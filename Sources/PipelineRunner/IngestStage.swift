@@ -49,22 +49,26 @@ public enum IngestStage {
                            overwrite: Bool, log: (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
         try options.settings.validate()
-        let rows: [ObjectTable.Row], fromTable: Bool, inputs: [ProductInput]
+        // The shard's rows: an object table keeps only those as it is read.
+        let rows: ArraySlice<ObjectTable.Row>, total: Int, fromTable: Bool, inputs: [ProductInput]
         switch objects {
         case let .table(table):
-            (rows, fromTable) = (table.rows, true)
+            guard table.rows.count == options.shard.rows(of: table.count).count else {
+                throw DigsError.invalidInput(field: "object table", problem: "was read for another shard than \(options.shard)")
+            }
+            (rows, total, fromTable) = (table.rows[...], table.count, true)
             inputs = [ProductInput(role: "object_table", path: table.path, contentDigest: "sha256:" + (try FileDigest.sha256(path: table.path)))]
         case let .files(files):
             guard !files.isEmpty else { throw DigsError.invalidInput(field: "FILES", problem: "no spectrum files given (or give an object table with --table)") }
-            rows = files.enumerated().map { ObjectTable.Row(index: $0.offset, location: "file \($0.offset + 1)", file: $0.element) }
-            (fromTable, inputs) = (false, [])
+            let all = files.enumerated().map { ObjectTable.Row(index: $0.offset, location: "file \($0.offset + 1)", file: $0.element) }
+            (rows, total, fromTable, inputs) = (all[options.shard.rows(of: all.count)], all.count, false, [])
         }
-        let selected = options.shard.rows(of: rows.count)
+        let selected = options.shard.rows(of: total)
         let p = instrument.pixels, edges = instrument.pixelEdges
         let writer = try ProductWriter(path: output, kind: .observationSet, seed: 0,
                                        config: PipelineConfig.json(RecordedSettings(settings: options.settings, redshift: options.redshift)),
                                        inputs: inputs, overwrite: overwrite)
-        try options.shard.record(in: writer, rows: selected, total: rows.count)
+        try options.shard.record(in: writer, rows: selected, total: total)
         try writer.write("wavelength", NDArray(shape: [p], data: instrument.pixelCentres), axes: ["pixel"], units: "Angstrom",
                          description: "rest-frame pixel wavelengths (air)")
         var out = try Output(writer: writer, pixels: p)
@@ -94,7 +98,7 @@ public enum IngestStage {
             block.removeAll(keepingCapacity: true)
         }
         var done = 0
-        for row in rows[selected] {
+        for row in rows {
             do {
                 block += try reader.read(row, allTargets: !fromTable).map { ($0, row) }
             } catch let error as DigsError where fromTable || options.skipBad {
@@ -115,7 +119,7 @@ public enum IngestStage {
             throw DigsError.invalidInput(field: fromTable ? "object table" : "FILES",
                                          problem: "none of the \(selected.count) objects could be ingested" + (rejected.first.map { "; the first: \($0.reason)" } ?? ""))
         }
-        try out.finish()
+        try out.flush()
         try writer.file.createGroup("rejected")
         let rowSet = try writer.createDataset("rejected/row", dtype: .int64, shape: [rejected.count], axes: ["rejected"], units: "",
                                               description: "object-table row (0-based; command line: file number) that could not be ingested")
@@ -133,21 +137,30 @@ public enum IngestStage {
         let redshift: Double?
     }
 
-    /// The per-galaxy datasets, filled block by block.
+    /// The per-galaxy datasets, filled block by block (the strings too: nothing per object
+    /// stays in memory).
     struct Output {
         let flux, sigma, mask, redshift, distance, ebv, row: HDF5Dataset
+        let idSet, pathSet, digestSet, originSet: HDF5Dataset
         let pixels: Int
-        let writer: ProductWriter
         var pending = (flux: [Float](), sigma: [Float](), mask: [UInt8](), redshift: [Double](), distance: [Double](),
                        ebv: [Double](), row: [Int64]())
         var ids = [String](), paths = [String](), digests = [String](), origins = [String]()
-        var count: Int { ids.count }
+        private(set) var count = 0
 
         init(writer: ProductWriter, pixels p: Int) throws {
             func extendable(_ name: String, _ dtype: HDF5DType, _ shape: [Int], _ axes: [String], _ units: String, _ text: String) throws -> HDF5Dataset {
                 try writer.createDataset(name, dtype: dtype, shape: shape, axes: axes, units: units, description: text, extendable: true)
             }
-            (self.writer, pixels) = (writer, p)
+            pixels = p
+            func strings(_ name: String, _ text: String) throws -> HDF5Dataset {
+                try writer.writeStrings(name, [], axis: "galaxy", description: text, extendable: true)
+            }
+            idSet = try strings("ids", "observation ids")
+            pathSet = try strings("source/path", "observed spectrum file each row was ingested from")
+            digestSet = try strings("source/sha256", "SHA-256 of that file")
+            originSet = try strings("source/redshift_origin",
+                                    "where the redshift came from: object table, command line, the spectrum file, or the redrock file named")
             flux = try extendable("log_flux", .float32, [0, p], ["galaxy", "pixel"], "log(solLum/Angstrom)", "log10 of the rest-frame L_lambda")
             sigma = try extendable("log_flux_sigma", .float32, [0, p], ["galaxy", "pixel"], "dex", "1-sigma uncertainty of log_flux")
             mask = try extendable("mask", .uint8, [0, p], ["galaxy", "pixel"], "", "1 = pixel usable, 0 = masked")
@@ -171,6 +184,7 @@ public enum IngestStage {
             paths.append(s.source)
             digests.append(object.sha256)
             origins.append(object.redshiftOrigin)
+            count += 1
             if pending.row.count >= IngestStage.block { try flush() }
         }
 
@@ -184,16 +198,12 @@ public enum IngestStage {
             try distance.append(NDArray(shape: [n], data: pending.distance))
             try ebv.append(NDArray(shape: [n], data: pending.ebv))
             try row.append(NDArray(shape: [n], data: pending.row))
+            try idSet.appendStrings(ids)
+            try pathSet.appendStrings(paths)
+            try digestSet.appendStrings(digests)
+            try originSet.appendStrings(origins)
             pending = ([], [], [], [], [], [], [])
-        }
-
-        mutating func finish() throws {
-            try flush()
-            try writer.writeStrings("ids", ids, axis: "galaxy", description: "observation ids")
-            try writer.writeStrings("source/path", paths, axis: "galaxy", description: "observed spectrum file each row was ingested from")
-            try writer.writeStrings("source/sha256", digests, axis: "galaxy", description: "SHA-256 of that file")
-            try writer.writeStrings("source/redshift_origin", origins, axis: "galaxy",
-                                    description: "where the redshift came from: object table, command line, the spectrum file, or the redrock file named")
+            (ids, paths, digests, origins) = ([], [], [], [])
         }
     }
 }

@@ -99,6 +99,25 @@ public final class HDF5Dataset: HDF5Object {
         try writeHyperslab(rows, start: [current[0]] + current.dropFirst().map { _ in 0 })
     }
 
+    /// Appends strings to an extendable 1-D string dataset (`createStringDataset(extendable:)`).
+    public func appendStrings(_ values: [String]) throws {
+        guard dtype == .string, shape.count == 1 else {
+            throw DigsError.invalidInput(field: "\(filePath):\(objectPath)", problem: "strings are appended to a 1-D string dataset only")
+        }
+        guard !values.isEmpty else { return }
+        let start = shape[0]
+        var newDims = [hsize_t(start + values.count)]
+        try HDF5.check(H5Dset_extent(id, &newDims), path: filePath, "extending dataset '\(objectPath)' (was it created extendable?)")
+        let type = HDF5StringType.variableUTF8()
+        defer { H5Tclose(type) }
+        try withSelection(start: [start], count: [values.count]) { memSpace, fileSpace in
+            try HDF5StringType.withCStringPointers(values) { pointers in
+                try HDF5.check(H5Dwrite(id, type, memSpace, fileSpace, digs_h5p_default(), pointers),
+                               path: filePath, "writing dataset '\(objectPath)'")
+            }
+        }
+    }
+
     /// The whole dataset as strings (for string datasets such as ids).
     public func readStrings() throws -> [String] {
         guard dtype == .string else {

@@ -171,17 +171,25 @@ public final class HDF5File: HDF5Object {
         return try HDF5Dataset(file: self, path: path, id: dataset)
     }
 
-    /// Creates a 1-D dataset of variable-length UTF-8 strings (e.g. observation ids).
-    public func createStringDataset(_ path: String, values: [String]) throws -> HDF5Dataset {
+    /// Creates a 1-D dataset of variable-length UTF-8 strings (e.g. observation ids);
+    /// `extendable`: it may grow (`HDF5Dataset.appendStrings`), in chunks of 4096 strings.
+    public func createStringDataset(_ path: String, values: [String], extendable: Bool = false) throws -> HDF5Dataset {
         var dims = [hsize_t(values.count)]
-        let space = H5Screate_simple(1, &dims, nil)
+        var maxDims = [extendable ? digs_h5s_unlimited() : hsize_t(values.count)]
+        let space = H5Screate_simple(1, &dims, &maxDims)
         defer { H5Sclose(space) }
         let type = HDF5StringType.variableUTF8()
         defer { H5Tclose(type) }
         let lcpl = H5Pcreate(digs_h5p_link_create())
         defer { H5Pclose(lcpl) }
         H5Pset_create_intermediate_group(lcpl, 1)
-        let dataset = H5Dcreate2(id, path, type, space, lcpl, digs_h5p_default(), digs_h5p_default())
+        let dcpl = H5Pcreate(digs_h5p_dataset_create())
+        defer { H5Pclose(dcpl) }
+        if extendable {
+            var chunk = [hsize_t(4096)]
+            try HDF5.check(H5Pset_chunk(dcpl, 1, &chunk), path: filePath, "chunking '\(path)'")
+        }
+        let dataset = H5Dcreate2(id, path, type, space, lcpl, dcpl, digs_h5p_default())
         try HDF5.check(dataset, path: filePath, "creating dataset '\(path)'")
         if !values.isEmpty {
             try HDF5StringType.withCStringPointers(values) { pointers in

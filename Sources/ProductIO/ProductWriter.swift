@@ -119,10 +119,12 @@ public final class ProductWriter {
         return dataset
     }
 
-    /// Writes a 1-D string dataset (ids, names).
+    /// Writes a 1-D string dataset (ids, names); `extendable`: more may be appended
+    /// (`HDF5Dataset.appendStrings`).
     @discardableResult
-    public func writeStrings(_ path: String, _ values: [String], axis: String, description: String) throws -> HDF5Dataset {
-        let dataset = try file.createStringDataset(path, values: values)
+    public func writeStrings(_ path: String, _ values: [String], axis: String, description: String,
+                             extendable: Bool = false) throws -> HDF5Dataset {
+        let dataset = try file.createStringDataset(path, values: values, extendable: extendable)
         try label(dataset, axes: [axis], units: .string(""), description: description)
         return dataset
     }

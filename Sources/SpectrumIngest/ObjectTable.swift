@@ -42,23 +42,47 @@ public struct ObjectTable: Sendable {
     public static let columns = ["file", "id", "format", "targetid", "redshift", "luminosity_distance", "ebv"]
 
     public let path: String
+    /// The rows kept (all, or those `keep` chose), in table order.
     public let rows: [Row]
+    /// How many rows the table has.
+    public let count: Int
 
     public init(path: String, rows: [Row]) {
-        (self.path, self.rows) = (path, rows)
+        (self.path, self.rows, self.count) = (path, rows, rows.count)
     }
 
-    /// Reads and checks the whole table (every value's type and range) before any spectrum is read.
-    public init(path: String) throws {
+    /// Reads and checks the whole table (every value's type and range, ids unique) before any
+    /// spectrum is read, one row at a time, keeping only the rows `keep(count)` names (a
+    /// shard's): memory stays flat in the number of rows but for the uniqueness check of the
+    /// ids (a 64-bit FNV-1a hash and the line of each, ~50 bytes per id).
+    public init(path: String, keep: (Int) -> Range<Int> = { 0..<$0 }) throws {
         self.path = path
         let folder = (path as NSString).deletingLastPathComponent
-        func resolve(_ file: String) -> String { file.hasPrefix("/") || folder.isEmpty ? file : folder + "/" + file }
-        var cells = [String: [String]](), locations = [String]()
+        let resolve = { (file: String) in file.hasPrefix("/") || folder.isEmpty ? file : folder + "/" + file }
+        var kept = [Row](), seen = [UInt64: String](), total = 0, wanted = 0..<0
+        func take(_ k: Int, _ location: String, _ value: (String) -> String?) throws {
+            let row = try Self.parse(k, location, value, path: path, resolve: resolve)
+            if let id = row.id {
+                if let earlier = seen.updateValue(location, forKey: Self.fnv1a(id)) {
+                    throw DigsError.invalidProduct(path: path, field: "\(location) column id", problem: "'\(id)' is already the id of \(earlier)")
+                }
+            }
+            if wanted.contains(k) { kept.append(row) }
+        }
         if SpectrumFiles.isCSV(path) {
-            let table = try CSVTable(path: path)
-            try Self.checkColumns(table.names, path: path)
-            for (c, name) in table.names.enumerated() { cells[name.lowercased()] = table.rows.map { $0.cells[c] } }
-            locations = table.rows.map { "line \($0.line)" }
+            let file = try MappedFile(path: path)
+            try file.withBytes { bytes in
+                var names = [String]()
+                try CSVTable.scan(bytes, path: path, header: { names = $0 }, row: { _, _ in total += 1 })
+                try Self.checkColumns(names, path: path)
+                wanted = keep(total)
+                let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($0.element.lowercased(), $0.offset) })
+                var k = 0
+                try CSVTable.scan(bytes, path: path, header: { _ in }, row: { line, cells in
+                    try take(k, "line \(line)") { index[$0].map { cells[$0] } }
+                    k += 1
+                })
+            }
         } else {
             let file = try FITSFile(readingFrom: path)
             guard try file.hduCount() >= 2 else {
@@ -67,68 +91,84 @@ public struct ObjectTable: Sendable {
             try file.moveTo(hdu: 2)
             let names = try file.columnNames()
             try Self.checkColumns(names, path: path)
-            let count = try file.rowCount()
-            for name in names {
-                let key = name.lowercased()
-                if key == "file" || key == "id" || key == "format" {
-                    if let text = try? file.readStringColumn(name) { cells[key] = text } else { cells[key] = try file.readInt64Column(name).map(String.init) }
-                } else if key == "targetid" {
-                    cells[key] = try file.readInt64Column(name).map { $0 == Int64.min ? "" : String($0) }
-                } else {
-                    cells[key] = try file.readColumn(name).map { $0.isNaN ? "" : String($0) }
+            total = try file.rowCount()
+            wanted = keep(total)
+            // Columns are read in blocks of rows, as text.
+            let blockRows = 65_536
+            var first = 0
+            while first < total {
+                let block = first..<min(total, first + blockRows)
+                var cells = [String: [String]]()
+                for name in names {
+                    let key = name.lowercased()
+                    let values: [String]
+                    switch key {
+                    case "file", "id", "format":
+                        if let text = try? file.readStringColumn(name, rows: block) { values = text } else {
+                            values = try file.readInt64Column(name, rows: block).map(String.init)
+                        }
+                    case "targetid":
+                        values = try file.readInt64Column(name, rows: block).map { $0 == Int64.min ? "" : String($0) }
+                    default:
+                        values = try file.readColumn(name, rows: block).map { $0.isNaN ? "" : String($0) }
+                    }
+                    guard values.count == block.count else {
+                        throw DigsError.invalidProduct(path: path, field: "column \(name)", problem: "must hold one value per row (a vector column?)")
+                    }
+                    cells[key] = values
                 }
-                guard cells[key]!.count == count else {
-                    throw DigsError.invalidProduct(path: path, field: "column \(name)", problem: "must hold one value per row (a vector column?)")
-                }
+                for k in block { try take(k, "row \(k + 1)") { cells[$0]?[k - block.lowerBound] } }
+                first = block.upperBound
             }
-            locations = (0..<count).map { "row \($0 + 1)" }
         }
-        guard let files = cells["file"] else {
-            throw DigsError.invalidProduct(path: path, field: "column file", problem: "is missing (columns: \(Self.columns.joined(separator: ", ")))")
-        }
-        guard !files.isEmpty else { throw DigsError.invalidProduct(path: path, field: "rows", problem: "the table lists no objects") }
-        func value(_ column: String, _ k: Int) -> String? {
-            guard let text = cells[column]?[k], !text.isEmpty else { return nil }
+        guard total > 0 else { throw DigsError.invalidProduct(path: path, field: "rows", problem: "the table lists no objects") }
+        (rows, count) = (kept, total)
+    }
+
+    /// One row from its cells (`value(column)`: the text, nil when the table has no such column).
+    static func parse(_ k: Int, _ location: String, _ cell: (String) -> String?, path: String,
+                      resolve: (String) -> String) throws -> Row {
+        func value(_ column: String) -> String? {
+            guard let text = cell(column), !text.isEmpty else { return nil }
             return text
         }
-        func number(_ column: String, _ k: Int, unit: String, valid: (Double) -> Bool, expected: String) throws -> Double? {
-            guard let text = value(column, k) else { return nil }
+        func number(_ column: String, unit: String, valid: (Double) -> Bool, expected: String) throws -> Double? {
+            guard let text = value(column) else { return nil }
             guard let v = Double(text), v.isFinite, valid(v) else {
-                throw DigsError.invalidProduct(path: path, field: "\(locations[k]) column \(column)",
+                throw DigsError.invalidProduct(path: path, field: "\(location) column \(column)",
                                                problem: "is '\(text)'; expected \(expected)\(unit.isEmpty ? "" : " (\(unit))") or an empty cell")
             }
             return v
         }
-        var ids = [String: String]()
-        rows = try files.indices.map { k in
-            guard let file = value("file", k) else {
-                throw DigsError.invalidProduct(path: path, field: "\(locations[k]) column file", problem: "is empty: every row names its spectrum file")
-            }
-            var row = Row(index: k, location: locations[k], file: resolve(file), id: value("id", k))
-            if let text = value("format", k) {
-                guard let format = SpectrumFormat(rawValue: text.lowercased()) else {
-                    throw DigsError.invalidProduct(path: path, field: "\(locations[k]) column format",
-                                                   problem: "is '\(text)'; expected one of \(SpectrumFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                row.format = format
-            }
-            if let text = value("targetid", k) {
-                guard let id = Int64(text) ?? Double(text).flatMap({ $0 == $0.rounded() && abs($0) < 9e15 ? Int64($0) : nil }) else {
-                    throw DigsError.invalidProduct(path: path, field: "\(locations[k]) column targetid", problem: "is '\(text)'; expected an integer TARGETID")
-                }
-                row.targetID = id
-            }
-            row.redshift = try number("redshift", k, unit: "", valid: { $0 > 0 && $0 < 10 }, expected: "a redshift in (0, 10)")
-            row.luminosityDistanceMpc = try number("luminosity_distance", k, unit: "Mpc", valid: { $0 > 0 }, expected: "a positive distance")
-            row.ebv = try number("ebv", k, unit: "mag", valid: { $0 >= 0 && $0 < 10 }, expected: "an E(B−V) in [0, 10)")
-            if let id = row.id {
-                if let earlier = ids[id] {
-                    throw DigsError.invalidProduct(path: path, field: "\(locations[k]) column id", problem: "'\(id)' is already the id of \(earlier)")
-                }
-                ids[id] = locations[k]
-            }
-            return row
+        guard cell("file") != nil else {
+            throw DigsError.invalidProduct(path: path, field: "column file", problem: "is missing (columns: \(Self.columns.joined(separator: ", ")))")
         }
+        guard let file = value("file") else {
+            throw DigsError.invalidProduct(path: path, field: "\(location) column file", problem: "is empty: every row names its spectrum file")
+        }
+        var row = Row(index: k, location: location, file: resolve(file), id: value("id"))
+        if let text = value("format") {
+            guard let format = SpectrumFormat(rawValue: text.lowercased()) else {
+                throw DigsError.invalidProduct(path: path, field: "\(location) column format",
+                                               problem: "is '\(text)'; expected one of \(SpectrumFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            row.format = format
+        }
+        if let text = value("targetid") {
+            guard let id = Int64(text) ?? Double(text).flatMap({ $0 == $0.rounded() && abs($0) < 9e15 ? Int64($0) : nil }) else {
+                throw DigsError.invalidProduct(path: path, field: "\(location) column targetid", problem: "is '\(text)'; expected an integer TARGETID")
+            }
+            row.targetID = id
+        }
+        row.redshift = try number("redshift", unit: "", valid: { $0 > 0 && $0 < 10 }, expected: "a redshift in (0, 10)")
+        row.luminosityDistanceMpc = try number("luminosity_distance", unit: "Mpc", valid: { $0 > 0 }, expected: "a positive distance")
+        row.ebv = try number("ebv", unit: "mag", valid: { $0 >= 0 && $0 < 10 }, expected: "an E(B−V) in [0, 10)")
+        return row
+    }
+
+    /// 64-bit FNV-1a of a string's UTF-8 bytes (deterministic, unlike Swift's seeded Hasher).
+    static func fnv1a(_ text: String) -> UInt64 {
+        text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
     }
 
     static func checkColumns(_ names: [String], path: String) throws {

@@ -105,7 +105,8 @@ struct Ingest: ParsableCommand {
         if !files.isEmpty {
             objects = .files(files)
         } else if let path = table ?? run.pipeline.observed.table {
-            objects = .table(try ObjectTable(path: path))
+            let shard = try self.shard.value()
+            objects = .table(try ObjectTable(path: path, keep: { shard.rows(of: $0) }))
         } else {
             throw ValidationError("give spectrum files, --table, or an observed.table in the pipeline file")
         }

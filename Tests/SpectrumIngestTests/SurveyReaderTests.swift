@@ -68,6 +68,9 @@ struct SurveyReaderTests {
         // A TARGETID above 2⁵³ survives exactly.
         #expect(t.rows[1] == ObjectTable.Row(index: 1, location: "line 3", file: "/data/coadd.fits", format: .desi,
                                              targetID: 39_627_652_591_521_181, luminosityDistanceMpc: 210.5))
+        // A shard's rows only: all rows are checked, the rest are not kept.
+        let shard = try ObjectTable(path: url.path, keep: { 1..<$0 })
+        #expect(shard.count == 2 && shard.rows == [t.rows[1]])
         for (text, expected) in [
             ("file,redshfit\na.fits,0.1\n", "column 'redshfit'"),
             ("file,redshift\na.fits,-1\n", "line 2 column redshift"),
