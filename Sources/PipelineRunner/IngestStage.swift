@@ -36,8 +36,8 @@ public enum IngestStage {
 
     /// What to ingest.
     public enum Objects: Sendable {
-        /// One row per object.
-        case table(ObjectTable)
+        /// One row per object (an `ObjectTable` file, checked whole first, then read row by row).
+        case table(path: String)
         /// Spectrum files; a DESI file gives every target it holds.
         case files([String])
     }
@@ -49,19 +49,24 @@ public enum IngestStage {
                            overwrite: Bool, log: (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
         try options.settings.validate()
-        // The shard's rows: an object table keeps only those as it is read.
-        let rows: ArraySlice<ObjectTable.Row>, total: Int, fromTable: Bool, inputs: [ProductInput]
+        // The shard's rows, one at a time: an object table is checked whole, then read again
+        // row by row, so no row stays in memory.
+        let total: Int, fromTable: Bool, inputs: [ProductInput]
+        let forEachRow: ((ObjectTable.Row) throws -> Void) throws -> Void
         switch objects {
-        case let .table(table):
-            guard table.rows.count == options.shard.rows(of: table.count).count else {
-                throw DigsError.invalidInput(field: "object table", problem: "was read for another shard than \(options.shard)")
-            }
-            (rows, total, fromTable) = (table.rows[...], table.count, true)
-            inputs = [ProductInput(role: "object_table", path: table.path, contentDigest: "sha256:" + (try FileDigest.sha256(path: table.path)))]
+        case let .table(path):
+            total = try ObjectTable.scan(path: path) { _ in }
+            fromTable = true
+            inputs = [ProductInput(role: "object_table", path: path, contentDigest: "sha256:" + (try FileDigest.sha256(path: path)))]
+            forEachRow = { body in try ObjectTable.scan(path: path, keep: { options.shard.rows(of: $0) }, body) }
         case let .files(files):
             guard !files.isEmpty else { throw DigsError.invalidInput(field: "FILES", problem: "no spectrum files given (or give an object table with --table)") }
-            let all = files.enumerated().map { ObjectTable.Row(index: $0.offset, location: "file \($0.offset + 1)", file: $0.element) }
-            (rows, total, fromTable, inputs) = (all[options.shard.rows(of: all.count)], all.count, false, [])
+            (total, fromTable, inputs) = (files.count, false, [])
+            forEachRow = { body in
+                for k in options.shard.rows(of: files.count) {
+                    try body(ObjectTable.Row(index: k, location: "file \(k + 1)", file: files[k]))
+                }
+            }
         }
         let selected = options.shard.rows(of: total)
         let p = instrument.pixels, edges = instrument.pixelEdges
@@ -98,7 +103,7 @@ public enum IngestStage {
             block.removeAll(keepingCapacity: true)
         }
         var done = 0
-        for row in rows {
+        try forEachRow { row in
             do {
                 block += try reader.read(row, allTargets: !fromTable).map { ($0, row) }
             } catch let error as DigsError where fromTable || options.skipBad {

@@ -129,7 +129,7 @@ public struct PipelinePlan: Sendable {
     public static func listingDigest(objectTable path: String) throws -> String {
         var hasher = SHA256()
         try MappedFile(path: path).withBytes { hasher.update(data: $0) }
-        for row in try ObjectTable(path: path).rows {
+        try ObjectTable.scan(path: path) { row in
             let attributes = try? FileManager.default.attributesOfItem(atPath: row.file)
             let size = (attributes?[.size] as? NSNumber)?.int64Value ?? -1
             let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1

@@ -57,9 +57,19 @@ public struct ObjectTable: Sendable {
     /// ids (a 64-bit FNV-1a hash and the line of each, ~50 bytes per id).
     public init(path: String, keep: (Int) -> Range<Int> = { 0..<$0 }) throws {
         self.path = path
+        var kept = [Row]()
+        count = try Self.scan(path: path, keep: keep) { kept.append($0) }
+        rows = kept
+    }
+
+    /// Reads the table one row at a time, checking every row, and hands the rows `keep(count)`
+    /// names to `body` in order without keeping any; returns the number of rows. A table is
+    /// checked whole by a first scan before a second does the work.
+    @discardableResult
+    public static func scan(path: String, keep: (Int) -> Range<Int> = { 0..<$0 }, _ body: (Row) throws -> Void) throws -> Int {
         let folder = (path as NSString).deletingLastPathComponent
         let resolve = { (file: String) in file.hasPrefix("/") || folder.isEmpty ? file : folder + "/" + file }
-        var kept = [Row](), seen = [UInt64: String](), total = 0, wanted = 0..<0
+        var seen = [UInt64: String](), total = 0, wanted = 0..<0
         func take(_ k: Int, _ location: String, _ value: (String) -> String?) throws {
             let row = try Self.parse(k, location, value, path: path, resolve: resolve)
             if let id = row.id {
@@ -67,7 +77,7 @@ public struct ObjectTable: Sendable {
                     throw DigsError.invalidProduct(path: path, field: "\(location) column id", problem: "'\(id)' is already the id of \(earlier)")
                 }
             }
-            if wanted.contains(k) { kept.append(row) }
+            if wanted.contains(k) { try body(row) }
         }
         if SpectrumFiles.isCSV(path) {
             let file = try MappedFile(path: path)
@@ -122,7 +132,7 @@ public struct ObjectTable: Sendable {
             }
         }
         guard total > 0 else { throw DigsError.invalidProduct(path: path, field: "rows", problem: "the table lists no objects") }
-        (rows, count) = (kept, total)
+        return total
     }
 
     /// One row from its cells (`value(column)`: the text, nil when the table has no such column).

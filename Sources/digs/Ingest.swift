@@ -105,8 +105,7 @@ struct Ingest: ParsableCommand {
         if !files.isEmpty {
             objects = .files(files)
         } else if let path = table ?? run.pipeline.observed.table {
-            let shard = try self.shard.value()
-            objects = .table(try ObjectTable(path: path, keep: { shard.rows(of: $0) }))
+            objects = .table(path: path)
         } else {
             throw ValidationError("give spectrum files, --table, or an observed.table in the pipeline file")
         }
