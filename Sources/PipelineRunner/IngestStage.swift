@@ -92,7 +92,7 @@ public enum IngestStage {
             for ((object, row), result) in zip(block, results) {
                 switch result {
                 case let .success(rest):
-                    try out.add(rest, object: object, row: row.index, settings: options.settings)
+                    try out.add(rest, object: object, row: row.index)
                     let masked = rest.mask.filter { $0 == 0 }.count
                     if masked > 0, !fromTable { log("\(object.id): \(masked) of \(p) grid pixels masked (bad pixels or outside the observed range)") }
                 case let .failure(error):
@@ -176,17 +176,16 @@ public enum IngestStage {
             row = try extendable("source/row", .int64, [0], ["galaxy"], "", "object-table row (0-based; command line: file number) of each observation")
         }
 
-        mutating func add(_ rest: RestFrameSpectrum, object: SpectrumReader.Object, row index: Int, settings: IngestSettings) throws {
-            let s = object.spectrum
+        mutating func add(_ rest: RestFrameSpectrum, object: SpectrumReader.Object, row index: Int) throws {
             pending.flux += rest.logFlux
             pending.sigma += rest.sigma
             pending.mask += rest.mask
-            pending.redshift.append(s.redshift)
-            pending.distance.append(s.luminosityDistanceMpc ?? settings.cosmology.luminosityDistance(s.redshift))
-            pending.ebv.append(s.milkyWayEBV ?? settings.ebv)
+            pending.redshift.append(object.spectrum.redshift)
+            pending.distance.append(rest.luminosityDistanceMpc)
+            pending.ebv.append(rest.ebv)
             pending.row.append(Int64(index))
             ids.append(object.id)
-            paths.append(s.source)
+            paths.append(object.spectrum.source)
             digests.append(object.sha256)
             origins.append(object.redshiftOrigin)
             count += 1
@@ -221,6 +220,13 @@ final class SpectrumReader {
         var spectrum: ObservedSpectrum
         var sha256: String
         var redshiftOrigin: String
+
+        /// A spectrum of `row`: the row's id (else the file's), distance and E(B−V) take over.
+        init(row: ObjectTable.Row, spectrum: ObservedSpectrum, sha256: String, redshiftOrigin: String) {
+            var s = spectrum
+            (s.luminosityDistanceMpc, s.milkyWayEBV) = (row.luminosityDistanceMpc, row.ebv)
+            (id, self.spectrum, self.sha256, self.redshiftOrigin) = (row.id ?? spectrum.id, s, sha256, redshiftOrigin)
+        }
     }
 
     let options: IngestStage.Options
@@ -249,9 +255,7 @@ final class SpectrumReader {
             }
         }
         func object(_ spectrum: ObservedSpectrum, origin: String) -> Object {
-            var s = spectrum
-            (s.luminosityDistanceMpc, s.milkyWayEBV) = (row.luminosityDistanceMpc, row.ebv)
-            return Object(id: row.id ?? s.id, spectrum: s, sha256: sha, redshiftOrigin: origin)
+            Object(row: row, spectrum: spectrum, sha256: sha, redshiftOrigin: origin)
         }
         switch format {
         case .sdss:
@@ -301,9 +305,7 @@ final class SpectrumReader {
                                                problem: "is \(status): DESI flags a fibre problem in the coadded exposures (0 = good)")
             }
             let (z, origin) = try given ?? redshift(of: id, in: open.path)
-            var spectrum = coadd.spectrum(row: k, redshift: z, id: String(id))
-            (spectrum.luminosityDistanceMpc, spectrum.milkyWayEBV) = (row.luminosityDistanceMpc, row.ebv)
-            return Object(id: row.id ?? String(id), spectrum: spectrum, sha256: open.sha256, redshiftOrigin: origin)
+            return Object(row: row, spectrum: coadd.spectrum(row: k, redshift: z, id: String(id)), sha256: open.sha256, redshiftOrigin: origin)
         }
     }
 

@@ -52,11 +52,13 @@ public struct FlatLambdaCDM: Codable, Equatable, Sendable {
     /// Luminosity distance (1 + z) D_C, Mpc.
     public func luminosityDistance(_ z: Double) -> Double { (1 + z) * comovingDistance(z) }
 
-    /// Refuses unphysical parameters.
+    /// Refuses unphysical parameters (fields `cosmology.H0`, `cosmology.Om0`).
     public func validate() throws {
-        guard h0 > 0, h0.isFinite, omegaM >= 0, omegaM <= 1 else {
-            throw DigsError.invalidInput(field: "cosmology.H0, cosmology.Om0 (--h0, --omega-m)",
-                                         problem: "H0 = \(h0) km/s/Mpc and Om0 = \(omegaM) must satisfy H0 > 0 and 0 ≤ Om0 ≤ 1")
+        guard h0 > 0, h0.isFinite else {
+            throw DigsError.invalidInput(field: "cosmology.H0", problem: "must be a positive number of km/s/Mpc, not \(h0)")
+        }
+        guard omegaM.isFinite, omegaM >= 0, omegaM <= 1 else {
+            throw DigsError.invalidInput(field: "cosmology.Om0", problem: "must be in [0, 1], not \(omegaM)")
         }
     }
 }

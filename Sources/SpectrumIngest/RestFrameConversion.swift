@@ -41,17 +41,18 @@ public struct IngestSettings: Settings {
         case format, fluxUnit = "flux_unit", medium, cosmology, ebv = "ebv_mag", rv = "r_v", minimumCoverage = "minimum_coverage"
     }
 
+    /// Refuses values out of range; each error names the setting's key (`ebv_mag`, …).
     public func validate() throws {
         try cosmology.validate()
         guard fluxUnit > 0, fluxUnit.isFinite else {
-            throw DigsError.invalidInput(field: "flux_unit", problem: "must be a positive number of erg/s/cm²/Å (is \(fluxUnit))")
+            throw DigsError.invalidInput(field: "flux_unit", problem: "must be a positive number of erg/s/cm²/Å, not \(fluxUnit)")
         }
         guard ebv.isFinite, ebv >= 0, ebv < 10 else {
-            throw DigsError.invalidInput(field: "ebv_mag", problem: "must be a number of magnitudes in [0, 10) (is \(ebv))")
+            throw DigsError.invalidInput(field: "ebv_mag", problem: "must be a number of magnitudes in [0, 10), not \(ebv)")
         }
-        guard rv.isFinite, rv > 0 else { throw DigsError.invalidInput(field: "r_v", problem: "must be positive (is \(rv))") }
+        guard rv.isFinite, rv > 0 else { throw DigsError.invalidInput(field: "r_v", problem: "must be a positive number, not \(rv)") }
         guard minimumCoverage.isFinite, minimumCoverage > 0, minimumCoverage <= 1 else {
-            throw DigsError.invalidInput(field: "minimum_coverage", problem: "must be in (0, 1] (is \(minimumCoverage))")
+            throw DigsError.invalidInput(field: "minimum_coverage", problem: "must be in (0, 1], not \(minimumCoverage)")
         }
     }
 }
@@ -66,6 +67,9 @@ public struct RestFrameSpectrum: Sendable {
     public var mask: [UInt8]
     /// L_λ before the logarithm, L☉/Å (for checks).
     public var luminosity: [Double]
+    /// The luminosity distance used, Mpc, and the Milky-Way E(B−V) corrected for, mag.
+    public var luminosityDistanceMpc: Double
+    public var ebv: Double
 }
 
 /// Observed frame → rest frame on the model grid:
@@ -141,7 +145,8 @@ public enum RestFrameConversion {
                 variance[i] *= c * c
             }
         }
-        let distanceCm = (spectrum.luminosityDistanceMpc ?? settings.cosmology.luminosityDistance(z)) * FlatLambdaCDM.megaparsecCm
+        let distanceMpc = spectrum.luminosityDistanceMpc ?? settings.cosmology.luminosityDistance(z)
+        let distanceCm = distanceMpc * FlatLambdaCDM.megaparsecCm
         let scale = 4 * Double.pi * distanceCm * distanceCm * (1 + z) / solarLuminosity
         let rest = air.map { $0 / (1 + z) }
         let inputEdges = Rebinning.edges(centres: rest)
@@ -154,7 +159,8 @@ public enum RestFrameConversion {
                                                   variance: variance.map { $0 * scale * scale }, good: good, outputEdges: edges)
         let m = edges.count - 1
         var out = RestFrameSpectrum(logFlux: .init(repeating: .nan, count: m), sigma: .init(repeating: .nan, count: m),
-                                    mask: .init(repeating: 0, count: m), luminosity: resampled.flux)
+                                    mask: .init(repeating: 0, count: m), luminosity: resampled.flux,
+                                    luminosityDistanceMpc: distanceMpc, ebv: ebv)
         for j in 0..<m where resampled.coverage[j] >= settings.minimumCoverage && resampled.flux[j] > 0 {
             out.logFlux[j] = Float(log10(resampled.flux[j]))
             out.sigma[j] = Float(resampled.variance[j].squareRoot() / (resampled.flux[j] * M_LN10))

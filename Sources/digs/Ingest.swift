@@ -77,15 +77,22 @@ struct Ingest: ParsableCommand {
             }
         }
         if table != nil, !files.isEmpty { throw ValidationError("give spectrum files or --table, not both") }
-        if let fluxUnit, !(fluxUnit > 0 && fluxUnit.isFinite) { throw ValidationError("--flux-unit must be a positive number, not \(fluxUnit)") }
-        if let ebv, !(ebv.isFinite && ebv >= 0 && ebv < 10) { throw ValidationError("--ebv must be a number of magnitudes in [0, 10), not \(ebv)") }
-        if let rv, !(rv.isFinite && rv > 0) { throw ValidationError("--rv must be a positive number, not \(rv)") }
-        if let h0, !(h0.isFinite && h0 > 0) { throw ValidationError("--h0 must be a positive number of km/s/Mpc, not \(h0)") }
-        if let omegaM, !(omegaM.isFinite && omegaM >= 0 && omegaM <= 1) { throw ValidationError("--omega-m must be in [0, 1], not \(omegaM)") }
-        if let minimumCoverage, !(minimumCoverage.isFinite && minimumCoverage > 0 && minimumCoverage <= 1) {
-            throw ValidationError("--minimum-coverage must be in (0, 1], not \(minimumCoverage)")
+        // The values given here, checked by the settings' own rules and named by their flags.
+        var given = IngestSettings()
+        if let fluxUnit { given.fluxUnit = fluxUnit }
+        if let ebv { given.ebv = ebv }
+        if let rv { given.rv = rv }
+        if let h0 { given.cosmology.h0 = h0 }
+        if let omegaM { given.cosmology.omegaM = omegaM }
+        if let minimumCoverage { given.minimumCoverage = minimumCoverage }
+        do { try given.validate() } catch let DigsError.invalidInput(field, problem) {
+            throw ValidationError("\(Self.flags[field] ?? field) \(problem)")
         }
     }
+
+    /// The flag of each setting the command line can override.
+    static let flags = ["flux_unit": "--flux-unit", "ebv_mag": "--ebv", "r_v": "--rv", "cosmology.H0": "--h0",
+                        "cosmology.Om0": "--omega-m", "minimum_coverage": "--minimum-coverage"]
 
     func run() throws {
         let run = try common.context(set: sets.name(default: "observed"))
@@ -98,9 +105,6 @@ struct Ingest: ParsableCommand {
         if let h0 { settings.cosmology.h0 = h0 }
         if let omegaM { settings.cosmology.omegaM = omegaM }
         if let minimumCoverage { settings.minimumCoverage = minimumCoverage }
-        do { try settings.validate() } catch let DigsError.invalidInput(field, problem) {
-            throw ValidationError("\(field) (command line or \(run.source)) \(problem)")
-        }
         let objects: IngestStage.Objects
         if !files.isEmpty {
             objects = .files(files)
