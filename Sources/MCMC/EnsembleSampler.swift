@@ -1,12 +1,20 @@
 import DigsCore
 import Foundation
 
-/// The affine-invariant ensemble sampler of Goodman & Weare (2010) with the stretch move,
-/// in emcee's parallel ("red–blue") form: the walkers are split into two halves; each walker
-/// of one half proposes y = x_j + z·(x_k − x_j) with x_j a random walker of the other half and
-/// z drawn from g(z) ∝ 1/√z on [1/a, a]; it moves with probability
-/// min(1, z^(D−1)·p(y)/p(x_k)). All proposals of a half are evaluated in one batch, so the
-/// log-probability can run a batched forward model.
+/// An ensemble MCMC sampler in emcee's parallel ("red–blue") form, with three moves
+/// (`Move`); each leaves the ensemble's target ∏ p(x_k) invariant, so any mixture of them does:
+///
+/// - stretch (Goodman & Weare 2010): the walkers are split into two halves; each walker of one
+///   half proposes y = x_j + z·(x_k − x_j) with x_j a random walker of the other half and z drawn
+///   from g(z) ∝ 1/√z on [1/a, a]; it moves with probability min(1, z^(D−1)·p(y)/p(x_k));
+/// - differential evolution (ter Braak 2006; emcee's `DEMove`): y = x_k + γ·(x_a − x_b) + e with
+///   x_a ≠ x_b two walkers of the other half, γ = 2.38/√(2D) (γ = 1 for one step in ten, which
+///   jumps between modes) and e ~ N(0, (10⁻⁶)²) per coordinate; symmetric, so min(1, p(y)/p(x_k));
+/// - independence (Metropolis–Hastings with a fixed proposal density q, `IndependenceProposal`):
+///   y ~ q for every walker, accepted with min(1, p(y)·q(x_k) / (p(x_k)·q(y))).
+///
+/// All proposals of a half (or, for independence, of the whole ensemble) are evaluated in one
+/// batch, so the log-probability can run a batched forward model.
 public struct EnsembleSampler: Sendable {
     public let dimensions: Int
     public let walkers: Int
@@ -53,32 +61,110 @@ public struct EnsembleSampler: Sendable {
         return State(positions: positions, logProb: lp, accepted: [Int](repeating: 0, count: walkers))
     }
 
-    /// One step of every walker (both halves in turn).
+    /// A way of proposing the walkers' next positions.
+    public enum Move: Sendable {
+        case stretch
+        case differentialEvolution
+        case independence(IndependenceProposal)
+    }
+
+    /// One step of every walker with the stretch move (both halves in turn).
     public func step(_ s: inout State, logProb: LogProbability, generator g: inout Xoshiro256StarStar) {
+        step(&s, move: .stretch, logProb: logProb, generator: &g)
+    }
+
+    /// One step of every walker with `move`.
+    public func step(_ s: inout State, move: Move, logProb: LogProbability, generator g: inout Xoshiro256StarStar) {
         let d = dimensions, half = walkers / 2
+        if case let .independence(q) = move {
+            var proposals = [Double](), logCorrection = [Double]()
+            proposals.reserveCapacity(walkers * d)
+            for k in 0..<walkers {
+                let y = q.draw(&g)
+                proposals += y
+                logCorrection.append(q.logDensity(s.positions[(k * d)..<((k + 1) * d)]) - q.logDensity(y))
+            }
+            accept(&s, proposals: proposals, walkers: 0..<walkers, logCorrection: logCorrection, logProb: logProb, generator: &g)
+            s.steps += 1
+            return
+        }
+        let gamma = 2.38 / (2 * Double(d)).squareRoot()
         for first in [0, half] {
             let other = first == 0 ? half : 0
-            var proposals = [Double](repeating: 0, count: half * d), logZ = [Double](repeating: 0, count: half)
-            for i in 0..<half {
-                let k = first + i, j = other + Int(g.next() % UInt64(half))
-                let z = pow((stretch - 1) * g.nextUniform() + 1, 2) / stretch
-                logZ[i] = log(z)
-                for m in 0..<d {
-                    let xj = s.positions[j * d + m]
-                    proposals[i * d + m] = xj + z * (s.positions[k * d + m] - xj)
-                }
-            }
-            let lp = logProb(proposals, half)
+            var proposals = [Double](repeating: 0, count: half * d), logCorrection = [Double](repeating: 0, count: half)
             for i in 0..<half {
                 let k = first + i
-                let logAccept = Double(d - 1) * logZ[i] + lp[i] - s.logProb[k]
-                if lp[i].isFinite && log(g.nextUniform()) < logAccept {
-                    for m in 0..<d { s.positions[k * d + m] = proposals[i * d + m] }
-                    s.logProb[k] = lp[i]
-                    s.accepted[k] += 1
+                switch move {
+                case .stretch:
+                    let j = other + Int(g.next() % UInt64(half))
+                    let z = pow((stretch - 1) * g.nextUniform() + 1, 2) / stretch
+                    logCorrection[i] = Double(d - 1) * log(z)
+                    for m in 0..<d {
+                        let xj = s.positions[j * d + m]
+                        proposals[i * d + m] = xj + z * (s.positions[k * d + m] - xj)
+                    }
+                case .differentialEvolution:
+                    let a = other + Int(g.next() % UInt64(half))
+                    var b = other + Int(g.next() % UInt64(half - 1))
+                    if b >= a { b += 1 }
+                    let scale = g.nextUniform() < 0.1 ? 1 : gamma
+                    for m in 0..<d {
+                        proposals[i * d + m] = s.positions[k * d + m] + scale * (s.positions[a * d + m] - s.positions[b * d + m])
+                            + 1e-6 * g.nextNormal()
+                    }
+                case .independence:
+                    preconditionFailure("handled above")
                 }
             }
+            accept(&s, proposals: proposals, walkers: first..<(first + half), logCorrection: logCorrection, logProb: logProb, generator: &g)
         }
         s.steps += 1
+    }
+
+    /// Metropolis–Hastings acceptance of one proposal per walker in `range`, in one batch.
+    private func accept(_ s: inout State, proposals: [Double], walkers range: Range<Int>, logCorrection: [Double],
+                        logProb: LogProbability, generator g: inout Xoshiro256StarStar) {
+        let d = dimensions
+        let lp = logProb(proposals, range.count)
+        for (i, k) in range.enumerated() {
+            let logAccept = logCorrection[i] + lp[i] - s.logProb[k]
+            if lp[i].isFinite && log(g.nextUniform()) < logAccept {
+                for m in 0..<d { s.positions[k * d + m] = proposals[i * d + m] }
+                s.logProb[k] = lp[i]
+                s.accepted[k] += 1
+            }
+        }
+    }
+}
+
+/// A fixed proposal density for independence moves, defined on the box [low, high]^D: with
+/// probability 1 − u a draw of a Gaussian mixture in the box's unbounded coordinates
+/// (`BoxCoordinates`), with probability u a uniform draw in the box (a defensive component:
+/// p/q stays bounded, so the chain is uniformly ergodic whatever the mixture misses):
+///
+///     q(θ) = (1 − u)·Σ_k w_k N(y(θ); μ_k, Σ_k)·|dy/dθ| + u / V.
+public struct IndependenceProposal: Sendable {
+    public let mixture: GaussianMixture
+    public let box: BoxCoordinates
+    public let uniformWeight: Double
+
+    public init(mixture: GaussianMixture, box: BoxCoordinates, uniformWeight: Double = 0.05) {
+        precondition(mixture.dimensions == box.dimensions && uniformWeight > 0 && uniformWeight < 1)
+        (self.mixture, self.box, self.uniformWeight) = (mixture, box, uniformWeight)
+    }
+
+    public func draw(_ g: inout Xoshiro256StarStar) -> [Double] {
+        if g.nextUniform() < uniformWeight {
+            return zip(box.low, box.high).map { $0 + ($1 - $0) * g.nextUniform() }
+        }
+        return box.bounded(mixture.draw(&g))
+    }
+
+    /// log q(θ); the mixture's part is zero on the box's faces, where y is infinite.
+    public func logDensity<C: Collection>(_ theta: C) -> Double where C.Element == Double {
+        let uniform = log(uniformWeight) - box.logVolume
+        guard box.isInterior(theta) else { return uniform }
+        let gaussian = log(1 - uniformWeight) + mixture.logDensity(box.unbounded(theta)) + box.logJacobian(theta)
+        return GaussianMixture.logSumExp([gaussian, uniform])
     }
 }

@@ -6,42 +6,96 @@ import MCMC
 import ProductIO
 import SpectralSynthesis
 
-/// Settings of `digs mcmc` (DESIGN §6; defaults: the paper's schedule).
+/// Settings of `digs mcmc` (DESIGN §6). The default schedule is `reference`, which converges;
+/// `schedule: paper` is the paper's restart schedule. Unset walkers, burn-in and production take
+/// the chosen schedule's defaults.
 public struct MCMCSettings: Settings {
     /// How many observations to fit (the first N), when no list is given.
     public var galaxies = 10
-    public var walkers = 128
-    /// Steps of each burn-in round; after every round but the last the walkers restart in a
-    /// small ball around the best position found so far.
-    public var burnIn = [4096, 4096, 2048, 512]
-    /// Steps kept as the chain.
-    public var production = 128
+    public var schedule = MCMCScheduleKind.reference
+    public var walkers: Int? = nil
+    /// Steps of each burn-in round. Paper: after every round but the last the walkers restart in
+    /// a small ball around the best position found so far. Reference: after every round the
+    /// independence proposal is refitted.
+    public var burnIn: [Int]? = nil
+    /// Production steps (reference: before thinning).
+    public var production: Int? = nil
+    /// Reference schedule: every `thin`-th production step is stored.
+    public var thin: Int? = nil
     /// Where the walkers start.
     public var initialization = MCMCInitialization.prior
-    /// Width of the restart ball per parameter, as a fraction of the prior range.
+    /// Paper schedule: width of the restart ball per parameter, as a fraction of the prior range.
     public var ballFraction = 1e-3
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case galaxies, walkers, burnIn = "burn_in", production, initialization = "init", ballFraction = "ball_fraction"
+        case galaxies, schedule, walkers, burnIn = "burn_in", production, thin, initialization = "init", ballFraction = "ball_fraction"
     }
-
 
     public func validate() throws {
         func bad(_ f: String, _ p: String) -> DigsError { .invalidInput(field: "mcmc.\(f)", problem: p) }
         guard galaxies >= 1 else { throw bad("galaxies", "must be at least 1") }
-        guard burnIn.allSatisfy({ $0 >= 0 }), production >= 2 else { throw bad("burn_in/production", "need burn_in ≥ 0 and production ≥ 2 steps") }
+        guard resolvedBurnIn.allSatisfy({ $0 >= 0 }) else { throw bad("burn_in", "needs steps ≥ 0 in every round; is \(resolvedBurnIn)") }
+        guard resolvedThin >= 1 else { throw bad("thin", "must be at least 1; is \(resolvedThin)") }
+        guard resolvedProduction >= 2 * resolvedThin else {
+            throw bad("production", "needs at least 2 stored steps (production ≥ 2·thin); is \(resolvedProduction) with thin \(resolvedThin)")
+        }
         guard ballFraction > 0, ballFraction < 1 else { throw bad("ball_fraction", "must be in (0, 1)") }
+        if schedule == .paper, thin != nil { throw bad("thin", "applies to the reference schedule only (schedule: paper stores every step)") }
+        if schedule == .reference, resolvedWalkers < 4 { throw bad("walkers", "the reference schedule needs at least 4; is \(resolvedWalkers)") }
     }
 
+    public var resolvedWalkers: Int { walkers ?? (schedule == .paper ? 128 : 32) }
+    public var resolvedBurnIn: [Int] { burnIn ?? (schedule == .paper ? [4096, 4096, 2048, 512] : [1000, 1000, 1000]) }
+    public var resolvedProduction: Int { production ?? (schedule == .paper ? 128 : 5000) }
+    public var resolvedThin: Int { schedule == .paper ? 1 : thin ?? 10 }
+
     /// The schedule these settings describe.
-    public var schedule: RestartSchedule {
-        RestartSchedule(walkers: walkers, burnIn: burnIn, production: production, ballFraction: ballFraction)
+    public var sampler: MCMCSchedule {
+        switch schedule {
+        case .paper:
+            return .paper(RestartSchedule(walkers: resolvedWalkers, burnIn: resolvedBurnIn, production: resolvedProduction, ballFraction: ballFraction))
+        case .reference:
+            return .reference(ReferenceSchedule(walkers: resolvedWalkers, burnIn: resolvedBurnIn, production: resolvedProduction, thin: resolvedThin))
+        }
     }
 
     /// Likelihood evaluations per galaxy.
-    public var likelihoodCalls: Int { schedule.logProbabilityCalls }
+    public var likelihoodCalls: Int { resolvedWalkers * (resolvedBurnIn.reduce(0, +) + resolvedProduction + 1) }
+
+    /// Stored production steps per galaxy.
+    public var storedSteps: Int { resolvedProduction / resolvedThin }
+
+    /// One line for the log and `--help`-style summaries.
+    public var description: String {
+        switch schedule {
+        case .paper: return "paper schedule: \(resolvedWalkers) walkers, burn-in \(resolvedBurnIn) with restarts, \(resolvedProduction) production steps"
+        case .reference: return "reference schedule: \(resolvedWalkers) walkers, burn-in rounds \(resolvedBurnIn), \(resolvedProduction) production steps stored every \(resolvedThin)"
+        }
+    }
+}
+
+/// Which MCMC schedule `digs mcmc` runs (`mcmc.schedule`).
+public enum MCMCScheduleKind: String, SettingChoice, Sendable {
+    /// Converges: stretch, differential-evolution and fitted independence moves, no restarts (`ReferenceSchedule`).
+    case reference
+    /// The paper's: burn-in rounds restarted around the best walker, 128 production steps (`RestartSchedule`).
+    case paper
+}
+
+/// A schedule ready to run.
+public enum MCMCSchedule: Sendable {
+    case paper(RestartSchedule)
+    case reference(ReferenceSchedule)
+
+    func run(initial: [Double], low: [Double], high: [Double], logProb: EnsembleSampler.LogProbability,
+             generator g: inout Xoshiro256StarStar) throws -> ChainResult {
+        switch self {
+        case let .paper(s): return try s.run(initial: initial, low: low, high: high, logProb: logProb, generator: &g)
+        case let .reference(s): return try s.run(initial: initial, low: low, high: high, logProb: logProb, generator: &g)
+        }
+    }
 }
 
 /// Where the MCMC walkers start (`mcmc.init`).
@@ -66,7 +120,7 @@ public enum MCMCStage {
         try settings.validate()
         let source = try ObservationSource(path: observationsPath, noise: noise, seed: seed)
         let prior = model.parameters, d = prior.count
-        _ = try EnsembleSampler(dimensions: d, walkers: settings.walkers)  // refuses a bad walker count early
+        _ = try EnsembleSampler(dimensions: d, walkers: settings.resolvedWalkers)  // refuses a bad walker count early
         if let names = source.parameterNames, names != prior.names {
             throw DigsError.invalidProduct(path: observationsPath, field: "theta_true parameter_names",
                                            problem: "are \(names); the pipeline's parameters are \(prior.names)")
@@ -82,9 +136,9 @@ public enum MCMCStage {
         }
         if let posterior {
             let samples = try posterior.dataset("samples", rank: 3)
-            guard samples.shape[0] == source.count, samples.shape[1] >= settings.walkers else {
+            guard samples.shape[0] == source.count, samples.shape[1] >= settings.resolvedWalkers else {
                 throw DigsError.invalidProduct(path: posterior.path, field: "samples",
-                                               problem: "has shape \(samples.shape); needs one row per observation of \(observationsPath) (\(source.count)) and at least \(settings.walkers) samples")
+                                               problem: "has shape \(samples.shape); needs one row per observation of \(observationsPath) (\(source.count)) and at least \(settings.resolvedWalkers) samples")
             }
         }
         if try source.modelVersion != nil {
@@ -95,7 +149,7 @@ public enum MCMCStage {
         let config = PipelineConfig.json(settings)
         let parts = partsFolder(output)
         try FileManager.default.createDirectory(atPath: parts, withIntermediateDirectories: true)
-        log("MCMC on \(selected.count) galaxies: \(settings.walkers) walkers, burn-in \(settings.burnIn), \(settings.production) production steps, \(settings.likelihoodCalls) likelihood calls each")
+        log("MCMC on \(selected.count) galaxies: \(settings.description), \(settings.likelihoodCalls) likelihood calls each")
 
         // Observations and starting points are read up front (a handful of galaxies).
         var tasks = [GalaxyTask]()
@@ -104,7 +158,7 @@ public enum MCMCStage {
             var start: [Double]?
             if settings.initialization == .npe, let posterior {
                 let block: NDArray<Float> = try posterior.dataset("samples", rank: 3)
-                    .readHyperslab(start: [galaxy, 0, 0], count: [1, settings.walkers, d])
+                    .readHyperslab(start: [galaxy, 0, 0], count: [1, settings.resolvedWalkers, d])
                 start = block.data.map(Double.init)
             }
             tasks.append(GalaxyTask(galaxy: galaxy, observation: chunk, start: start))
@@ -127,7 +181,7 @@ public enum MCMCStage {
                 let typical = chain.result.stepsToTypicalSet.map { "after \($0) burn-in steps" } ?? "never during burn-in"
                 log(String(format: "galaxy %d: %.1f s, acceptance %.2f, τ = (%@) steps; typical set reached %@", task.galaxy,
                            chain.seconds, chain.result.acceptanceFraction, tauText, typical))
-                if let problem = chain.result.convergence(steps: settings.production).problem {
+                if let problem = chain.result.convergence(steps: settings.resolvedProduction).problem {
                     log("warning: galaxy \(task.galaxy): not converged — \(problem); flagged (converged = 0), and `digs compare` leaves it out of its summary while any galaxy converged")
                 }
                 results.set(i, chain)
@@ -142,23 +196,23 @@ public enum MCMCStage {
         if let posterior { inputs.append(posterior.asInput(role: "posterior_samples")) }
         let writer = try ProductWriter(path: output, kind: .mcmcChains, seed: seed, config: config, inputs: inputs,
                                        overwrite: overwrite)
-        let g = chains.count, t = settings.production, w = settings.walkers
+        let g = chains.count, t = settings.storedSteps, w = settings.resolvedWalkers
         try source.allIDs.subset(selected).write(to: writer)
         try shard.record(in: writer, rows: slice, total: all.count)
         try writer.write("galaxy_index", NDArray(shape: [g], data: selected.map(Int64.init)), axes: ["galaxy"], units: "",
                          description: "row of each fitted galaxy in the observations")
         try writer.writeParameterArray("chains", NDArray(shape: [g, t, w, d], data: chains.flatMap(\.result.chain)),
                                        axes: ["galaxy", "step", "walker", "parameter"], parameterNames: prior.names,
-                                       parameterUnits: prior.units, description: "walker positions of the production steps")
+                                       parameterUnits: prior.units, description: "walker positions of the stored production steps (every thin-th)")
         try writer.write("log_prob", NDArray(shape: [g, t, w], data: chains.flatMap(\.result.logProb)), axes: ["galaxy", "step", "walker"],
                          units: "", description: "log posterior (up to a constant) of each position")
         try writer.write("acceptance_fraction", NDArray(shape: [g], data: chains.map(\.result.acceptanceFraction)), axes: ["galaxy"],
                          units: "", description: "mean acceptance fraction over walkers in the production steps")
         try writer.write("autocorr_time", NDArray(shape: [g, d], data: chains.flatMap(\.result.autocorrelationTime)),
-                         axes: ["galaxy", "parameter"], units: "", description: "integrated autocorrelation time in steps (emcee's estimator)")
+                         axes: ["galaxy", "parameter"], units: "", description: "integrated autocorrelation time in production steps before thinning (emcee's estimator)")
         try writer.write("split_rhat", NDArray(shape: [g, d], data: chains.flatMap(\.result.splitRHat)), axes: ["galaxy", "parameter"],
                          units: "", description: "split-R-hat of each parameter over the walkers' production chains (Gelman et al., BDA3)")
-        try writer.write("converged", NDArray(shape: [g], data: chains.map { UInt8($0.result.convergence(steps: t).isConverged ? 1 : 0) }),
+        try writer.write("converged", NDArray(shape: [g], data: chains.map { UInt8($0.result.convergence(steps: settings.resolvedProduction).isConverged ? 1 : 0) }),
                          axes: ["galaxy"], units: "",
                          description: "1 when the production chain is at least 50 autocorrelation times long for every parameter and every split-R-hat is at most 1.01")
         try writer.writeParameterArray("best", NDArray(shape: [g, d], data: chains.flatMap(\.result.best)), axes: ["galaxy", "parameter"],
@@ -169,7 +223,7 @@ public enum MCMCStage {
                          description: "noiseless model spectrum at the best position (log10 L_λ)")
         try writer.write("timing/seconds", NDArray(shape: [g], data: chains.map(\.seconds)), axes: ["galaxy"], units: "s",
                          description: "wall time of each galaxy's chain on one core")
-        let burn = settings.burnIn.reduce(0, +)
+        let burn = settings.resolvedBurnIn.reduce(0, +)
         try writer.write("burn_in/median_log_prob", NDArray(shape: [g, burn], data: chains.flatMap(\.result.burnInTrace)),
                          axes: ["galaxy", "burn_step"], units: "", description: "median log posterior over walkers after each burn-in step")
         try writer.write("burn_in/steps_to_typical_set", NDArray(shape: [g], data: chains.map { Int64($0.result.stepsToTypicalSet ?? -1) }),
@@ -181,8 +235,11 @@ public enum MCMCStage {
                                            description: "true parameters, when known")
         }
         try writer.file.setAttribute("parameter_names", .strings(prior.names))
+        try writer.file.setAttribute("schedule", .string(settings.schedule.rawValue))
         try writer.file.setAttribute("walkers", .int(Int64(w)))
-        try writer.file.setAttribute("burn_in", .ints(settings.burnIn.map(Int64.init)))
+        try writer.file.setAttribute("burn_in", .ints(settings.resolvedBurnIn.map(Int64.init)))
+        try writer.file.setAttribute("production_steps", .int(Int64(settings.resolvedProduction)))
+        try writer.file.setAttribute("thin", .int(Int64(settings.resolvedThin)))
         try writer.file.setAttribute("likelihood_calls", .int(Int64(settings.likelihoodCalls)))
         try writer.file.setAttribute("initialization", .string(settings.initialization.rawValue))
         try ForwardModelVersionRecord.write(ForwardModelVersion.current, to: writer)
@@ -214,19 +271,19 @@ final class ResultBox: @unchecked Sendable {
 
 /// One galaxy's MCMC: `RestartSchedule` on its `SpectrumPosterior`, with its wall time.
 struct GalaxyChain {
-    var result: RestartSchedule.Result
+    var result: ChainResult
     var seconds: Double
 
 
-    /// Samples prior × likelihood; walkers start from prior draws, or from the task's NPE samples.
+    /// Samples prior × likelihood with the settings' schedule; walkers start from prior draws, or from the task's NPE samples.
     static func run(task: GalaxyTask, settings: MCMCSettings, prior: PriorSet, simulator: SpectrumSimulator,
                     generator g: inout Xoshiro256StarStar) throws -> GalaxyChain {
         let clock = ContinuousClock(), began = clock.now
         let o = task.observation
         let posterior = SpectrumPosterior(prior: prior, simulator: simulator,
                                           observation: NoisySpectrum(logFlux: o.logFlux, sigma: o.sigma, mask: o.mask))
-        let initial = task.start ?? (0..<settings.walkers).flatMap { _ in prior.draw(&g) }
-        let result = try settings.schedule.run(initial: initial, low: prior.entries.map(\.prior.low),
+        let initial = task.start ?? (0..<settings.resolvedWalkers).flatMap { _ in prior.draw(&g) }
+        let result = try settings.sampler.run(initial: initial, low: prior.entries.map(\.prior.low),
                                                high: prior.entries.map(\.prior.high), logProb: posterior.logDensity, generator: &g)
         return GalaxyChain(result: result, seconds: (clock.now - began).seconds)
     }
@@ -258,7 +315,7 @@ struct GalaxyChain {
         }
         func get<T: HDF5Element>(_ name: String) throws -> [T] { try file.dataset(name).read(as: T.self).data }
         let scalars: [Double] = try get("scalars")
-        return GalaxyChain(result: RestartSchedule.Result(chain: try get("chain"), logProb: try get("log_prob"),
+        return GalaxyChain(result: ChainResult(chain: try get("chain"), logProb: try get("log_prob"),
                                                           acceptanceFraction: scalars[0], autocorrelationTime: try get("autocorr_time"),
                                                           splitRHat: try get("split_rhat"),
                                                           best: try get("best"), burnInTrace: try get("burn_in_trace")),

@@ -160,9 +160,9 @@ public struct PipelineConfig: Settings {
         try augment.validate(pixels: model.instrument.pixels)
         try train.validate()
         try infer.validate()
+        _ = try EnsembleSampler(dimensions: model.parameters.count, walkers: mcmc.resolvedWalkers)
         try mcmc.validate()
         try observed.validate()
-        _ = try EnsembleSampler(dimensions: model.parameters.count, walkers: mcmc.walkers)
     }
 
     /// Refuses settings whose products would not fit on the output's disk, or whose `stages`

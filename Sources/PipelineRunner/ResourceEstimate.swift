@@ -29,7 +29,7 @@ struct ResourceEstimate {
         let s = Double(c.infer.samples)
         disk.append(("infer", test * (s * (d + 2) * 4 + 8 * p * 4 + 20 * d * 8)))
         memory.append(("infer", Double(c.infer.chunk) * s * (d + 2) * 8 * 4))
-        let w = Double(c.mcmc.walkers), steps = Double(c.mcmc.production)
+        let w = Double(c.mcmc.resolvedWalkers), steps = Double(c.mcmc.storedSteps)
         let galaxies = min(Double(c.mcmc.galaxies), test)
         disk.append(("mcmc", galaxies * (steps * w * (d + 1) * 4 + p * 4)))
         memory.append(("mcmc", 2 * (steps * w * (d + 1) * 4 + w * (2 * p + d) * 8)))

@@ -88,9 +88,8 @@ struct Benchmark: ParsableCommand {
             if json {
                 try printJSON(r)
             } else {
-                print(String(format: "mcmc: one galaxy, %d walkers, burn-in %@ + %d steps = %d likelihood calls on one core in %.1f s (%.1f µs per call)",
-                             pipeline.mcmc.walkers, pipeline.mcmc.burnIn.description, pipeline.mcmc.production, r.likelihoodCalls,
-                             r.seconds, r.microsecondsPerCall))
+                print(String(format: "mcmc: one galaxy, %@ = %d likelihood calls on one core in %.1f s (%.1f µs per call)",
+                             pipeline.mcmc.description, r.likelihoodCalls, r.seconds, r.microsecondsPerCall))
             }
         }
     }

@@ -6,15 +6,20 @@ import PipelineRunner
 struct MCMCCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: StageCommand.mcmc.commandName,
-        abstract: "The exact-likelihood baseline: ensemble MCMC (emcee's stretch move) on a few observations (mcmc_chains).",
+        abstract: "The exact-posterior reference: ensemble MCMC on a few observations (mcmc_chains).",
         discussion: """
         Samples the exact posterior: log p(θ) − ½ Σ ((x − f(θ))/σ)² over usable pixels, with the same forward model, \
         prior (its density: a log_uniform prior weighs 1/θ) and noise σ as the flow. \
-        Paper schedule by default: 128 walkers, burn-in rounds [4096, 4096, 2048, 512] each restarted in a small ball \
-        around the best position so far, then 128 production steps (≈ 1.4×10⁶ likelihood calls per galaxy). Walkers \
-        start from the prior, or from the NPE posterior samples (mcmc.init: npe). Reports acceptance fraction and \
-        integrated autocorrelation time, and warns when a chain is shorter than 50 τ. Galaxies run in parallel; an \
-        interrupted run resumes with the galaxies already finished. Output: <pipeline output>/09_mcmc_<set>.h5.
+        Reference schedule by default (mcmc.schedule: reference), which converges: 32 walkers from the prior, burn-in \
+        rounds [1000, 1000, 1000] of stretch and differential-evolution moves, after each round a Gaussian mixture \
+        fitted to the walkers and used as an independence proposal, then 5000 production steps with all three moves \
+        and the proposal fixed, every 10th stored (≈ 2.6×10⁵ likelihood calls, ~2 s per galaxy). \
+        mcmc.schedule: paper is the paper's: 128 walkers, burn-in rounds [4096, 4096, 2048, 512] each restarted in a \
+        small ball around the best position so far, then 128 production steps (≈ 1.4×10⁶ calls); it does not converge. \
+        Walkers start from the prior, or from the NPE posterior samples (mcmc.init: npe). Per galaxy: acceptance \
+        fraction, integrated autocorrelation time τ and split-R̂ on the whole production chain, and converged = 1 only \
+        when it is ≥ 50 τ long and every split-R̂ ≤ 1.01 (a warning names each galaxy that fails). Galaxies run in \
+        parallel; an interrupted run resumes with the galaxies already finished. Output: <pipeline output>/09_mcmc_<set>.h5.
         """)
 
     @OptionGroup var common: CommonOptions
@@ -29,6 +34,9 @@ struct MCMCCommand: ParsableCommand {
     @Option(name: .long, help: "Where walkers start (default: the pipeline's mcmc.init).")
     var initialization: MCMCInitialization?
 
+    @Option(name: .long, help: "reference (converges) or paper (its restarts); default: the pipeline's mcmc.schedule. Unset walkers, burn-in and production take the schedule's defaults.")
+    var schedule: MCMCScheduleKind?
+
     @OptionGroup var sets: SetOption
     @OptionGroup var seed: SeedOption
     @OptionGroup var output: OutputOption
@@ -38,6 +46,10 @@ struct MCMCCommand: ParsableCommand {
         try run.checkResources("mcmc")
         var settings = run.pipeline.mcmc
         if let initialization { settings.initialization = initialization }
+        if let schedule, schedule != settings.schedule {
+            settings.schedule = schedule
+            (settings.walkers, settings.burnIn, settings.production, settings.thin) = (nil, nil, nil, nil)
+        }
         try MCMCStage.run(settings: settings, model: run.pipeline.model, noise: run.pipeline.augment.noise,
                           observationsPath: observations.resolve(run), sspPath: ssp.resolve(run),
                           posteriorPath: settings.initialization == .npe || posterior.isGiven ? posterior.resolve(run) : nil,

@@ -1,7 +1,7 @@
 """`digs mcmc` and `digs compare` on the smoke pipeline, checked with numpy/scipy.
 
-The smoke pipeline's short schedule (16 walkers, burn-in 150 + 150, 60 production steps), on
-3 galaxies, keeps it fast; the sampler itself is checked against closed forms in Tests/MCMCTests.
+The smoke pipeline's short reference schedule (16 walkers, burn-in 150 + 150, 300 production
+steps stored every 5th), on 3 galaxies, keeps it fast; the sampler itself is checked against closed forms in Tests/MCMCTests.
 """
 import json
 import subprocess
@@ -17,7 +17,7 @@ def pipeline_with_mcmc(run, tmp_path):
     d, pipeline = run
     p = tmp_path / "mcmc.yaml"
     text = pipeline.read_text()
-    assert "  walkers: 16\n  burn_in: [150, 150]\n  production: 60" in text
+    assert "  walkers: 16\n  burn_in: [150, 150]\n  production: 300\n  thin: 5" in text
     p.write_text(text.replace("  galaxies: 2\n", "  galaxies: 3\n"))
     return d, p
 
@@ -36,7 +36,8 @@ def test_chains_are_valid_deterministic_and_independent_of_threads(run, tmp_path
         assert (chains >= low).all() and (chains <= high).all()
         np.testing.assert_array_equal(a["theta_true"][()], o["theta_true"][:3])
         assert ((a["acceptance_fraction"][()] > 0) & (a["acceptance_fraction"][()] < 1)).all()
-        assert a.attrs["likelihood_calls"] == 16 * (150 + 150 + 60 + 1)
+        assert a.attrs["likelihood_calls"] == 16 * (150 + 150 + 300 + 1)
+        assert a.attrs["schedule"] == "reference" and a.attrs["thin"] == 5 and a.attrs["production_steps"] == 300
     check_log_posterior(p, d, tmp_path, tmp_path / "a.h5", log_uniform_age=False)
 
 

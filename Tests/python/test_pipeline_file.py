@@ -26,7 +26,7 @@ CASES = {
     "validation fraction": (("validation_fraction: 0.1", "validation_fraction: 1.5"), ["train.validation_fraction (line 35)", "(0, 1)"]),
     "negative learning rate": (("learning_rate: 5.0e-4", "learning_rate: -1"), ["train.learning_rate (line 33)", "positive"]),
     "zero samples": (("  samples: 200", "  samples: 0"), ["infer.samples (line 40)", "at least 1"]),
-    "odd walkers": (("walkers: 16", "walkers: 3"), ["mcmc.walkers (line 43)", "even and at least twice"]),
+    "odd walkers": (("walkers: 16", "walkers: 3"), ["mcmc.walkers (line 44)", "even and at least twice"]),
     "empty SSP range": (("wavelength_max: 25000", "wavelength_max: 100"), ["ssp.wavelength_min (line 8)", "wavelength_min < wavelength_max"]),
     "duplicated key": (("seed: 7", "seed: 7\nseed: 8"), ["seed (line 4)", "set twice"]),
     "10^9 noise draws": (("realisations: 10 ", "realisations: 1000000000 "), ["pipeline sizes", "augment: 120.0 TB", "free", "augment.realisations"], "augment"),
