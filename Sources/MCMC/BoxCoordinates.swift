@@ -36,7 +36,7 @@ public struct BoxCoordinates: Sendable, Equatable {
     public func logJacobian<C: Collection>(_ theta: C) -> Double where C.Element == Double {
         zip(theta, zip(low, high)).reduce(0) { acc, pair in
             let (t, (l, h)) = pair
-            return acc + log(h - l) - log(t - l) - log(h - t)
+            return acc + log((h - l) / ((t - l) * (h - t)))
         }
     }
 }

@@ -17,11 +17,14 @@ public struct ChainResult: Sendable {
     public var best: [Double]
     /// Median log-probability over walkers after each burn-in step.
     public var burnInTrace: [Float]
+    /// Production runs it took (`ReferenceSchedule` discards unconverged ones; the kept chain is the last).
+    public var productionAttempts: Int
 
     public init(chain: [Float], logProb: [Float], acceptanceFraction: Double, autocorrelationTime: [Double],
-                splitRHat: [Double], best: [Double], burnInTrace: [Float]) {
+                splitRHat: [Double], best: [Double], burnInTrace: [Float], productionAttempts: Int = 1) {
         (self.chain, self.logProb, self.acceptanceFraction) = (chain, logProb, acceptanceFraction)
         (self.autocorrelationTime, self.splitRHat, self.best, self.burnInTrace) = (autocorrelationTime, splitRHat, best, burnInTrace)
+        self.productionAttempts = productionAttempts
     }
 
     /// Whether the production chain (`steps` long, before thinning) is a converged reference (`ChainConvergence`).

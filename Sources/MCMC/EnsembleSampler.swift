@@ -137,34 +137,52 @@ public struct EnsembleSampler: Sendable {
     }
 }
 
-/// A fixed proposal density for independence moves, defined on the box [low, high]^D: with
-/// probability 1 − u a draw of a Gaussian mixture in the box's unbounded coordinates
-/// (`BoxCoordinates`), with probability u a uniform draw in the box (a defensive component:
-/// p/q stays bounded, so the chain is uniformly ergodic whatever the mixture misses):
+/// A fixed proposal density for independence moves on the box [low, high]^D: with probability
+/// 1 − u a draw of a Gaussian mixture, with probability u a uniform draw in the box (a defensive
+/// component: p/q stays bounded, so the chain is uniformly ergodic whatever the mixture misses).
+/// The mixture lives in one of two coordinate systems (`Coordinates`):
 ///
-///     q(θ) = (1 − u)·Σ_k w_k N(y(θ); μ_k, Σ_k)·|dy/dθ| + u / V.
+/// - `.unbounded`: in the box's logit coordinates y (`BoxCoordinates`), so every draw is inside:
+///   q(θ) = (1 − u)·Σ_k w_k N(y(θ); μ_k, Σ_k)·|dy/dθ| + u / V;
+/// - `.parameters`: in θ itself, q(θ) = (1 − u)·Σ_k w_k N(θ; μ_k, Σ_k) + u / V·1_box — a posterior
+///   piled against a face of the box is a Gaussian cut by the face here, but a long tail in y.
+///   Draws outside the box have zero posterior and are rejected, so q need not be truncated.
 public struct IndependenceProposal: Sendable {
+    public enum Coordinates: Sendable { case unbounded, parameters }
+
     public let mixture: GaussianMixture
     public let box: BoxCoordinates
+    public let coordinates: Coordinates
     public let uniformWeight: Double
 
-    public init(mixture: GaussianMixture, box: BoxCoordinates, uniformWeight: Double = 0.05) {
+    public init(mixture: GaussianMixture, box: BoxCoordinates, coordinates: Coordinates = .unbounded, uniformWeight: Double = 0.05) {
         precondition(mixture.dimensions == box.dimensions && uniformWeight > 0 && uniformWeight < 1)
-        (self.mixture, self.box, self.uniformWeight) = (mixture, box, uniformWeight)
+        (self.mixture, self.box, self.coordinates, self.uniformWeight) = (mixture, box, coordinates, uniformWeight)
     }
 
     public func draw(_ g: inout Xoshiro256StarStar) -> [Double] {
         if g.nextUniform() < uniformWeight {
             return zip(box.low, box.high).map { $0 + ($1 - $0) * g.nextUniform() }
         }
-        return box.bounded(mixture.draw(&g))
+        switch coordinates {
+        case .unbounded: return box.bounded(mixture.draw(&g))
+        case .parameters: return mixture.draw(&g)
+        }
     }
 
-    /// log q(θ); the mixture's part is zero on the box's faces, where y is infinite.
+    /// log q(θ). In unbounded coordinates the mixture's part is zero on the box's faces, where y
+    /// is infinite; in parameter coordinates the uniform part is zero outside the box.
     public func logDensity<C: Collection>(_ theta: C) -> Double where C.Element == Double {
-        let uniform = log(uniformWeight) - box.logVolume
-        guard box.isInterior(theta) else { return uniform }
-        let gaussian = log(1 - uniformWeight) + mixture.logDensity(box.unbounded(theta)) + box.logJacobian(theta)
+        let inside = zip(theta, zip(box.low, box.high)).allSatisfy { $0 >= $1.0 && $0 <= $1.1 }
+        let uniform = inside ? log(uniformWeight) - box.logVolume : -Double.infinity
+        let gaussian: Double
+        switch coordinates {
+        case .unbounded:
+            guard box.isInterior(theta) else { return uniform }
+            gaussian = log(1 - uniformWeight) + mixture.logDensity(box.unbounded(theta)) + box.logJacobian(theta)
+        case .parameters:
+            gaussian = log(1 - uniformWeight) + mixture.logDensity(theta)
+        }
         return GaussianMixture.logSumExp([gaussian, uniform])
     }
 }

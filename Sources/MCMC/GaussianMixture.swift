@@ -12,7 +12,9 @@ public struct GaussianMixture: Sendable, Equatable {
     /// Component means, [K][D].
     public private(set) var means: [[Double]]
     /// Lower Cholesky factors of the covariances, [K][D × D] row-major.
-    public private(set) var choleskys: [[Double]]
+    public private(set) var choleskys: [[Double]] { didSet { logNormalisers = Self.logNormalisers(weights, choleskys, dimensions) } }
+    /// log w_k − Σ_i log L_ii − (D/2) log 2π per component.
+    private var logNormalisers: [Double]
 
     public init(weights: [Double], means: [[Double]], covariances: [[Double]]) {
         let d = means.first?.count ?? 0
@@ -21,7 +23,15 @@ public struct GaussianMixture: Sendable, Equatable {
         let total = weights.reduce(0, +)
         self.weights = weights.map { $0 / total }
         self.means = means
-        choleskys = covariances.map { Self.cholesky($0, d)! }
+        let factors = covariances.map { Self.cholesky($0, d)! }
+        choleskys = factors
+        logNormalisers = Self.logNormalisers(self.weights, factors, d)
+    }
+
+    private static func logNormalisers(_ weights: [Double], _ choleskys: [[Double]], _ d: Int) -> [Double] {
+        zip(weights, choleskys).map { w, l in
+            log(w) - (0..<d).reduce(0) { $0 + log(l[$1 * d + $1]) } - 0.5 * Double(d) * log(2 * Double.pi)
+        }
     }
 
     public var components: Int { weights.count }
@@ -29,7 +39,7 @@ public struct GaussianMixture: Sendable, Equatable {
     /// log of the mixture density at y.
     public func logDensity<C: Collection>(_ y: C) -> Double where C.Element == Double {
         let point = Array(y)
-        return Self.logSumExp((0..<components).map { log(weights[$0]) + componentLogDensity($0, point) })
+        return Self.logSumExp((0..<components).map { logNormalisers[$0] - 0.5 * mahalanobis($0, point) })
     }
 
     /// One draw: a component by weight, then μ + L·z.
@@ -49,23 +59,29 @@ public struct GaussianMixture: Sendable, Equatable {
         return copy
     }
 
-    func componentLogDensity(_ k: Int, _ y: [Double]) -> Double {
-        let d = dimensions, l = choleskys[k]
-        var z = [Double](repeating: 0, count: d), logDet = 0.0, quadratic = 0.0
-        for i in 0..<d {
-            var s = y[i] - means[k][i]
-            for j in 0..<i { s -= l[i * d + j] * z[j] }
-            z[i] = s / l[i * d + i]
-            quadratic += z[i] * z[i]
-            logDet += log(l[i * d + i])
+    /// (y − μ_k)ᵀ Σ_k⁻¹ (y − μ_k), by forward substitution with the Cholesky factor.
+    func mahalanobis(_ k: Int, _ y: [Double]) -> Double {
+        let d = dimensions
+        return choleskys[k].withUnsafeBufferPointer { l in
+            means[k].withUnsafeBufferPointer { mean in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: d) { z in
+                    var quadratic = 0.0
+                    for i in 0..<d {
+                        var s = y[i] - mean[i]
+                        for j in 0..<i { s -= l[i * d + j] * z[j] }
+                        z[i] = s / l[i * d + i]
+                        quadratic += z[i] * z[i]
+                    }
+                    return quadratic
+                }
+            }
         }
-        return -0.5 * quadratic - logDet - 0.5 * Double(d) * log(2 * Double.pi)
     }
 
     /// Fits `components` Gaussians to `points` ([n × D] row-major): k-means++ seeds, then EM until
     /// the mean log-likelihood changes by less than 10⁻⁶ or `iterations` rounds. Components left
     /// with fewer than D + 2 points' worth of responsibility are dropped.
-    public static func fit(points: [Double], dimensions d: Int, components requested: Int, iterations: Int = 200,
+    public static func fit(points: [Double], dimensions d: Int, components requested: Int, iterations: Int = 100,
                            generator g: inout Xoshiro256StarStar) -> GaussianMixture {
         let n = points.count / d
         precondition(n >= 2 && points.count == n * d, "a fit needs at least two points of D values")
@@ -100,7 +116,7 @@ public struct GaussianMixture: Sendable, Equatable {
             var responsibility = [Double](repeating: 0, count: n * k), logLikelihood = 0.0
             for i in 0..<n {
                 let y = Array(row(i))
-                let terms = (0..<k).map { log(mixture.weights[$0]) + mixture.componentLogDensity($0, y) }
+                let terms = (0..<k).map { mixture.logNormalisers[$0] - 0.5 * mixture.mahalanobis($0, y) }
                 let total = logSumExp(terms)
                 logLikelihood += total
                 for c in 0..<k { responsibility[i * k + c] = exp(terms[c] - total) }

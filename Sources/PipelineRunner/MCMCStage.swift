@@ -22,6 +22,9 @@ public struct MCMCSettings: Settings {
     public var production: Int? = nil
     /// Reference schedule: every `thin`-th production step is stored.
     public var thin: Int? = nil
+    /// Reference schedule: production runs at most, the proposals refitted between them, while
+    /// the chain has not converged.
+    public var attempts = 3
     /// Where the walkers start.
     public var initialization = MCMCInitialization.prior
     /// Paper schedule: width of the restart ball per parameter, as a fraction of the prior range.
@@ -30,7 +33,7 @@ public struct MCMCSettings: Settings {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case galaxies, schedule, walkers, burnIn = "burn_in", production, thin, initialization = "init", ballFraction = "ball_fraction"
+        case galaxies, schedule, walkers, burnIn = "burn_in", production, thin, attempts, initialization = "init", ballFraction = "ball_fraction"
     }
 
     public func validate() throws {
@@ -42,14 +45,15 @@ public struct MCMCSettings: Settings {
             throw bad("production", "needs at least 2 stored steps (production ≥ 2·thin); is \(resolvedProduction) with thin \(resolvedThin)")
         }
         guard ballFraction > 0, ballFraction < 1 else { throw bad("ball_fraction", "must be in (0, 1)") }
+        guard attempts >= 1 else { throw bad("attempts", "must be at least 1; is \(attempts)") }
         if schedule == .paper, thin != nil { throw bad("thin", "applies to the reference schedule only (schedule: paper stores every step)") }
         if schedule == .reference, resolvedWalkers < 4 { throw bad("walkers", "the reference schedule needs at least 4; is \(resolvedWalkers)") }
     }
 
-    public var resolvedWalkers: Int { walkers ?? (schedule == .paper ? 128 : 32) }
+    public var resolvedWalkers: Int { walkers ?? (schedule == .paper ? 128 : 16) }
     public var resolvedBurnIn: [Int] { burnIn ?? (schedule == .paper ? [4096, 4096, 2048, 512] : [1000, 1000, 1000]) }
-    public var resolvedProduction: Int { production ?? (schedule == .paper ? 128 : 5000) }
-    public var resolvedThin: Int { schedule == .paper ? 1 : thin ?? 10 }
+    public var resolvedProduction: Int { production ?? (schedule == .paper ? 128 : 20000) }
+    public var resolvedThin: Int { schedule == .paper ? 1 : thin ?? 40 }
 
     /// The schedule these settings describe.
     public var sampler: MCMCSchedule {
@@ -57,7 +61,8 @@ public struct MCMCSettings: Settings {
         case .paper:
             return .paper(RestartSchedule(walkers: resolvedWalkers, burnIn: resolvedBurnIn, production: resolvedProduction, ballFraction: ballFraction))
         case .reference:
-            return .reference(ReferenceSchedule(walkers: resolvedWalkers, burnIn: resolvedBurnIn, production: resolvedProduction, thin: resolvedThin))
+            return .reference(ReferenceSchedule(walkers: resolvedWalkers, burnIn: resolvedBurnIn, production: resolvedProduction,
+                                                thin: resolvedThin, attempts: attempts))
         }
     }
 
@@ -71,7 +76,7 @@ public struct MCMCSettings: Settings {
     public var description: String {
         switch schedule {
         case .paper: return "paper schedule: \(resolvedWalkers) walkers, burn-in \(resolvedBurnIn) with restarts, \(resolvedProduction) production steps"
-        case .reference: return "reference schedule: \(resolvedWalkers) walkers, burn-in rounds \(resolvedBurnIn), \(resolvedProduction) production steps stored every \(resolvedThin)"
+        case .reference: return "reference schedule: \(resolvedWalkers) walkers, burn-in rounds \(resolvedBurnIn), \(resolvedProduction) production steps stored every \(resolvedThin), up to \(attempts) attempts"
         }
     }
 }
@@ -179,8 +184,9 @@ public enum MCMCStage {
                 try chain.save(part, config: config)
                 let tauText = chain.result.autocorrelationTime.map { String(format: "%.1f", $0) }.joined(separator: ", ")
                 let typical = chain.result.stepsToTypicalSet.map { "after \($0) burn-in steps" } ?? "never during burn-in"
-                log(String(format: "galaxy %d: %.1f s, acceptance %.2f, τ = (%@) steps; typical set reached %@", task.galaxy,
-                           chain.seconds, chain.result.acceptanceFraction, tauText, typical))
+                let attempts = chain.result.productionAttempts > 1 ? ", \(chain.result.productionAttempts) production attempts" : ""
+                log(String(format: "galaxy %d: %.1f s, acceptance %.2f, τ = (%@) steps; typical set reached %@%@", task.galaxy,
+                           chain.seconds, chain.result.acceptanceFraction, tauText, typical, attempts))
                 if let problem = chain.result.convergence(steps: settings.resolvedProduction).problem {
                     log("warning: galaxy \(task.galaxy): not converged — \(problem); flagged (converged = 0), and `digs compare` leaves it out of its summary while any galaxy converged")
                 }
@@ -215,6 +221,8 @@ public enum MCMCStage {
         try writer.write("converged", NDArray(shape: [g], data: chains.map { UInt8($0.result.convergence(steps: settings.resolvedProduction).isConverged ? 1 : 0) }),
                          axes: ["galaxy"], units: "",
                          description: "1 when the production chain is at least 50 autocorrelation times long for every parameter and every split-R-hat is at most 1.01")
+        try writer.write("production_attempts", NDArray(shape: [g], data: chains.map { Int64($0.result.productionAttempts) }), axes: ["galaxy"],
+                         units: "", description: "production runs made; the reference schedule refits its proposals and runs again while the chain has not converged (the last is kept)")
         try writer.writeParameterArray("best", NDArray(shape: [g, d], data: chains.flatMap(\.result.best)), axes: ["galaxy", "parameter"],
                                        parameterNames: prior.names, parameterUnits: prior.units,
                                        description: "highest-posterior position visited")
@@ -300,7 +308,7 @@ struct GalaxyChain {
             try put("autocorr_time", result.autocorrelationTime)
             try put("split_rhat", result.splitRHat)
             try put("best", result.best)
-            try put("scalars", [result.acceptanceFraction, seconds])
+            try put("scalars", [result.acceptanceFraction, seconds, Double(result.productionAttempts)])
             try put("burn_in_trace", result.burnInTrace)
             try file.setAttribute("config", .string(config))
             try file.close()
@@ -318,7 +326,8 @@ struct GalaxyChain {
         return GalaxyChain(result: ChainResult(chain: try get("chain"), logProb: try get("log_prob"),
                                                           acceptanceFraction: scalars[0], autocorrelationTime: try get("autocorr_time"),
                                                           splitRHat: try get("split_rhat"),
-                                                          best: try get("best"), burnInTrace: try get("burn_in_trace")),
+                                                          best: try get("best"), burnInTrace: try get("burn_in_trace"),
+                                                          productionAttempts: Int(scalars[2])),
                            seconds: scalars[1])
     }
 }

@@ -10,10 +10,10 @@ struct MCMCCommand: ParsableCommand {
         discussion: """
         Samples the exact posterior: log p(θ) − ½ Σ ((x − f(θ))/σ)² over usable pixels, with the same forward model, \
         prior (its density: a log_uniform prior weighs 1/θ) and noise σ as the flow. \
-        Reference schedule by default (mcmc.schedule: reference), which converges: 32 walkers from the prior, burn-in \
+        Reference schedule by default (mcmc.schedule: reference), which converges: 16 walkers from the prior, burn-in \
         rounds [1000, 1000, 1000] of stretch and differential-evolution moves, after each round a Gaussian mixture \
-        fitted to the walkers and used as an independence proposal, then 5000 production steps with all three moves \
-        and the proposal fixed, every 10th stored (≈ 2.6×10⁵ likelihood calls, ~2 s per galaxy). \
+        fitted to the walkers and used as an independence proposal, then 20000 production steps with all three moves \
+        and the proposal fixed, every 40th stored (≈ 3.7×10⁵ likelihood calls, ~6 s per galaxy on one core). \
         mcmc.schedule: paper is the paper's: 128 walkers, burn-in rounds [4096, 4096, 2048, 512] each restarted in a \
         small ball around the best position so far, then 128 production steps (≈ 1.4×10⁶ calls); it does not converge. \
         Walkers start from the prior, or from the NPE posterior samples (mcmc.init: npe). Per galaxy: acceptance \

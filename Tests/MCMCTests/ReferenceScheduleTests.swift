@@ -77,21 +77,42 @@ struct ReferenceScheduleTests {
         #expect(r.convergence(steps: schedule.production).isConverged)
     }
 
-    /// Two Gaussians of weights 0.3 and 0.7, 20 σ apart, in a box: the reference schedule puts
-    /// 0.3 of its samples in the first; restarting around the best walker (the paper's schedule)
-    /// keeps one mode and loses the other.
+    /// Two Gaussians of weights 0.3 and 0.7, 20 σ apart, in the box [−6, 6]².
+    static func bimodal(_ p: [Double], _ n: Int) -> [Double] {
+        let sd = 0.3, centre = 3.0
+        return (0..<n).map { r in
+            let (a, b) = (p[2 * r], p[2 * r + 1])
+            guard abs(a) <= 6, abs(b) <= 6 else { return -.infinity }
+            let left = log(0.3) - 0.5 * (pow((a + centre) / sd, 2) + pow(b / sd, 2))
+            let right = log(0.7) - 0.5 * (pow((a - centre) / sd, 2) + pow(b / sd, 2))
+            return max(left, right) + log(exp(left - max(left, right)) + exp(right - max(left, right)))
+        }
+    }
+
+    /// Without burn-in no proposal is fitted: the first production (stretch and differential
+    /// evolution only) leaves walkers in their modes and fails split-R̂; the proposals fitted to
+    /// its samples carry walkers between the modes, and the next attempt converges.
+    @Test("an unconverged production is discarded, the proposals refitted, and the next attempt converges")
+    func attempts() throws {
+        var g = Xoshiro256StarStar(seed: 5)
+        let initial = (0..<64).map { _ in -6 + 12 * g.nextUniform() }
+        let schedule = ReferenceSchedule(walkers: 32, burnIn: [], production: 4000, thin: 4, attempts: 3)
+        let r = try schedule.run(initial: initial, low: [-6, -6], high: [6, 6], logProb: Self.bimodal, generator: &g)
+        #expect(r.productionAttempts >= 2)
+        #expect(r.convergence(steps: schedule.production).isConverged, "\(r.convergence(steps: schedule.production).problem ?? "")")
+        let left = Double(stride(from: 0, to: r.chain.count, by: 2).filter { r.chain[$0] < 0 }.count) / Double(r.chain.count / 2)
+        #expect(abs(left - 0.3) < 0.03, "fraction in the 0.3 mode: \(left)")
+        var h = Xoshiro256StarStar(seed: 6)
+        let once = try ReferenceSchedule(walkers: 32, burnIn: [], production: 4000, thin: 4, attempts: 1)
+            .run(initial: initial, low: [-6, -6], high: [6, 6], logProb: Self.bimodal, generator: &h)
+        #expect(once.productionAttempts == 1 && !once.convergence(steps: 4000).isConverged)
+    }
+
+    /// The reference schedule puts 0.3 of its samples in the first mode; restarting around the
+    /// best walker (the paper's schedule) keeps one mode and loses the other.
     @Test("a bimodal posterior: the reference keeps both modes at their weights, restarts lose one")
     func bimodal() throws {
-        let sd = 0.3, centre = 3.0
-        let logProb: EnsembleSampler.LogProbability = { p, n in
-            (0..<n).map { r in
-                let (a, b) = (p[2 * r], p[2 * r + 1])
-                guard abs(a) <= 6, abs(b) <= 6 else { return -.infinity }
-                let left = log(0.3) - 0.5 * (pow((a + centre) / sd, 2) + pow(b / sd, 2))
-                let right = log(0.7) - 0.5 * (pow((a - centre) / sd, 2) + pow(b / sd, 2))
-                return max(left, right) + log(exp(left - max(left, right)) + exp(right - max(left, right)))
-            }
-        }
+        let logProb = Self.bimodal
         var g = Xoshiro256StarStar(seed: 9)
         let initial = (0..<64).map { _ in -6 + 12 * g.nextUniform() }
         let schedule = ReferenceSchedule(walkers: 32, burnIn: [500, 500], production: 4000, thin: 4)
@@ -187,6 +208,28 @@ struct GaussianMixtureTests {
         h = 0.04
         for i in -400..<500 { for j in -400..<450 { total += exp(widened.logDensity([Double(i) * h, Double(j) * h])) * h * h } }
         #expect(abs(total - 1) < 2e-3)
+    }
+
+    @Test("in parameter coordinates the proposal is a normalised density on ℝ^D, and its draws follow it")
+    func proposalInParameters() {
+        let box = BoxCoordinates(low: [0, 0], high: [1, 1])
+        let q = IndependenceProposal(mixture: GaussianMixture(weights: [1], means: [[0.9, 0.5]], covariances: [[0.04, 0, 0, 0.01]]),
+                                     box: box, coordinates: .parameters, uniformWeight: 0.2)
+        let h = 0.005
+        var total = 0.0, inside = 0.0
+        for i in -200..<400 {
+            for j in -100..<300 {
+                let t = [(Double(i) + 0.5) * h, (Double(j) + 0.5) * h]
+                let p = exp(q.logDensity(t)) * h * h
+                total += p
+                if t[0] <= 1 && t[1] <= 1 && t[0] >= 0 && t[1] >= 0 { inside += p }
+            }
+        }
+        #expect(abs(total - 1) < 2e-3)
+        var g = Xoshiro256StarStar(seed: 2)
+        let draws = (0..<100_000).map { _ in q.draw(&g) }
+        let fraction = Double(draws.filter { $0[0] >= 0 && $0[0] <= 1 && $0[1] >= 0 && $0[1] <= 1 }.count) / 1e5
+        #expect(abs(fraction - inside) < 0.005, "inside the box: \(fraction) vs \(inside)")
     }
 
     @Test("the independence proposal is a normalised density on the box, and its draws follow it")

@@ -54,8 +54,8 @@ def sdss(run, tmp_path_factory):
                                             ("hidden_features: 25", "hidden_features: 20"),
                                             ("num_transforms: 10", "num_transforms: 5"), ("max_epochs: 200", "max_epochs: 40"),
                                             ("  samples: 1000", "  samples: 300"), ("  galaxies: 4", "  galaxies: 1"),
-                                            ("  walkers: 32", "  walkers: 16"), ("burn_in: [1000, 1000, 1000]", "burn_in: [150, 150]"),
-                                            ("  production: 5000", "  production: 300"), ("  thin: 10", "  thin: 5")])
+                                            ("burn_in: [1000, 1000, 1000]", "burn_in: [150, 150]"),
+                                            ("  production: 20000", "  production: 300"), ("  thin: 40", "  thin: 5")])
     for args in (["sample-prior", "--set", "train"], ["simulate", "--set", "train"], ["augment"], ["train"]):
         digs(*args, "-c", pipeline)
     table = d / "theta.csv"

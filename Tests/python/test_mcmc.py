@@ -140,7 +140,9 @@ def split_rhat(chains):
 
 
 def test_split_rhat_and_convergence_flag_match_numpy(run, tmp_path):
+    """split-R̂ and τ are measured on every production step; with thin 1 all of them are stored."""
     d, p = pipeline_with_mcmc(run, tmp_path)
+    p.write_text(p.read_text().replace("  production: 300\n  thin: 5", "  production: 60\n  thin: 1"))
     digs("mcmc", "-c", p, "-o", tmp_path / "a.h5")
     with h5py.File(tmp_path / "a.h5", "r") as a:
         chains, rhat, tau, converged = a["chains"][()].astype(np.float64), a["split_rhat"][()], a["autocorr_time"][()], a["converged"][()]
