@@ -14,7 +14,7 @@ export DIGS_INTEROP_DIR ?= $(CURDIR)/.build/interop
 PIPELINE ?= pipelines/quickstart.yaml
 PIPELINE_OUTPUT = $(shell sed -n 's/^output: *//p' $(PIPELINE))
 
-.PHONY: demo test build deps test-deps venv real-spectra swift-test python-test bench clean
+.PHONY: demo test build deps test-deps venv real-spectra swift-test python-test bench fidelity clean
 
 ## Install missing Debian packages (needs root or sudo; skipped when all are present).
 ## The tests also need a browser (headless Chromium checks the HTML report).
@@ -99,6 +99,12 @@ bench: build venv
 	  $(SBI_PYTHON) Tests/benchmarks/infer_vs_sbi.py pipelines/quickstart.yaml products/quickstart/04_augmented.h5 \
 	    products/quickstart/03_sed_test.h5 100 $(DIGS); \
 	else echo "sbi benchmarks skipped: set SBI_PYTHON and run make demo first"; fi
+
+## Posterior fidelity (Tests/benchmarks/fidelity.py): the flow against the converged reference MCMC
+## on 100 test galaxies, the importance-sampling ESS, NLTP, and calibration on 10^4 fresh test
+## galaxies, each against its target. Runs the pipeline up to sbc first (up to date after make demo).
+fidelity: build venv
+	$(VENV)/bin/python Tests/benchmarks/fidelity.py $(PIPELINE) --digs $(DIGS)
 
 clean:
 	rm -rf .build products/*/
