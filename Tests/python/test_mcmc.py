@@ -148,7 +148,7 @@ def test_split_rhat_and_convergence_flag_match_numpy(run, tmp_path):
         chains, rhat, tau, converged = a["chains"][()].astype(np.float64), a["split_rhat"][()], a["autocorr_time"][()], a["converged"][()]
     for g in range(chains.shape[0]):
         expected = [split_rhat(chains[g, :, :, j].T) for j in range(chains.shape[3])]
-        np.testing.assert_allclose(rhat[g], expected, rtol=1e-6)
+        np.testing.assert_allclose(rhat[g], expected, rtol=1e-4)  # R̂ is computed from the float64 positions; the stored chain is float32
     # 60 production steps are never 50 τ: no chain of the smoke schedule is a reference.
     assert (converged == ((60 >= 50 * tau.max(axis=1)) & (rhat.max(axis=1) <= 1.01))).all() and not converged.any()
     out = digs("compare", "-c", p, "--mcmc", tmp_path / "a.h5").stdout
