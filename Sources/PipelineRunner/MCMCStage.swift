@@ -66,8 +66,8 @@ public struct MCMCSettings: Settings {
         }
     }
 
-    /// Likelihood evaluations per galaxy.
-    public var likelihoodCalls: Int { resolvedWalkers * (resolvedBurnIn.reduce(0, +) + resolvedProduction + 1) }
+    /// Likelihood evaluations per galaxy (the reference schedule: with one production attempt).
+    public var likelihoodCalls: Int { sampler.logProbabilityCalls }
 
     /// Stored production steps per galaxy.
     public var storedSteps: Int { resolvedProduction / resolvedThin }
@@ -93,6 +93,14 @@ public enum MCMCScheduleKind: String, SettingChoice, Sendable {
 public enum MCMCSchedule: Sendable {
     case paper(RestartSchedule)
     case reference(ReferenceSchedule)
+
+    /// Log-probability evaluations of one run (the reference schedule: with one production attempt).
+    var logProbabilityCalls: Int {
+        switch self {
+        case let .paper(s): return s.logProbabilityCalls
+        case let .reference(s): return s.logProbabilityCalls
+        }
+    }
 
     func run(initial: [Double], low: [Double], high: [Double], logProb: EnsembleSampler.LogProbability,
              generator g: inout Xoshiro256StarStar) throws -> ChainResult {
@@ -277,7 +285,7 @@ final class ResultBox: @unchecked Sendable {
     func set(_ i: Int, _ value: Any) { lock.withLock { values[i] = value } }
 }
 
-/// One galaxy's MCMC: `RestartSchedule` on its `SpectrumPosterior`, with its wall time.
+/// One galaxy's MCMC: the settings' schedule on its `SpectrumPosterior`, with its wall time.
 struct GalaxyChain {
     var result: ChainResult
     var seconds: Double

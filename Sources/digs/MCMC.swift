@@ -11,9 +11,11 @@ struct MCMCCommand: ParsableCommand {
         Samples the exact posterior: log p(θ) − ½ Σ ((x − f(θ))/σ)² over usable pixels, with the same forward model, \
         prior (its density: a log_uniform prior weighs 1/θ) and noise σ as the flow. \
         Reference schedule by default (mcmc.schedule: reference), which converges: 16 walkers from the prior, burn-in \
-        rounds [1000, 1000, 1000] of stretch and differential-evolution moves, after each round a Gaussian mixture \
-        fitted to the walkers and used as an independence proposal, then 20000 production steps with all three moves \
-        and the proposal fixed, every 40th stored (≈ 3.7×10⁵ likelihood calls, ~6 s per galaxy on one core). \
+        rounds [1000, 1000, 1000] of stretch and differential-evolution moves, after each round two Gaussian mixtures \
+        (in the prior box's logit coordinates and in θ) fitted to the walkers and used as independence proposals, then \
+        20000 production steps with all the moves and the proposals fixed, every 40th stored (≈ 3.7×10⁵ likelihood \
+        calls, ~7 s per galaxy on one core); a production that has not converged is discarded, the proposals refitted \
+        to it and production run again, up to mcmc.attempts (3) times. \
         mcmc.schedule: paper is the paper's: 128 walkers, burn-in rounds [4096, 4096, 2048, 512] each restarted in a \
         small ball around the best position so far, then 128 production steps (≈ 1.4×10⁶ calls); it does not converge. \
         Walkers start from the prior, or from the NPE posterior samples (mcmc.init: npe). Per galaxy: acceptance \
