@@ -10,7 +10,7 @@ public enum FlowModelFile {
     static func blocks(_ a: MAFArchitecture) -> [(String, Int, [Int])] {
         let l = a.layout, d = a.features, h = a.hidden
         var out: [(String, Int, [Int])] = [
-            ("weights/context_weight", l.contextWeights, [a.transforms * h, a.context]),
+            ("weights/context_weight", l.contextWeights, [a.transforms * h, a.contextFeatures]),
             ("weights/context_bias", l.contextBias, [a.transforms * h]),
         ]
         for k in 0..<a.transforms {
@@ -25,6 +25,12 @@ public enum FlowModelFile {
                 (t + "output_weight", b + l.outWeights, [2 * d, h]),
                 (t + "output_bias", b + l.outBias, [2 * d]),
             ]
+        }
+        var width = a.context
+        for (i, e) in a.embedding.enumerated() {
+            let t = String(format: "weights/embedding_%02d_", i)
+            out += [(t + "weight", l.embeddingWeights[i], [e, width]), (t + "bias", l.embeddingBias[i], [e])]
+            width = e
         }
         return out
     }
@@ -91,6 +97,9 @@ public enum FlowModelFile {
         try w.file.setAttribute("context_layout", .string(posterior.contextLayout.rawValue))
         try w.file.setAttribute("hidden_features", .int(Int64(a.hidden)))
         try w.file.setAttribute("num_transforms", .int(Int64(a.transforms)))
+        if !a.embedding.isEmpty {
+            try w.file.setAttribute("embedding_features", .ints(a.embedding.map(Int64.init)))
+        }
         try w.file.setAttribute("parameter_names", .strings(names))
         try w.file.setAttribute("parameter_units", .strings(parameterUnits))
         try w.file.setAttribute("training_settings", .string(String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)))
@@ -161,8 +170,16 @@ public enum FlowModelFile {
         func doubles(_ name: String) throws -> [Double] { try product.dataset(name, rank: 1).read(as: Double.self).data }
         let names = try file.attribute("parameter_names")?.stringsValue ?? []
         let xMean = try doubles("transforms/x_mean")
+        var embedding: [Int] = []
+        if let value = try file.attribute("embedding_features") {
+            guard let widths = value.intsValue, widths.allSatisfy({ $0 >= 1 }) else {
+                throw DigsError.invalidProduct(path: path, field: "root attribute 'embedding_features'",
+                                               problem: "is not a list of positive layer widths")
+            }
+            embedding = widths.map { Int($0) }
+        }
         let a = MAFArchitecture(features: names.count, context: xMean.count, hidden: try int("hidden_features"),
-                                transforms: try int("num_transforms"))
+                                transforms: try int("num_transforms"), embedding: embedding)
         var parameters = [Float](repeating: 0, count: a.layout.total)
         for (name, offset, shape) in blocks(a) {
             let block: NDArray<Float> = try product.dataset(name, dtype: .float32).read()

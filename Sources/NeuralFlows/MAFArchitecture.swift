@@ -1,6 +1,8 @@
 /// The shape of a masked autoregressive flow q(θ | x) equivalent to `sbi`'s `maf`: `transforms`
 /// MADE-parametrised affine autoregressive transforms (two hidden layers of `hidden` tanh units,
 /// the context x fed into every MADE), each followed by a fixed permutation; standard normal base.
+/// Optionally an embedding network (sbi's `embedding_net`, trained jointly): tanh layers of the
+/// given widths that map x to the features every MADE's context layer sees.
 public struct MAFArchitecture: Codable, Equatable, Sendable {
     /// dim θ (D).
     public let features: Int
@@ -10,21 +12,29 @@ public struct MAFArchitecture: Codable, Equatable, Sendable {
     public let hidden: Int
     /// Number of autoregressive transforms (K).
     public let transforms: Int
+    /// Widths of the embedding network's tanh layers, from x on ([] = none: x itself is the
+    /// context of every MADE, sbi's default).
+    public let embedding: [Int]
 
-    public init(features: Int, context: Int, hidden: Int, transforms: Int) {
+    public init(features: Int, context: Int, hidden: Int, transforms: Int, embedding: [Int] = []) {
         self.features = features
         self.context = context
         self.hidden = hidden
         self.transforms = transforms
+        self.embedding = embedding
     }
+
+    /// Length of what the MADEs' context layers see: the embedding's last width, or C.
+    public var contextFeatures: Int { embedding.last ?? context }
 
     /// Offsets of every parameter block in the flat parameter vector.
     ///
-    /// Layout: the context layers of all transforms first (weights [K·H × C], then biases
-    /// [K·H], so one matrix product serves every transform), then per transform: input
-    /// weights [H × D], input bias [H], hidden weights [H × H] and bias [H] twice, output
-    /// weights [2D × H] and bias [2D]. Output 2i is the unconstrained scale of feature i,
-    /// output 2i + 1 its shift (nflows' interleaved layout).
+    /// Layout: the context layers of all transforms first (weights [K·H × C′], then biases
+    /// [K·H], so one matrix product serves every transform; C′ = `contextFeatures`), then per
+    /// transform: input weights [H × D], input bias [H], hidden weights [H × H] and bias [H]
+    /// twice, output weights [2D × H] and bias [2D]; last the embedding layers, each weights
+    /// [E_l × E_{l−1}] (E₀ = C) then bias [E_l]. Output 2i is the unconstrained scale of
+    /// feature i, output 2i + 1 its shift (nflows' interleaved layout).
     public struct Layout: Sendable {
         public let contextWeights: Int
         public let contextBias: Int
@@ -32,6 +42,9 @@ public struct MAFArchitecture: Codable, Equatable, Sendable {
         public let transformsStart: Int
         public let perTransform: Int
         public let total: Int
+        /// Offsets of embedding layer l's weights and bias.
+        public let embeddingWeights: [Int]
+        public let embeddingBias: [Int]
         // Offsets inside a transform's block.
         let inWeights = 0
         let inBias: Int
@@ -45,7 +58,7 @@ public struct MAFArchitecture: Codable, Equatable, Sendable {
         init(_ a: MAFArchitecture) {
             let d = a.features, h = a.hidden, k = a.transforms
             contextWeights = 0
-            contextBias = k * h * a.context
+            contextBias = k * h * a.contextFeatures
             transformsStart = contextBias + k * h
             inBias = h * d
             hidden1Weights = inBias + h
@@ -55,7 +68,17 @@ public struct MAFArchitecture: Codable, Equatable, Sendable {
             outWeights = hidden2Bias + h
             outBias = outWeights + 2 * d * h
             perTransform = outBias + 2 * d
-            total = transformsStart + k * perTransform
+            var next = transformsStart + k * perTransform, width = a.context
+            var ew: [Int] = [], eb: [Int] = []
+            for e in a.embedding {
+                ew.append(next)
+                eb.append(next + e * width)
+                next += e * width + e
+                width = e
+            }
+            embeddingWeights = ew
+            embeddingBias = eb
+            total = next
         }
 
         /// The start of transform k's own block.

@@ -9,13 +9,16 @@ import Foundation
 ///   (a_i, m_i) = (o_{2i}, o_{2i+1}) with o = M_out·h₂ + b_out,
 ///   s_i = softplus(a_i) + 10⁻³, z_i = s_i·u_i + m_i, log|det| = Σ log s_i,
 /// then the permutation u′_i = z_{π_k(i)}; after K transforms log N(u′; 0, I).
-/// The M are MADE-masked (`MADEMasks`); masked weights are held at exactly 0.
+/// The M are MADE-masked (`MADEMasks`); masked weights are held at exactly 0. With an
+/// embedding network, x above is e = tanh(W_L·…tanh(W₁·x + b₁)… + b_L), computed once per row
+/// and shared by every transform.
 ///
 /// Backward pass (for a per-sample weight w_b on log q):
 ///   ∂/∂u′ log N = −u′;  ∂z_{π(i)} = ∂u′_i;  ∂s_i = ∂z_i·u_i + 1/s_i;  ∂m_i = ∂z_i;
 ///   ∂a_i = ∂s_i·σ(a_i);  ∂u_i = ∂z_i·s_i + (M_inᵀ·∂pre₀)_i;  tanh′ = 1 − tanh²;
 /// weight gradients are the usual outer products, masked; the context layers of all
-/// transforms are differentiated together in one matrix product at the end.
+/// transforms are differentiated together in one matrix product at the end, then (with an
+/// embedding) ∂e = ∂preᵀ·W_c is carried back through the embedding layers.
 public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
     public let architecture: MAFArchitecture
     let layout: MAFArchitecture.Layout
@@ -71,6 +74,13 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
             }
             perms.append(perm)
         }
+        // The embedding last, so a flow without one draws exactly what it always drew.
+        var width = a.context
+        for (l, e) in a.embedding.enumerated() {
+            fill(layout.embeddingWeights[l], e * width, fanIn: width)
+            fill(layout.embeddingBias[l], e, fanIn: width)
+            width = e
+        }
         self.architecture = a
         self.layout = layout
         self.parameters = p
@@ -115,6 +125,8 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
         let gA, gB: UnsafeMutablePointer<T>       // [B × H]
         let gContext: UnsafeMutablePointer<T>     // [B × K·H]
         let context: UnsafeMutablePointer<T>      // [B × C]: the x of the last forward pass
+        let embedded: [UnsafeMutablePointer<T>]   // per embedding layer [B × E_l]
+        let gEmbedded: [UnsafeMutablePointer<T>]  // 2 of [B × max E_l]: the running gradient
         private var owned: [UnsafeMutablePointer<T>] = []
 
         public init(architecture a: MAFArchitecture, capacity b: Int) {
@@ -141,6 +153,9 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
             gB = buffer(b * h)
             gContext = buffer(b * k * h)
             context = buffer(b * a.context)
+            embedded = a.embedding.map { buffer(b * $0) }
+            let widest = a.embedding.max() ?? 0
+            gEmbedded = a.embedding.isEmpty ? [] : (0..<2).map { _ in buffer(b * widest) }
             self.owned = owned
         }
 
@@ -157,9 +172,10 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
         precondition(batch <= ws.capacity)
         parameters.withUnsafeBufferPointer { p in
             let p = p.baseAddress!
-            contextActivations(x: x, rows: batch, p: p, into: ws.contextAct)
-            ws.inputs[0].update(from: u, count: batch * d)
             ws.context.update(from: x, count: batch * a.context)
+            let e = embed(x: x, rows: batch, p: p, layers: ws.embedded)
+            contextActivations(x: e, rows: batch, p: p, into: ws.contextAct)
+            ws.inputs[0].update(from: u, count: batch * d)
             for i in 0..<batch { logProb[i] = 0 }
             for k in 0..<a.transforms {
                 transformForward(k, batch: batch, p: p, ws: ws, logDet: logProb)
@@ -174,13 +190,31 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
         }
     }
 
-    /// tanh(W_c·x + b_c) for the context layers of all transforms in one product,
-    /// [rows × C]·[K·H × C]ᵀ, into `c` [rows × K·H].
+    /// The embedding network's layers for `rows` rows of x [rows × C], each into its buffer
+    /// of `layers` (one per layer, [rows × E_l]); returns the last (or x itself without an
+    /// embedding): the input of the context layers.
+    func embed(x: UnsafePointer<T>, rows: Int, p: UnsafePointer<T>, layers: [UnsafeMutablePointer<T>]) -> UnsafePointer<T> {
+        let a = architecture
+        var input = x, width = a.context
+        for (l, e) in a.embedding.enumerated() {
+            let out = layers[l]
+            for r in 0..<rows { (out + r * e).update(from: p + layout.embeddingBias[l], count: e) }
+            T.gemm(transA: false, transB: true, m: rows, n: e, k: width, alpha: 1, a: input, lda: width,
+                   b: p + layout.embeddingWeights[l], ldb: width, beta: 1, c: out, ldc: e)
+            for i in 0..<(rows * e) { out[i] = T.tanh(out[i]) }
+            input = UnsafePointer(out)
+            width = e
+        }
+        return input
+    }
+
+    /// tanh(W_c·e + b_c) for the context layers of all transforms in one product,
+    /// [rows × C′]·[K·H × C′]ᵀ, into `c` [rows × K·H]; e is x or its embedding.
     func contextActivations(x: UnsafePointer<T>, rows: Int, p: UnsafePointer<T>, into c: UnsafeMutablePointer<T>) {
-        let a = architecture, kh = a.transforms * a.hidden
+        let a = architecture, kh = a.transforms * a.hidden, cf = a.contextFeatures
         for r in 0..<rows { (c + r * kh).update(from: p + layout.contextBias, count: kh) }
-        T.gemm(transA: false, transB: true, m: rows, n: kh, k: a.context, alpha: 1, a: x, lda: a.context,
-               b: p + layout.contextWeights, ldb: a.context, beta: 1, c: c, ldc: kh)
+        T.gemm(transA: false, transB: true, m: rows, n: kh, k: cf, alpha: 1, a: x, lda: cf,
+               b: p + layout.contextWeights, ldb: cf, beta: 1, c: c, ldc: kh)
         for i in 0..<(rows * kh) { c[i] = T.tanh(c[i]) }
     }
 
@@ -288,12 +322,42 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
                 }
             }
         }
-        // Context layers of all transforms: ∂W_c += ∂preᵀ·x, ∂b_c += Σ_rows ∂pre.
-        let g = ws.gContext
-        T.gemm(transA: true, transB: false, m: kh, n: a.context, k: batch, alpha: 1, a: g, lda: kh,
-               b: ws.context, ldb: a.context, beta: 1, c: gradient + layout.contextWeights, ldc: a.context)
+        // Context layers of all transforms: ∂W_c += ∂preᵀ·e, ∂b_c += Σ_rows ∂pre.
+        let g = ws.gContext, cf = a.contextFeatures
+        let e = UnsafePointer(ws.embedded.last ?? ws.context)
+        T.gemm(transA: true, transB: false, m: kh, n: cf, k: batch, alpha: 1, a: g, lda: kh,
+               b: e, ldb: cf, beta: 1, c: gradient + layout.contextWeights, ldc: cf)
         for r in 0..<batch { for j in 0..<kh { gradient[layout.contextBias + j] += g[r * kh + j] } }
+        if !a.embedding.isEmpty {
+            parameters.withUnsafeBufferPointer { p in
+                embeddingBackward(gContext: g, batch: batch, p: p.baseAddress!, ws: ws, gradient: gradient)
+            }
+        }
         if let inputGradient { inputGradient.update(from: gU, count: batch * d) }
+    }
+
+    /// ∂e = ∂pre_c·W_c, then back through each embedding layer (tanh′, weights, bias) to x.
+    private func embeddingBackward(gContext g: UnsafeMutablePointer<T>, batch: Int, p: UnsafePointer<T>, ws: Workspace,
+                                   gradient: UnsafeMutablePointer<T>) {
+        let a = architecture, kh = a.transforms * a.hidden, widths = [a.context] + a.embedding
+        var current = ws.gEmbedded[0], spare = ws.gEmbedded[1]
+        T.gemm(transA: false, transB: false, m: batch, n: a.contextFeatures, k: kh, alpha: 1, a: g, lda: kh,
+               b: p + layout.contextWeights, ldb: a.contextFeatures, beta: 0, c: current, ldc: a.contextFeatures)
+        for l in stride(from: a.embedding.count - 1, through: 0, by: -1) {
+            let e = widths[l + 1], input = l == 0 ? ws.context : ws.embedded[l - 1]
+            tanhBackward(current, ws.embedded[l], batch * e)
+            if l > 0 {
+                denseBackward(gOut: current, input: input, gIn: spare, batch: batch, weights: p + layout.embeddingWeights[l],
+                              gWeights: gradient + layout.embeddingWeights[l], gBias: gradient + layout.embeddingBias[l],
+                              inCount: widths[l], outCount: e)
+                swap(&current, &spare)
+            } else {
+                // The first layer's input is the data: no gradient to carry further.
+                T.gemm(transA: true, transB: false, m: e, n: widths[0], k: batch, alpha: 1, a: current, lda: e,
+                       b: input, ldb: widths[0], beta: 1, c: gradient + layout.embeddingWeights[0], ldc: widths[0])
+                for r in 0..<batch { for j in 0..<e { gradient[layout.embeddingBias[0] + j] += current[r * e + j] } }
+            }
+        }
     }
 
     /// gIn = gOut·W; ∂W += gOutᵀ·input; ∂b += Σ_rows gOut.

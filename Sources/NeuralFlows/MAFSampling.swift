@@ -94,7 +94,12 @@ extension MAFNetwork {
         let scaleProduct = ws.scaleProduct
         func level(_ k: Int) -> UnsafeMutablePointer<T> { ws.levels + k * d * n }
         parameters.withUnsafeBufferPointer { p in
-            x.withUnsafeBufferPointer { contextActivations(x: $0.baseAddress!, rows: 1, p: p.baseAddress!, into: ws.context) }
+            let layers = a.embedding.map { UnsafeMutablePointer<T>.allocate(capacity: $0) }
+            defer { for l in layers { l.deallocate() } }
+            x.withUnsafeBufferPointer { x in
+                let e = embed(x: x.baseAddress!, rows: 1, p: p.baseAddress!, layers: layers)
+                contextActivations(x: e, rows: 1, p: p.baseAddress!, into: ws.context)
+            }
         }
         let halfLog2Pi = T(0.5 * Foundation.log(2 * Double.pi))
         let base = level(a.transforms)

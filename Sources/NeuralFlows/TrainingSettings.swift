@@ -4,6 +4,9 @@ import DigsCore
 public struct TrainingSettings: Settings {
     public var hiddenFeatures = 25
     public var numTransforms = 10
+    /// Widths of an embedding network's tanh layers between x and the flow, trained jointly
+    /// ([] = none: the flow sees x itself, as the paper's and sbi's default).
+    public var embeddingFeatures: [Int] = []
     public var learningRate = 5e-4
     public var batchSize = 200
     public var validationFraction = 0.1
@@ -23,6 +26,7 @@ public struct TrainingSettings: Settings {
 
     enum CodingKeys: String, CodingKey {
         case hiddenFeatures = "hidden_features", numTransforms = "num_transforms", learningRate = "learning_rate"
+        case embeddingFeatures = "embedding_features"
         case batchSize = "batch_size", validationFraction = "validation_fraction", stopAfterEpochs = "stop_after_epochs"
         case maxEpochs = "max_epochs", clipMaxNorm = "clip_max_norm", lrDecayFactor = "lr_decay_factor"
         case lrDecayPatience = "lr_decay_patience", minLearningRate = "min_learning_rate"
@@ -33,6 +37,9 @@ public struct TrainingSettings: Settings {
         func bad(_ f: String, _ p: String) -> DigsError { .invalidInput(field: "train.\(f)", problem: p) }
         guard hiddenFeatures >= 1 else { throw bad("hidden_features", "must be at least 1 (is \(hiddenFeatures))") }
         guard numTransforms >= 1 else { throw bad("num_transforms", "must be at least 1 (is \(numTransforms))") }
+        guard embeddingFeatures.allSatisfy({ $0 >= 1 }) else {
+            throw bad("embedding_features", "must list layer widths of at least 1 (is \(embeddingFeatures))")
+        }
         guard learningRate > 0 else { throw bad("learning_rate", "must be positive (is \(learningRate))") }
         guard batchSize >= 2 else { throw bad("batch_size", "must be at least 2 (is \(batchSize))") }
         guard validationFraction > 0, validationFraction < 1 else { throw bad("validation_fraction", "must be in (0, 1) (is \(validationFraction))") }

@@ -38,7 +38,7 @@ public enum TrainStage {
                                                         dropInvalid: dropInvalid, log: log)
         let d = priors.count
         let architecture = MAFArchitecture(features: d, context: c, hidden: settings.hiddenFeatures,
-                                           transforms: settings.numTransforms)
+                                           transforms: settings.numTransforms, embedding: settings.embeddingFeatures)
         let trainer = try FlowTrainer(architecture: architecture, settings: settings, data: training, seed: seed, workers: threads)
         if let previous, previous.maf?.architecture != architecture {
             throw DigsError.invalidProduct(path: output, field: "architecture",
@@ -50,8 +50,9 @@ public enum TrainStage {
         let names = priors.names, units = priors.units
         let clock = ContinuousClock()
         let began = clock.now
-        log(String(format: "training a %d × %d MAF (%d weights) on %d pairs, %d for validation; context: %@ (%d values)",
-                   settings.hiddenFeatures, settings.numTransforms, architecture.layout.total,
+        let embedding = settings.embeddingFeatures.isEmpty ? "" : " after an embedding network of \(settings.embeddingFeatures.map(String.init).joined(separator: " → ")) tanh units"
+        log(String(format: "training a %d × %d MAF%@ (%d weights) on %d pairs, %d for validation; context: %@ (%d values)",
+                   settings.hiddenFeatures, settings.numTransforms, embedding, architecture.layout.total,
                    trainer.trainRows.count, trainer.validationRows.count, layout.rawValue, c))
         func save(_ state: TrainerState) throws {
             let posterior = try FlowPosterior(network: try MAFNetwork(architecture: architecture, parameters: state.bestParameters,

@@ -7,6 +7,8 @@ import Testing
 /// differences, numerical integration, and the forward pass.
 struct MAFNetworkTests {
     static let small = MAFArchitecture(features: 3, context: 4, hidden: 7, transforms: 2)
+    /// The same with a two-layer embedding network between x and the MADEs.
+    static let embedded = MAFArchitecture(features: 3, context: 4, hidden: 7, transforms: 2, embedding: [6, 5])
 
     /// A flow with non-trivial parameters (the default init scaled up so tanh is not linear).
     static func flow(_ a: MAFArchitecture = small, seed: UInt64 = 5, scale: Double = 2.5) -> MAFNetwork<Double> {
@@ -28,9 +30,10 @@ struct MAFNetworkTests {
         return out
     }
 
-    @Test func parameterGradientMatchesCentralDifferences() {
-        let f = Self.flow(), rows = 4
-        let (u, x) = Self.batch(Self.small, rows: rows, seed: 9)
+    @Test(arguments: [small, embedded])
+    func parameterGradientMatchesCentralDifferences(_ a: MAFArchitecture) {
+        let f = Self.flow(a), rows = 4
+        let (u, x) = Self.batch(a, rows: rows, seed: 9)
         let w: [Double] = [0.7, -1.3, 0.4, 2.0]
         let ws = MAFNetwork<Double>.Workspace(architecture: f.architecture, capacity: rows)
         var lp = [Double](repeating: 0, count: rows)
@@ -59,11 +62,17 @@ struct MAFNetworkTests {
         }
         #expect(checked > 300)
         #expect(worst < 1e-6, "worst relative error \(worst)")
+        // Every embedding weight is reached by the gradient (none silently left at 0).
+        let l = a.layout
+        if let first = l.embeddingWeights.first {
+            #expect(grad[first..<l.total].filter { $0 == 0 }.count == 0)
+        }
     }
 
-    @Test func inputGradientMatchesCentralDifferences() {
-        let f = Self.flow(), rows = 3
-        var (u, x) = Self.batch(Self.small, rows: rows, seed: 10)
+    @Test(arguments: [small, embedded])
+    func inputGradientMatchesCentralDifferences(_ a: MAFArchitecture) {
+        let f = Self.flow(a), rows = 3
+        var (u, x) = Self.batch(a, rows: rows, seed: 10)
         let w: [Double] = [1, 1, 1]
         let ws = MAFNetwork<Double>.Workspace(architecture: f.architecture, capacity: rows)
         var lp = [Double](repeating: 0, count: rows)
@@ -84,9 +93,10 @@ struct MAFNetworkTests {
         }
     }
 
-    @Test func theDensityIsNormalised() {
+    @Test(arguments: [[], [5, 4]])
+    func theDensityIsNormalised(_ embedding: [Int]) {
         // D = 2: ∫∫ q(u | x) du ≈ 1 on a grid wide enough for the tails.
-        let a = MAFArchitecture(features: 2, context: 3, hidden: 6, transforms: 3)
+        let a = MAFArchitecture(features: 2, context: 3, hidden: 6, transforms: 3, embedding: embedding)
         // Parameters at 1.5× the default init: far from a standard normal, tails still on the grid.
         let f = Self.flow(a, seed: 21, scale: 1.0)
         let n = 600, lo = -15.0, step = 30.0 / Double(n)
@@ -111,7 +121,8 @@ struct MAFNetworkTests {
     @Test(arguments: [MAFArchitecture(features: 3, context: 4, hidden: 7, transforms: 2),
                       MAFArchitecture(features: 1, context: 4, hidden: 4, transforms: 3),
                       MAFArchitecture(features: 5, context: 4, hidden: 25, transforms: 10),
-                      MAFArchitecture(features: 10, context: 4, hidden: 20, transforms: 2)])
+                      MAFArchitecture(features: 10, context: 4, hidden: 20, transforms: 2),
+                      MAFArchitecture(features: 5, context: 4, hidden: 25, transforms: 10, embedding: [16, 8])])
     func samplesCarryTheirForwardLogProbability(_ a: MAFArchitecture) {
         let f = Self.flow(a, scale: a.hidden > 10 ? 1 : 2.5)
         var g = Xoshiro256StarStar(seed: 3)

@@ -65,9 +65,12 @@ struct TrainingResumeTests {
         #expect(resumed.validationLoss == uninterrupted.validationLoss)
     }
 
-    @Test func savedFlowGivesBitIdenticalLogProbabilities() throws {
+    /// With and without an embedding network (whose layers must be saved and read back too).
+    @Test(arguments: [[], [5, 4]])
+    func savedFlowGivesBitIdenticalLogProbabilities(_ embedding: [Int]) throws {
         let (data, standardization, theta, x) = try Self.problem()
-        let trainer = try FlowTrainer(architecture: Self.architecture, settings: Self.settings(), data: data, seed: 2)
+        let a = MAFArchitecture(features: 2, context: 3, hidden: 8, transforms: 3, embedding: embedding)
+        let trainer = try FlowTrainer(architecture: a, settings: Self.settings(), data: data, seed: 2)
         let state = try trainer.train { _, _ in }
         let posterior = try FlowPosterior(network: trainer.network, standardization: standardization, parameterNames: ["a", "b"])
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("digs-flow-\(UUID().uuidString)")
@@ -79,6 +82,7 @@ struct TrainingResumeTests {
         let t = try NDArray(shape: [20, 2], data: theta), xs = try NDArray(shape: [20, 3], data: x)
         #expect(try loaded.posterior.logProb(theta: t, x: xs) == posterior.logProb(theta: t, x: xs))
         #expect(loaded.maf!.network.permutations == posterior.network.permutations)
+        #expect(loaded.maf!.architecture == a)
         #expect(SchemaValidator(catalog: try SchemaCatalog.load()).validate(path: path).violations == [])
         // Samples stay inside the prior box.
         var g = RandomStreams(seed: 1).generator(.posteriorSampling)

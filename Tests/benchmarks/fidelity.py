@@ -37,7 +37,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("pipeline", type=Path)
     ap.add_argument("--galaxies", type=int, default=100, help="test galaxies fitted by MCMC (default 100)")
-    ap.add_argument("--calibration", type=int, default=0, help="fresh test galaxies for calibration (default 0: skip; unfinished: sample-prior refuses --set fidelity)")
+    ap.add_argument("--calibration", type=int, default=0, help="fresh test galaxies for calibration (default 0: skip)")
     ap.add_argument("--digs", default=str(ROOT / ".build/release/digs"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--mcmc", type=Path, help="reference chains to reuse (a variant flow on the same observations)")
@@ -112,7 +112,9 @@ def main():
 
     if a.calibration:
         if not (out / "08_sbc_fidelity.h5").exists():
-            digs("sample-prior", *c, "--set", "fidelity", "-n", a.calibration, "--seed", seed + 1)
+            # Fresh draws of the test prior with another seed, under the set name "fidelity".
+            digs("sample-prior", *c, "--set", "test", "-n", a.calibration, "--seed", seed + 1,
+                 "-o", out / "02_theta_fidelity.h5")
             digs("simulate", *c, "--set", "fidelity")
             digs("observe", *c, "--set", "fidelity", "--seed", seed + 1)
             digs("infer", *c, "--set", "fidelity", "--seed", seed + 1)
