@@ -97,6 +97,9 @@ public enum FlowModelFile {
         try w.file.setAttribute("context_layout", .string(posterior.contextLayout.rawValue))
         try w.file.setAttribute("hidden_features", .int(Int64(a.hidden)))
         try w.file.setAttribute("num_transforms", .int(Int64(a.transforms)))
+        if posterior.standardization.contextTransform != .pixels {
+            try w.file.setAttribute("context_transform", .string(posterior.standardization.contextTransform.rawValue))
+        }
         if !a.embedding.isEmpty {
             try w.file.setAttribute("embedding_features", .ints(a.embedding.map(Int64.init)))
         }
@@ -191,14 +194,19 @@ public enum FlowModelFile {
         let perms: NDArray<Int64> = try product.dataset("permutations", rank: 2).read()
         let permutations = (0..<a.transforms).map { k in (0..<a.features).map { Int(perms.data[k * a.features + $0]) } }
         let network = try MAFNetwork<Float>(architecture: a, parameters: parameters, permutations: permutations)
-        let s = Standardization(low: try doubles("transforms/prior_low"), high: try doubles("transforms/prior_high"),
-                                thetaMean: try doubles("transforms/z_mean"), thetaStd: try doubles("transforms/z_std"),
-                                xMean: xMean, xStd: try doubles("transforms/x_std"))
         let layoutName = try file.attribute("context_layout")?.stringValue ?? ContextLayout.flux.rawValue
         guard let layout = ContextLayout(rawValue: layoutName) else {
             throw DigsError.invalidProduct(path: path, field: "root attribute 'context_layout'",
                                            problem: "is '\(layoutName)'; expected one of \(ContextLayout.allCases.map(\.rawValue))")
         }
+        let transformName = try file.attribute("context_transform")?.stringValue ?? ContextTransform.pixels.rawValue
+        guard let transform = ContextTransform(rawValue: transformName) else {
+            throw DigsError.invalidProduct(path: path, field: "root attribute 'context_transform'",
+                                           problem: "is '\(transformName)'; expected one of \(ContextTransform.allCases.map(\.rawValue))")
+        }
+        let s = Standardization(low: try doubles("transforms/prior_low"), high: try doubles("transforms/prior_high"),
+                                thetaMean: try doubles("transforms/z_mean"), thetaStd: try doubles("transforms/z_std"),
+                                xMean: xMean, xStd: try doubles("transforms/x_std"), contextTransform: transform, layout: layout)
         return try FlowPosterior(network: network, standardization: s, parameterNames: names, contextLayout: layout)
     }
 }

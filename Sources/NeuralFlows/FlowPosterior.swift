@@ -36,7 +36,7 @@ public final class FlowPosterior: PosteriorFlow, @unchecked Sendable {
                 contextLayout: ContextLayout = .flux) throws {
         let a = network.architecture
         guard standardization.low.count == a.features, standardization.xMean.count == a.context,
-              parameterNames.count == a.features else {
+              parameterNames.count == a.features, standardization.layout == contextLayout else {
             throw DigsError.invalidInput(field: "flow", problem: "standardisation or names do not match the architecture \(a)")
         }
         useSingleThreadedBLAS()
@@ -55,9 +55,10 @@ public final class FlowPosterior: PosteriorFlow, @unchecked Sendable {
     /// log q(θ | x) for rows of θ [N × D] and x [N × C] (physical units).
     public func logProb(theta: NDArray<Double>, x: NDArray<Float>) throws -> [Double] {
         let a = architecture
-        guard theta.shape == [theta.shape[0], a.features], x.shape == [theta.shape[0], a.context] else {
+        let c = standardization.rawContextCount
+        guard theta.shape == [theta.shape[0], a.features], x.shape == [theta.shape[0], c] else {
             throw DigsError.invalidInput(field: "logProb",
-                                         problem: "θ \(theta.shape) and x \(x.shape) must be [N, \(a.features)] and [N, \(a.context)]")
+                                         problem: "θ \(theta.shape) and x \(x.shape) must be [N, \(a.features)] and [N, \(c)]")
         }
         let n = theta.shape[0], chunk = 1024
         var out = [Double](repeating: 0, count: n)

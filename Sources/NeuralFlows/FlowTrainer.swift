@@ -10,16 +10,30 @@ public struct TrainingData: Sendable {
     public let logJacobian: [Double]
 
     /// Standardises raw pairs and records the constants in `standardization`.
-    public static func prepare(theta: NDArray<Double>, x: NDArray<Float>, low: [Double], high: [Double])
+    public static func prepare(theta: NDArray<Double>, x raw: NDArray<Float>, low: [Double], high: [Double],
+                               contextTransform: ContextTransform = .pixels, layout: ContextLayout = .flux)
         -> (TrainingData, Standardization) {
-        let n = theta.shape[0], d = theta.shape[1], c = x.shape[1]
+        let n = theta.shape[0], d = theta.shape[1]
+        // The transformed context of every row (the raw one for `pixels`).
+        let x: NDArray<Float>
+        if contextTransform == .pixels {
+            x = raw
+        } else {
+            let cr = raw.shape[1]
+            var t = [Float]()
+            t.reserveCapacity(n * (cr + contextTransform.extraEntries))
+            for r in 0..<n { t += contextTransform.apply(raw.data[(r * cr)..<((r + 1) * cr)], layout: layout) }
+            x = try! NDArray(shape: [n, cr + contextTransform.extraEntries], data: t)  // n rows of the transformed width by construction
+        }
+        let c = x.shape[1]
         var y = [Double](repeating: 0, count: n * d)
         for r in 0..<n {
             for i in 0..<d { y[r * d + i] = Standardization.logit(theta.data[r * d + i], low: low[i], high: high[i]).y }
         }
         let (tm, ts) = Standardization.moments(rows: n, columns: d) { y[$0 * d + $1] }
         let (xm, xs) = Standardization.moments(rows: n, columns: c) { Double(x.data[$0 * c + $1]) }
-        let s = Standardization(low: low, high: high, thetaMean: tm, thetaStd: ts, xMean: xm, xStd: xs)
+        let s = Standardization(low: low, high: high, thetaMean: tm, thetaStd: ts, xMean: xm, xStd: xs,
+                                contextTransform: contextTransform, layout: layout)
         var u = [Float](repeating: 0, count: n * d), xz = [Float](repeating: 0, count: n * c)
         var jac = [Double](repeating: 0, count: n)
         for r in 0..<n {

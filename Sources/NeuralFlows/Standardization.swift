@@ -6,7 +6,7 @@ import Foundation
 ///
 /// θ: the prior box [low, high] is mapped to ℝ by y = logit((θ − low)/(high − low)), then
 /// z-scored: u = (y − μ_y)/σ_y. So every sample mapped back lies inside the prior.
-/// x: z-scored per pixel, (x − μ_x)/σ_x.
+/// x: z-scored per entry, (x − μ_x)/σ_x, after the `ContextTransform`.
 public struct Standardization: Codable, Equatable, Sendable {
     public var low: [Double]
     public var high: [Double]
@@ -14,18 +14,28 @@ public struct Standardization: Codable, Equatable, Sendable {
     public var thetaStd: [Double]
     public var xMean: [Double]
     public var xStd: [Double]
+    /// What x becomes before z-scoring (xMean and xStd are of that).
+    public var contextTransform: ContextTransform
+    /// The layout of the raw context (where its flux and mask entries are).
+    public var layout: ContextLayout
 
     /// Smallest σ used for z-scoring (a constant pixel or parameter).
     public static let minimumStd = 1e-8
 
-    public init(low: [Double], high: [Double], thetaMean: [Double], thetaStd: [Double], xMean: [Double], xStd: [Double]) {
+    public init(low: [Double], high: [Double], thetaMean: [Double], thetaStd: [Double], xMean: [Double], xStd: [Double],
+                contextTransform: ContextTransform = .pixels, layout: ContextLayout = .flux) {
         self.low = low
         self.high = high
         self.thetaMean = thetaMean
         self.thetaStd = thetaStd
         self.xMean = xMean
         self.xStd = xStd
+        self.contextTransform = contextTransform
+        self.layout = layout
     }
+
+    /// Length of the raw context the flow takes (its encoding of an observation).
+    public var rawContextCount: Int { xMean.count - contextTransform.extraEntries }
 
     /// logit((θ − low)/(high − low)) for one parameter; t clamped to [1e-12, 1 − 1e-12] so a
     /// value on the prior's edge stays finite.
@@ -63,7 +73,7 @@ public struct Standardization: Codable, Equatable, Sendable {
 
     /// Standardised x for one row.
     public func standardize<C: Collection>(x: C) -> [Float] where C.Element == Float {
-        zip(x, zip(xMean, xStd)).map { Float((Double($0) - $1.0) / $1.1) }
+        zip(contextTransform.apply(x, layout: layout), zip(xMean, xStd)).map { Float((Double($0) - $1.0) / $1.1) }
     }
 
     /// Means and standard deviations (n − 1) of columns, with σ floored at `minimumStd`.

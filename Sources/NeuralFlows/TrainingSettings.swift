@@ -7,6 +7,9 @@ public struct TrainingSettings: Settings {
     /// Widths of an embedding network's tanh layers between x and the flow, trained jointly
     /// ([] = none: the flow sees x itself, as the paper's and sbi's default).
     public var embeddingFeatures: [Int] = []
+    /// What the context becomes before z-scoring (`pixels`: itself, sbi's way; `level_shape`:
+    /// the spectrum's mean log flux and each pixel relative to it).
+    public var contextTransform = ContextTransform.pixels
     public var learningRate = 5e-4
     public var batchSize = 200
     public var validationFraction = 0.1
@@ -26,7 +29,7 @@ public struct TrainingSettings: Settings {
 
     enum CodingKeys: String, CodingKey {
         case hiddenFeatures = "hidden_features", numTransforms = "num_transforms", learningRate = "learning_rate"
-        case embeddingFeatures = "embedding_features"
+        case embeddingFeatures = "embedding_features", contextTransform = "context_transform"
         case batchSize = "batch_size", validationFraction = "validation_fraction", stopAfterEpochs = "stop_after_epochs"
         case maxEpochs = "max_epochs", clipMaxNorm = "clip_max_norm", lrDecayFactor = "lr_decay_factor"
         case lrDecayPatience = "lr_decay_patience", minLearningRate = "min_learning_rate"

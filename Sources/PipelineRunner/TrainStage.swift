@@ -35,9 +35,9 @@ public enum TrainStage {
             throw DigsError.invalidProduct(path: dataPath, field: "theta", problem: "has \(thetaSet.shape[1]) parameters, the pipeline \(priors.count)")
         }
         let (training, standardization) = try loadPairs(xSet, thetaSet, noise: noiseSets, rows: m, priors: priors, dataPath: dataPath,
-                                                        dropInvalid: dropInvalid, log: log)
+                                                        dropInvalid: dropInvalid, transform: settings.contextTransform, log: log)
         let d = priors.count
-        let architecture = MAFArchitecture(features: d, context: c, hidden: settings.hiddenFeatures,
+        let architecture = MAFArchitecture(features: d, context: c + settings.contextTransform.extraEntries, hidden: settings.hiddenFeatures,
                                            transforms: settings.numTransforms, embedding: settings.embeddingFeatures)
         let trainer = try FlowTrainer(architecture: architecture, settings: settings, data: training, seed: seed, workers: threads)
         if let previous, previous.maf?.architecture != architecture {
@@ -79,7 +79,7 @@ public enum TrainStage {
     /// prior, and standardises them; the raw arrays are released when this returns, so the
     /// peak memory during training is one copy of x (float32) plus the flow.
     static func loadPairs(_ xSet: HDF5Dataset, _ thetaSet: HDF5Dataset, noise: (sigma: HDF5Dataset, mask: HDF5Dataset)?, rows m: Int,
-                          priors: PriorSet, dataPath: String, dropInvalid: Bool,
+                          priors: PriorSet, dataPath: String, dropInvalid: Bool, transform: ContextTransform,
                           log: (String) -> Void) throws -> (TrainingData, Standardization) {
         let p = xSet.shape[1], d = priors.count
         log("reading \(m) training pairs from \(dataPath)")
@@ -119,7 +119,8 @@ public enum TrainStage {
         }
         for r in 0..<theta.shape[0] { try priors.check(theta.row(r), row: r, source: dataPath) }
         let low = priors.entries.map(\.prior.low), high = priors.entries.map(\.prior.high)
-        let (training, standardization) = TrainingData.prepare(theta: theta, x: x, low: low, high: high)
+        let (training, standardization) = TrainingData.prepare(theta: theta, x: x, low: low, high: high, contextTransform: transform,
+                                                               layout: noise == nil ? .flux : .fluxSigmaMask)
         return (training, standardization)
     }
 }

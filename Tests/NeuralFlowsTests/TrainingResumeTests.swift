@@ -9,7 +9,7 @@ import Testing
 struct TrainingResumeTests {
     struct Killed: Error {}
 
-    static func problem() throws -> (TrainingData, Standardization, [Double], [Float]) {
+    static func problem(_ transform: ContextTransform = .pixels) throws -> (TrainingData, Standardization, [Double], [Float]) {
         var g = RandomStreams(seed: 8).generator(.testing)
         let n = 3000
         var theta = [Double](), x = [Float]()
@@ -19,7 +19,8 @@ struct TrainingResumeTests {
             x += [Float(t[0] + 0.3 * g.nextNormal()), Float(t[1] * t[0] + 0.2 * g.nextNormal()), Float(g.nextNormal())]
         }
         let (data, s) = TrainingData.prepare(theta: try NDArray(shape: [n, 2], data: theta),
-                                             x: try NDArray(shape: [n, 3], data: x), low: [-2, 0], high: [2, 1])
+                                             x: try NDArray(shape: [n, 3], data: x), low: [-2, 0], high: [2, 1],
+                                             contextTransform: transform)
         return (data, s, Array(theta.prefix(40)), Array(x.prefix(60)))
     }
 
@@ -66,10 +67,11 @@ struct TrainingResumeTests {
     }
 
     /// With and without an embedding network (whose layers must be saved and read back too).
-    @Test(arguments: [[], [5, 4]])
-    func savedFlowGivesBitIdenticalLogProbabilities(_ embedding: [Int]) throws {
-        let (data, standardization, theta, x) = try Self.problem()
-        let a = MAFArchitecture(features: 2, context: 3, hidden: 8, transforms: 3, embedding: embedding)
+    /// With the level_shape context transform, which must be read back too.
+    @Test(arguments: [([], ContextTransform.pixels), ([5, 4], .pixels), ([], .levelShape)])
+    func savedFlowGivesBitIdenticalLogProbabilities(_ embedding: [Int], _ transform: ContextTransform) throws {
+        let (data, standardization, theta, x) = try Self.problem(transform)
+        let a = MAFArchitecture(features: 2, context: 3 + transform.extraEntries, hidden: 8, transforms: 3, embedding: embedding)
         let trainer = try FlowTrainer(architecture: a, settings: Self.settings(), data: data, seed: 2)
         let state = try trainer.train { _, _ in }
         let posterior = try FlowPosterior(network: trainer.network, standardization: standardization, parameterNames: ["a", "b"])
@@ -83,6 +85,7 @@ struct TrainingResumeTests {
         #expect(try loaded.posterior.logProb(theta: t, x: xs) == posterior.logProb(theta: t, x: xs))
         #expect(loaded.maf!.network.permutations == posterior.network.permutations)
         #expect(loaded.maf!.architecture == a)
+        #expect(loaded.maf!.standardization == standardization)
         #expect(SchemaValidator(catalog: try SchemaCatalog.load()).validate(path: path).violations == [])
         // Samples stay inside the prior box.
         var g = RandomStreams(seed: 1).generator(.posteriorSampling)
