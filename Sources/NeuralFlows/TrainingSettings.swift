@@ -1,4 +1,14 @@
 import DigsCore
+import Foundation
+
+/// How the learning rate moves over training.
+public enum LearningRateSchedule: String, Codable, Sendable, CaseIterable, SettingChoice {
+    /// Constant, or reduced on plateaus (`lr_decay_factor` < 1), ending below `min_learning_rate`.
+    case plateau
+    /// Cosine annealing per epoch from `learning_rate` at epoch 0 to `min_learning_rate` at
+    /// `max_epochs` (Loshchilov & Hutter 2017, without restarts).
+    case cosine
+}
 
 /// Training settings; the defaults are `sbi`'s (DESIGN §4) with the paper's 25 × 10 flow.
 public struct TrainingSettings: Settings {
@@ -22,8 +32,10 @@ public struct TrainingSettings: Settings {
     /// `lrDecayPatience` epochs without a lower validation loss (1 = constant rate, sbi's way).
     public var lrDecayFactor = 1.0
     public var lrDecayPatience = 5
-    /// Training ends once the decayed rate falls below this (0 = never; early stopping still applies).
+    /// Training ends once the decayed rate falls below this (0 = never; early stopping still
+    /// applies); with the cosine schedule, the rate it reaches at `max_epochs`.
     public var minLearningRate = 0.0
+    public var lrSchedule = LearningRateSchedule.plateau
 
     public init() {}
 
@@ -33,6 +45,7 @@ public struct TrainingSettings: Settings {
         case batchSize = "batch_size", validationFraction = "validation_fraction", stopAfterEpochs = "stop_after_epochs"
         case maxEpochs = "max_epochs", clipMaxNorm = "clip_max_norm", lrDecayFactor = "lr_decay_factor"
         case lrDecayPatience = "lr_decay_patience", minLearningRate = "min_learning_rate"
+        case lrSchedule = "lr_schedule"
     }
 
 
@@ -58,6 +71,10 @@ public struct TrainingSettings: Settings {
     /// The learning rate for the epoch after the given validation losses: replayed from the
     /// history, so a resumed run continues with exactly the rate it stopped at.
     public func learningRate(after validationLoss: [Double]) -> Double {
+        if lrSchedule == .cosine {
+            let progress = min(1, Double(validationLoss.count) / Double(maxEpochs))
+            return minLearningRate + (learningRate - minLearningRate) * (1 + cos(Double.pi * progress)) / 2
+        }
         var rate = learningRate, best = Double.infinity, since = 0
         for loss in validationLoss {
             if loss < best {

@@ -16,4 +16,21 @@ struct LearningRateScheduleTests {
         s.lrDecayFactor = 1
         #expect(s.learningRate(after: [3, 4, 5, 6, 7]) == 1e-3)
     }
+
+    @Test("cosine annealing: the closed form at the start, a quarter, half and the end, whatever the losses")
+    func cosine() {
+        var s = TrainingSettings()
+        s.lrSchedule = .cosine
+        s.learningRate = 1e-3
+        s.minLearningRate = 1e-5
+        s.maxEpochs = 8
+        #expect(s.learningRate(after: []) == 1e-3)
+        // epoch 2 of 8: (1 + cos(π/4))/2 = 0.853553…
+        #expect(abs(s.learningRate(after: [5, 1]) - (1e-5 + 0.99e-3 * 0.8535533905932737)) < 1e-15)
+        #expect(abs(s.learningRate(after: [1, 2, 3, 4]) - (1e-5 + 0.99e-3 / 2)) < 1e-15)
+        #expect(abs(s.learningRate(after: [Double](repeating: 1, count: 8)) - 1e-5) < 1e-18)
+        // No plateau decay on top of it.
+        s.lrDecayFactor = 0.5
+        #expect(abs(s.learningRate(after: [1, 2, 3, 4]) - (1e-5 + 0.99e-3 / 2)) < 1e-15)
+    }
 }
