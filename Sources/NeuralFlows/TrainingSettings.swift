@@ -63,6 +63,9 @@ public struct TrainingSettings: Settings {
         guard clipMaxNorm > 0 else { throw bad("clip_max_norm", "must be positive (is \(clipMaxNorm))") }
         guard lrDecayFactor > 0, lrDecayFactor <= 1 else { throw bad("lr_decay_factor", "must be in (0, 1] (is \(lrDecayFactor))") }
         guard lrDecayPatience >= 1 else { throw bad("lr_decay_patience", "must be at least 1") }
+        guard lrSchedule == .plateau || lrDecayFactor == 1 else {
+            throw bad("lr_decay_factor", "is \(lrDecayFactor), but it belongs to lr_schedule plateau; the cosine schedule sets every epoch's rate itself (remove lr_decay_factor, or use lr_schedule: plateau)")
+        }
         guard minLearningRate >= 0, minLearningRate < learningRate else {
             throw bad("min_learning_rate", "must be at least 0 and below learning_rate")
         }

@@ -1,4 +1,5 @@
 import Testing
+import DigsCore
 import NeuralFlows
 
 @Suite("Learning-rate schedule")
@@ -29,8 +30,9 @@ struct LearningRateScheduleTests {
         #expect(abs(s.learningRate(after: [5, 1]) - (1e-5 + 0.99e-3 * 0.8535533905932737)) < 1e-15)
         #expect(abs(s.learningRate(after: [1, 2, 3, 4]) - (1e-5 + 0.99e-3 / 2)) < 1e-15)
         #expect(abs(s.learningRate(after: [Double](repeating: 1, count: 8)) - 1e-5) < 1e-18)
-        // No plateau decay on top of it.
+        #expect(throws: Never.self) { try s.validate() }
+        // A plateau decay factor with it would be ignored: refused instead.
         s.lrDecayFactor = 0.5
-        #expect(abs(s.learningRate(after: [1, 2, 3, 4]) - (1e-5 + 0.99e-3 / 2)) < 1e-15)
+        #expect(throws: DigsError.self) { try s.validate() }
     }
 }
