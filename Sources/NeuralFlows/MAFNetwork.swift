@@ -52,8 +52,8 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
             for i in start..<(start + count) { p[i] = T((2 * g.nextUniform() - 1) * bound) * mask[i] }
         }
         let d = a.features, h = a.hidden
-        fill(layout.contextWeights, a.transforms * h * a.context, fanIn: a.context)
-        fill(layout.contextBias, a.transforms * h, fanIn: a.context)
+        fill(layout.contextWeights, a.transforms * h * a.contextFeatures, fanIn: a.contextFeatures)
+        fill(layout.contextBias, a.transforms * h, fanIn: a.contextFeatures)
         for k in 0..<a.transforms {
             let b = layout.base(k)
             fill(b + layout.inWeights, h * d, fanIn: d)

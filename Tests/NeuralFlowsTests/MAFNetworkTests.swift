@@ -133,6 +133,23 @@ struct MAFNetworkTests {
         for i in 0..<50 { #expect(abs(forward[i] - logq[i]) < 1e-8 * max(1, abs(logq[i]))) }
     }
 
+    /// Every weight is drawn once, inside its own block, from U(±1/√fan_in) with the fan-in of
+    /// its layer: the context layers see the embedding's last width, not x's.
+    @Test(arguments: [[], [3], [6, 50]])
+    func initialWeightsFillTheirBlocks(_ embedding: [Int]) {
+        let a = MAFArchitecture(features: 3, context: 40, hidden: 7, transforms: 2, embedding: embedding)
+        var g = Xoshiro256StarStar(seed: 4)
+        let f = MAFNetwork<Double>(architecture: a, generator: &g)
+        let l = a.layout, kh = a.transforms * a.hidden
+        #expect(f.parameters.count == l.total)
+        for i in f.parameters.indices where f.mask[i] != 0 { #expect(f.parameters[i] != 0) }
+        let context = f.parameters[l.contextWeights..<(l.contextWeights + kh * a.contextFeatures)]
+        let bound = 1 / Double(a.contextFeatures).squareRoot()
+        let rms = (context.reduce(0) { $0 + $1 * $1 } / Double(context.count)).squareRoot()
+        #expect(context.allSatisfy { abs($0) <= bound })
+        #expect(abs(rms / (bound / 3.0.squareRoot()) - 1) < 0.25, "rms \(rms) for a bound \(bound)")
+    }
+
     @Test func outputsAreAutoregressive() {
         // Changing u_j must not change the scale or shift of any u_i with i ≤ j (MADE masks).
         let f = Self.flow()
