@@ -104,7 +104,7 @@ bench: build venv
 ## on 100 test galaxies, the importance-sampling ESS, NLTP, and calibration on 10^4 fresh test
 ## galaxies, each against its target. Runs the pipeline up to sbc first (up to date after make demo).
 fidelity: build venv
-	$(VENV)/bin/python Tests/benchmarks/fidelity.py $(PIPELINE) --digs $(DIGS)
+	$(VENV)/bin/python Tests/benchmarks/fidelity.py $(PIPELINE) --digs $(DIGS) --calibration 10000
 
 clean:
 	rm -rf .build products/*/

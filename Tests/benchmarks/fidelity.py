@@ -37,7 +37,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("pipeline", type=Path)
     ap.add_argument("--galaxies", type=int, default=100, help="test galaxies fitted by MCMC (default 100)")
-    ap.add_argument("--calibration", type=int, default=0, help="fresh test galaxies for calibration (default 0: skip)")
+    ap.add_argument("--calibration", type=int, default=0, help="fresh test galaxies for calibration (default 0: skip; make fidelity uses 10000)")
     ap.add_argument("--digs", default=str(ROOT / ".build/release/digs"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--mcmc", type=Path, help="reference chains to reuse (a variant flow on the same observations)")
