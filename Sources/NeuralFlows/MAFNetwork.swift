@@ -197,12 +197,9 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
         let a = architecture
         var input = x, width = a.context
         for (l, e) in a.embedding.enumerated() {
-            let out = layers[l]
-            for r in 0..<rows { (out + r * e).update(from: p + layout.embeddingBias[l], count: e) }
-            T.gemm(transA: false, transB: true, m: rows, n: e, k: width, alpha: 1, a: input, lda: width,
-                   b: p + layout.embeddingWeights[l], ldb: width, beta: 1, c: out, ldc: e)
-            for i in 0..<(rows * e) { out[i] = T.tanh(out[i]) }
-            input = UnsafePointer(out)
+            dense(input: input, output: layers[l], batch: rows, weights: p + layout.embeddingWeights[l],
+                  bias: p + layout.embeddingBias[l], inCount: width, outCount: e, tanh: true)
+            input = UnsafePointer(layers[l])
             width = e
         }
         return input
@@ -241,7 +238,7 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
     }
 
     /// out = act(in·Wᵀ + b) for a [batch × inCount] input.
-    func dense(input x: UnsafeMutablePointer<T>, output y: UnsafeMutablePointer<T>, batch: Int, weights: UnsafePointer<T>,
+    func dense(input x: UnsafePointer<T>, output y: UnsafeMutablePointer<T>, batch: Int, weights: UnsafePointer<T>,
                bias: UnsafePointer<T>, inCount: Int, outCount: Int, tanh: Bool) {
         for r in 0..<batch { (y + r * outCount).update(from: bias, count: outCount) }
         T.gemm(transA: false, transB: true, m: batch, n: outCount, k: inCount, alpha: 1, a: x,
