@@ -343,26 +343,22 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
         for l in stride(from: a.embedding.count - 1, through: 0, by: -1) {
             let e = widths[l + 1], input = l == 0 ? ws.context : ws.embedded[l - 1]
             tanhBackward(current, ws.embedded[l], batch * e)
-            if l > 0 {
-                denseBackward(gOut: current, input: input, gIn: spare, batch: batch, weights: p + layout.embeddingWeights[l],
-                              gWeights: gradient + layout.embeddingWeights[l], gBias: gradient + layout.embeddingBias[l],
-                              inCount: widths[l], outCount: e)
-                swap(&current, &spare)
-            } else {
-                // The first layer's input is the data: no gradient to carry further.
-                T.gemm(transA: true, transB: false, m: e, n: widths[0], k: batch, alpha: 1, a: current, lda: e,
-                       b: input, ldb: widths[0], beta: 1, c: gradient + layout.embeddingWeights[0], ldc: widths[0])
-                for r in 0..<batch { for j in 0..<e { gradient[layout.embeddingBias[0] + j] += current[r * e + j] } }
-            }
+            // The first layer's input is the data: no gradient to carry further.
+            denseBackward(gOut: current, input: input, gIn: l > 0 ? spare : nil, batch: batch, weights: p + layout.embeddingWeights[l],
+                          gWeights: gradient + layout.embeddingWeights[l], gBias: gradient + layout.embeddingBias[l],
+                          inCount: widths[l], outCount: e)
+            swap(&current, &spare)
         }
     }
 
-    /// gIn = gOut·W; ∂W += gOutᵀ·input; ∂b += Σ_rows gOut.
-    func denseBackward(gOut: UnsafeMutablePointer<T>, input: UnsafeMutablePointer<T>, gIn: UnsafeMutablePointer<T>,
+    /// gIn = gOut·W (skipped when gIn is nil: the input is data); ∂W += gOutᵀ·input; ∂b += Σ_rows gOut.
+    func denseBackward(gOut: UnsafeMutablePointer<T>, input: UnsafeMutablePointer<T>, gIn: UnsafeMutablePointer<T>?,
                        batch: Int, weights: UnsafePointer<T>, gWeights: UnsafeMutablePointer<T>,
                        gBias: UnsafeMutablePointer<T>, inCount: Int, outCount: Int) {
-        T.gemm(transA: false, transB: false, m: batch, n: inCount, k: outCount, alpha: 1, a: gOut,
-               lda: outCount, b: weights, ldb: inCount, beta: 0, c: gIn, ldc: inCount)
+        if let gIn {
+            T.gemm(transA: false, transB: false, m: batch, n: inCount, k: outCount, alpha: 1, a: gOut,
+                   lda: outCount, b: weights, ldb: inCount, beta: 0, c: gIn, ldc: inCount)
+        }
         T.gemm(transA: true, transB: false, m: outCount, n: inCount, k: batch, alpha: 1, a: gOut,
                lda: outCount, b: input, ldb: inCount, beta: 1, c: gWeights, ldc: inCount)
         for r in 0..<batch { for j in 0..<outCount { gBias[j] += gOut[r * outCount + j] } }
