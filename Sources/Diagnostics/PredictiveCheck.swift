@@ -18,8 +18,11 @@ public struct PredictiveCheck: Sendable, Equatable {
     public var dof: Int
     public var pValue: Double
 
-    /// `spectra`: the M model spectra, row-major [M × P] (M ≥ 1).
-    public init(observation: NoisySpectrum, spectra: [Float], draws m: Int) {
+    /// `spectra`: the M model spectra, row-major [M × P] (M ≥ 1). `discrepancies`: each draw's
+    /// χ²(x, θ_k) under an observation model with more than the noise (a calibration polynomial
+    /// marginalised: χ² against the covariance Σ + s²AAᵀ, again χ² with dof degrees of freedom
+    /// given θ); nil: the plain χ² of each model spectrum.
+    public init(observation: NoisySpectrum, spectra: [Float], draws m: Int, discrepancies: [Double]? = nil) {
         let p = observation.pixels
         precondition(m >= 1 && spectra.count == m * p, "need M ≥ 1 model spectra of \(p) pixels")
         median = [Float](repeating: .nan, count: p)
@@ -43,8 +46,9 @@ public struct PredictiveCheck: Sendable, Equatable {
         }
         dof = observation.usable.count
         let k = Double(dof) / 2
+        precondition(discrepancies == nil || discrepancies!.count == m, "one discrepancy per draw")
         pValue = (0..<m).reduce(0) {
-            $0 + SpecialFunctions.regularizedGammaQ(k, observation.chiSquare(model: spectra[($1 * p)..<(($1 + 1) * p)]) / 2)
+            $0 + SpecialFunctions.regularizedGammaQ(k, (discrepancies?[$1] ?? observation.chiSquare(model: spectra[($1 * p)..<(($1 + 1) * p)])) / 2)
         } / Double(m)
     }
 }

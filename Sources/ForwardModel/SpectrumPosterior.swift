@@ -6,13 +6,29 @@ import DigsCore
 ///
 /// with p(θ) the pipeline's `PriorSet` density (every prior kind; −∞ outside the support) and f
 /// the same `SpectrumSimulator` the flow was trained on. The reference the MCMC samples.
+/// With a `FluxCalibration`, χ² is the calibration-marginalised one (`CalibrationMarginal`), as
+/// the flow marginalises the polynomial by seeing it drawn in training.
 public struct SpectrumPosterior: Sendable {
     public let prior: PriorSet
     public let simulator: SpectrumSimulator
     public let observation: NoisySpectrum
+    /// The calibration polynomial integrated out (nil: none in the observation model).
+    public let calibration: CalibrationMarginal?
 
-    public init(prior: PriorSet, simulator: SpectrumSimulator, observation: NoisySpectrum) {
+    public init(prior: PriorSet, simulator: SpectrumSimulator, observation: NoisySpectrum, fluxCalibration: FluxCalibration? = nil) {
         (self.prior, self.simulator, self.observation) = (prior, simulator, observation)
+        calibration = fluxCalibration?.marginal(for: observation)
+    }
+
+    /// χ² of the observation against a model spectrum, the calibration marginalised when there is one.
+    public func chiSquare<M: RandomAccessCollection<Float>>(model: M) -> Double where M.Index == Int {
+        calibration?.chiSquare(model: model) ?? observation.chiSquare(model: model)
+    }
+
+    /// The model spectrum as the observation sees it: through its most probable calibration
+    /// given the model (itself when there is no calibration).
+    public func observed<M: RandomAccessCollection<Float>>(model: M) -> [Float] where M.Index == Int {
+        calibration?.calibrated(model: model) ?? Array(model)
     }
 
     /// log p(θ | x) + const for `count` positions [count × D] (row-major), each simulated on one
@@ -35,7 +51,7 @@ public struct SpectrumPosterior: Sendable {
         let d = prior.count, p = observation.pixels
         precondition(spectra.count == count * p, "one model spectrum per position")
         return (0..<count).map { r in
-            Self.combine(prior.logDensity(positions[(r * d)..<((r + 1) * d)]), observation.chiSquare(model: spectra[(r * p)..<((r + 1) * p)]))
+            Self.combine(prior.logDensity(positions[(r * d)..<((r + 1) * d)]), chiSquare(model: spectra[(r * p)..<((r + 1) * p)]))
         }
     }
 

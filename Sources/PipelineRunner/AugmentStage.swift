@@ -8,14 +8,32 @@ public struct AugmentSettings: Settings {
     /// Noise realisations per noiseless spectrum (the paper: 200).
     public var realisations = 10
     public var noise = NoiseModel.paper
+    /// A flux-calibration polynomial drawn for every pair (absent: none).
+    public var fluxCalibration: FluxCalibration? = nil
+    /// Pixels near strong emission lines masked in every pair and every observation (absent: none).
+    public var emissionLineMask: EmissionLineMask? = nil
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey {
+        case realisations, noise, fluxCalibration = "flux_calibration", emissionLineMask = "emission_line_mask"
+    }
+
+    /// The nuisances of real data these settings add to the noise.
+    public var nuisances: ObservationNuisances {
+        ObservationNuisances(fluxCalibration: fluxCalibration, emissionLineMask: emissionLineMask)
+    }
 
     /// Checks what does not depend on the spectra.
     public func validate() throws {
         guard realisations >= 1 else {
             throw DigsError.invalidInput(field: "augment.realisations", problem: "must be at least 1 (is \(realisations))")
+        }
+        try fluxCalibration?.validate()
+        try emissionLineMask?.validate()
+        if emissionLineMask != nil && !noise.isHeteroscedastic {
+            throw DigsError.invalidInput(field: "augment.emission_line_mask",
+                                         problem: "needs a noise model with masks (augment.noise.model: heteroscedastic): a flow that sees x alone is trained on complete spectra")
         }
     }
 
@@ -46,6 +64,7 @@ public enum AugmentStage {
         let units = try thetaSet.attribute("units")?.stringsValue ?? []
         let wavelength: NDArray<Double> = try sed.dataset("wavelength").read()
         let k = settings.realisations
+        let nuisances = settings.nuisances.onGrid(wavelength: wavelength.data)
         let writer = try ProductWriter(path: output, kind: .augmentedBatches, seed: seed,
                                        config: PipelineConfig.json(settings), inputs: [sed.asInput(role: "sed_set")],
                                        overwrite: overwrite)
@@ -91,6 +110,7 @@ public enum AugmentStage {
                                 var g = streams.generator(.noise, index: UInt64(row))
                                 var v = clean.data[(i * p)..<((i + 1) * p)]
                                 settings.noise.draw(x: &v, sigma: &sigma, mask: &mask, generator: &g)
+                                nuisances.draw(x: &v, mask: &mask, generator: &g)
                                 for (j, value) in v.enumerated() { out[(i * k + r) * p + j] = value }
                                 if heteroscedastic {
                                     for j in 0..<p {

@@ -19,11 +19,11 @@ public enum InferBenchmark {
         public let fullMilliseconds: Double
     }
 
-    public static func run(settings: InferSettings, model: ModelSettings, noise: NoiseModel, flowPath: String,
+    public static func run(settings: InferSettings, model: ModelSettings, noise: NoiseModel, nuisances: ObservationNuisances, flowPath: String,
                            observationsPath: String, sspPath: String, galaxies: Int, threads: Int,
                            repeats: Int = 3) throws -> Result {
         let flow = try FlowModelFile.read(path: flowPath)
-        let source = try ObservationSource(path: observationsPath, noise: noise, seed: 1)
+        let source = try ObservationSource(path: observationsPath, noise: noise, nuisances: nuisances, seed: 1)
         try InferStage.checkCompatible(flow: flow, flowPath: flowPath, source: source, model: model)
         let simulator = try SpectrumSimulator(library: try SSPLibrary(product: try Product.open(sspPath, expecting: .sspLibrary)),
                                               settings: model)
@@ -49,7 +49,7 @@ public enum InferBenchmark {
         let full = best { i in
             var g = streams.generator(.posteriorSampling, index: UInt64(i))
             _ = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, trainedSigma: nil, simulator: simulator,
-                                prior: model.parameters, settings: settings, generator: &g)
+                                prior: model.parameters, fluxCalibration: nuisances.fluxCalibration, settings: settings, generator: &g)
         }
         return Result(galaxies: n, samplesPerGalaxy: s, threads: threads, samplingMilliseconds: sampling,
                       fullMilliseconds: full)

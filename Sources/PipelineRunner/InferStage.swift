@@ -59,7 +59,7 @@ public struct InferSettings: Settings {
 /// sample, the posterior predictive check and quality flags. Galaxy g draws from stream
 /// (`.posteriorSampling`, g): results do not depend on threads or chunking.
 public enum InferStage {
-    public static func run(settings: InferSettings, model: ModelSettings, noise: NoiseModel, flowPath: String,
+    public static func run(settings: InferSettings, model: ModelSettings, noise: NoiseModel, nuisances: ObservationNuisances, flowPath: String,
                            observationsPath: String, sspPath: String, output: String, seed: UInt64, overwrite: Bool,
                            threads: Int, shard: Shard = .whole, allowUnfinished: Bool = false,
                            log: (String) -> Void) throws {
@@ -74,7 +74,7 @@ public enum InferStage {
             log("warning: \(flowPath): \(problem); used as it is (--allow-unfinished)")
         }
         let posterior = flow.posterior
-        let source = try ObservationSource(path: observationsPath, noise: noise, seed: seed)
+        let source = try ObservationSource(path: observationsPath, noise: noise, nuisances: nuisances, seed: seed)
         try checkCompatible(flow: flow, flowPath: flowPath, source: source, model: model)
         // The flow, the observations and this build's simulator (derived quantities, the
         // predictive check) must share one forward model.
@@ -183,7 +183,8 @@ public enum InferStage {
                 parallelChunks(chunk.count, workers: threads) { _, i in
                     var g = streams.generator(.posteriorSampling, index: UInt64(chunk.first + i))
                     out[i] = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, trainedSigma: trainedSigma,
-                                             simulator: simulator, prior: model.parameters, settings: settings, generator: &g)
+                                             simulator: simulator, prior: model.parameters, fluxCalibration: nuisances.fluxCalibration,
+                                             settings: settings, generator: &g)
                 }
             }
             let r = results.map { $0! }, c = chunk.count
@@ -292,7 +293,8 @@ struct GalaxyPosterior {
 
     /// `trainedSigma`: the σ (dex) per pixel a flow that sees x alone was trained with.
     init(chunk: ObservationChunk, row i: Int, pixels p: Int, posterior: any PosteriorFlow, trainedSigma: [Double]?,
-         simulator: SpectrumSimulator, prior: PriorSet, settings: InferSettings, generator g: inout Xoshiro256StarStar) {
+         simulator: SpectrumSimulator, prior: PriorSet, fluxCalibration: FluxCalibration?, settings: InferSettings,
+         generator g: inout Xoshiro256StarStar) {
         let d = posterior.parameterNames.count, s = settings.samples, q = 2
         let observation = NoisySpectrum(logFlux: chunk.logFlux[(i * p)..<((i + 1) * p)], sigma: chunk.sigma[(i * p)..<((i + 1) * p)],
                                         mask: chunk.mask[(i * p)..<((i + 1) * p)])
@@ -332,8 +334,8 @@ struct GalaxyPosterior {
         let m = settings.ppcSamples, w = settings.importanceDraws, k = max(m, w)
         guard k > 0 else { return }
         let spectra = simulator.simulate(try! NDArray(shape: [k, d], data: Array(samples[0..<(k * d)])), threads: 1).logFlux.data
+        let exact = SpectrumPosterior(prior: prior, simulator: simulator, observation: observation, fluxCalibration: fluxCalibration)
         if w > 0 {
-            let exact = SpectrumPosterior(prior: prior, simulator: simulator, observation: observation)
             let logTarget = exact.logDensity(Array(samples[0..<(w * d)]), count: w, spectra: Array(spectra[0..<(w * p)]))
             logWeights = zip(logTarget, logProb).map { $0 - $1 }
             let weights = ImportanceWeights(logWeights: logWeights)
@@ -341,7 +343,11 @@ struct GalaxyPosterior {
             if !weights.isReliable { flags.insert(.unreliableFlow) }
         }
         guard m > 0 else { return }
-        let check = PredictiveCheck(observation: observation, spectra: Array(spectra[0..<(m * p)]), draws: m)
+        // Each draw's model as the observation sees it (through its calibration given θ) and its
+        // χ² under the observation model (the calibration marginalised).
+        let drawn = (0..<m).map { spectra[($0 * p)..<(($0 + 1) * p)] }
+        let check = PredictiveCheck(observation: observation, spectra: drawn.flatMap { exact.observed(model: $0) }, draws: m,
+                                    discrepancies: exact.calibration == nil ? nil : drawn.map { exact.chiSquare(model: $0) })
         predictive = [check.median, check.p16, check.p84]
         residual = check.residual
         (chi2, dof, pValue) = (check.chi2, check.dof, check.pValue)

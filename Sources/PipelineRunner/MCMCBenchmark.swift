@@ -13,16 +13,16 @@ public enum MCMCBenchmark {
         public var microsecondsPerCall: Double { 1e6 * seconds / Double(likelihoodCalls) }
     }
 
-    public static func run(settings: MCMCSettings, model: ModelSettings, noise: NoiseModel, observationsPath: String,
+    public static func run(settings: MCMCSettings, model: ModelSettings, noise: NoiseModel, nuisances: ObservationNuisances, observationsPath: String,
                            sspPath: String, galaxy: Int = 0) throws -> Result {
         try settings.validate()
-        let source = try ObservationSource(path: observationsPath, noise: noise, seed: 1)
+        let source = try ObservationSource(path: observationsPath, noise: noise, nuisances: nuisances, seed: 1)
         let simulator = try SpectrumSimulator(library: try SSPLibrary(product: try Product.open(sspPath, expecting: .sspLibrary)),
                                               settings: model)
         let task = GalaxyTask(galaxy: galaxy, observation: try source.read(galaxy..<(galaxy + 1)), start: nil)
         var g = RandomStreams(seed: 1).generator(.mcmc, index: UInt64(galaxy))
         let chain = try GalaxyChain.run(task: task, settings: settings, prior: model.parameters, simulator: simulator,
-                                        generator: &g)
+                                        fluxCalibration: nuisances.fluxCalibration, generator: &g)
         return Result(likelihoodCalls: settings.likelihoodCalls, seconds: chain.seconds)
     }
 }

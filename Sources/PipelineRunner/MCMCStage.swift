@@ -125,13 +125,13 @@ public enum MCMCInitialization: String, SettingChoice, Sendable {
 /// not depend on threads. Galaxies run in parallel; each finished galaxy is kept in a hidden
 /// parts folder beside the output, so an interrupted run resumes where it stopped.
 public enum MCMCStage {
-    public static func run(settings: MCMCSettings, model: ModelSettings, noise: NoiseModel, observationsPath: String,
+    public static func run(settings: MCMCSettings, model: ModelSettings, noise: NoiseModel, nuisances: ObservationNuisances, observationsPath: String,
                            sspPath: String, posteriorPath: String?, galaxies requested: [Int]?, output: String,
                            seed: UInt64, overwrite: Bool, threads: Int, shard: Shard = .whole,
                            log: @escaping @Sendable (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
         try settings.validate()
-        let source = try ObservationSource(path: observationsPath, noise: noise, seed: seed)
+        let source = try ObservationSource(path: observationsPath, noise: noise, nuisances: nuisances, seed: seed)
         let prior = model.parameters, d = prior.count
         _ = try EnsembleSampler(dimensions: d, walkers: settings.resolvedWalkers)  // refuses a bad walker count early
         if let names = source.parameterNames, names != prior.names {
@@ -160,6 +160,8 @@ public enum MCMCStage {
         let sspProduct = try Product.open(sspPath, expecting: .sspLibrary)
         let simulator = try SpectrumSimulator(library: try SSPLibrary(product: sspProduct), settings: model)
         let config = PipelineConfig.json(settings)
+        // A finished galaxy is resumed only under the same settings and observation model.
+        let partsConfig = nuisances.isEmpty ? config : config + PipelineConfig.json(nuisances)
         let parts = partsFolder(output)
         try FileManager.default.createDirectory(atPath: parts, withIntermediateDirectories: true)
         log("MCMC on \(selected.count) galaxies: \(settings.description), \(settings.likelihoodCalls) likelihood calls each")
@@ -182,14 +184,15 @@ public enum MCMCStage {
         parallelChunks(tasks.count, workers: threads) { _, i in
             let task = work[i], part = "\(parts)/galaxy_\(task.galaxy).h5"
             do {
-                if let done = try? GalaxyChain.load(part, config: config) {
+                if let done = try? GalaxyChain.load(part, config: partsConfig) {
                     log("galaxy \(task.galaxy): resumed from \(part)")
                     results.set(i, done)
                     return
                 }
                 var g = RandomStreams(seed: seed).generator(.mcmc, index: UInt64(task.galaxy))
-                let chain = try GalaxyChain.run(task: task, settings: settings, prior: prior, simulator: simulator, generator: &g)
-                try chain.save(part, config: config)
+                let chain = try GalaxyChain.run(task: task, settings: settings, prior: prior, simulator: simulator,
+                                                fluxCalibration: nuisances.fluxCalibration, generator: &g)
+                try chain.save(part, config: partsConfig)
                 let tauText = chain.result.autocorrelationTime.map { String(format: "%.1f", $0) }.joined(separator: ", ")
                 let typical = chain.result.stepsToTypicalSet.map { "after \($0) burn-in steps" } ?? "never during burn-in"
                 let attempts = chain.result.productionAttempts > 1 ? ", \(chain.result.productionAttempts) production attempts" : ""
@@ -258,6 +261,9 @@ public enum MCMCStage {
         try writer.file.setAttribute("thin", .int(Int64(settings.resolvedThin)))
         try writer.file.setAttribute("likelihood_calls", .int(Int64(settings.likelihoodCalls)))
         try writer.file.setAttribute("initialization", .string(settings.initialization.rawValue))
+        if !nuisances.isEmpty {
+            try writer.file.setAttribute("observation_nuisances", .string(PipelineConfig.json(nuisances)))
+        }
         try ForwardModelVersionRecord.write(ForwardModelVersion.current, to: writer)
         try writer.commit()
         try? FileManager.default.removeItem(atPath: parts)
@@ -293,11 +299,12 @@ struct GalaxyChain {
 
     /// Samples prior × likelihood with the settings' schedule; walkers start from prior draws, or from the task's NPE samples.
     static func run(task: GalaxyTask, settings: MCMCSettings, prior: PriorSet, simulator: SpectrumSimulator,
-                    generator g: inout Xoshiro256StarStar) throws -> GalaxyChain {
+                    fluxCalibration: FluxCalibration?, generator g: inout Xoshiro256StarStar) throws -> GalaxyChain {
         let clock = ContinuousClock(), began = clock.now
         let o = task.observation
         let posterior = SpectrumPosterior(prior: prior, simulator: simulator,
-                                          observation: NoisySpectrum(logFlux: o.logFlux, sigma: o.sigma, mask: o.mask))
+                                          observation: NoisySpectrum(logFlux: o.logFlux, sigma: o.sigma, mask: o.mask),
+                                          fluxCalibration: fluxCalibration)
         let initial = task.start ?? (0..<settings.resolvedWalkers).flatMap { _ in prior.draw(&g) }
         let result = try settings.sampler.run(initial: initial, low: prior.entries.map(\.prior.low),
                                                high: prior.entries.map(\.prior.high), logProb: posterior.logDensity, generator: &g)

@@ -65,7 +65,9 @@ public struct ObservationChunk: Sendable {
 
 /// Observed spectra read in chunks from an `observation_set`, or made from a `sed_set` of
 /// noiseless test spectra by one noise draw each (stream `.observation`, index = row, so
-/// any chunking or sharding gives the same observations) with the truth kept.
+/// any chunking or sharding gives the same observations) with the truth kept. The pipeline's
+/// `ObservationNuisances` apply to both: a simulated draw gets its calibration polynomial after
+/// the noise, and every observation, simulated or real, has the emission-line pixels masked.
 public final class ObservationSource {
     public let product: Product
     public let count: Int
@@ -78,6 +80,8 @@ public final class ObservationSource {
     public let parameterUnits: [String]?
     /// For a sed_set: the noise model and seed of the draws.
     public let noise: NoiseModel?
+    /// The nuisances on this grid (calibration drawn for simulated sets; line mask for all).
+    public let nuisances: GridNuisances
     let streams: RandomStreams
     let flux: HDF5Dataset
     let sigmaSet: HDF5Dataset?
@@ -97,7 +101,7 @@ public final class ObservationSource {
     public var isSimulated: Bool { noise != nil }
 
     /// Opens an observation_set, or a sed_set (then `noise` and `seed` make the observations).
-    public init(path: String, noise: NoiseModel, seed: UInt64) throws {
+    public init(path: String, noise: NoiseModel, nuisances: ObservationNuisances, seed: UInt64) throws {
         let product = try Product.open(path)
         self.product = product
         switch product.kind {
@@ -120,6 +124,7 @@ public final class ObservationSource {
         guard wavelength.count == pixels else {
             throw DigsError.invalidProduct(path: path, field: "wavelength", problem: "has \(wavelength.count) pixels, log_flux \(pixels)")
         }
+        self.nuisances = nuisances.onGrid(wavelength: wavelength)
         let thetaName = product.kind == .sedSet ? "theta" : "theta_true"
         thetaSet = product.file.exists(thetaName) ? try product.dataset(thetaName, dtype: .float64, rank: 2) : nil
         parameterNames = try thetaSet.map { try product.parameterNames(of: $0) }
@@ -159,14 +164,16 @@ public final class ObservationSource {
                 var row = logFlux[(i * p)..<((i + 1) * p)]
                 var rowSigma = [Float](), rowMask = [UInt8]()
                 noise.draw(x: &row, sigma: &rowSigma, mask: &rowMask, generator: &g)
+                nuisances.draw(x: &row, mask: &rowMask, generator: &g)
                 logFlux.replaceSubrange((i * p)..<((i + 1) * p), with: row)
                 sigma += rowSigma
                 mask += rowMask
             }
             return ObservationChunk(first: range.lowerBound, count: n, logFlux: logFlux, sigma: sigma, mask: mask, thetaTrue: theta)
         }
+        var mask: [UInt8] = try maskSet!.readRows(range).data
+        for i in 0..<n { nuisances.maskLines(&mask[(i * p)..<((i + 1) * p)]) }
         return ObservationChunk(first: range.lowerBound, count: n, logFlux: logFlux,
-                                sigma: try sigmaSet!.readRows(range).data, mask: try maskSet!.readRows(range).data,
-                                thetaTrue: theta)
+                                sigma: try sigmaSet!.readRows(range).data, mask: mask, thetaTrue: theta)
     }
 }

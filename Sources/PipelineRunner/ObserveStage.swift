@@ -7,10 +7,10 @@ import ProductIO
 /// the pipeline's noise model per spectrum, its σ per pixel, every pixel usable, the truth kept.
 /// The same draws `digs infer` makes when it is given the sed_set directly.
 public enum ObserveStage {
-    public static func run(noise: NoiseModel, sedPath: String, output: String, seed: UInt64, overwrite: Bool,
+    public static func run(noise: NoiseModel, nuisances: ObservationNuisances, sedPath: String, output: String, seed: UInt64, overwrite: Bool,
                            chunk: Int = 4096, log: (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
-        let source = try ObservationSource(path: sedPath, noise: noise, seed: seed)
+        let source = try ObservationSource(path: sedPath, noise: noise, nuisances: nuisances, seed: seed)
         guard source.isSimulated else {
             throw DigsError.wrongProductKind(path: sedPath, found: source.product.kind.rawValue, expected: "sed_set")
         }
@@ -32,6 +32,9 @@ public enum ObserveStage {
                                                       axes: ["galaxy", "parameter"], parameterNames: names,
                                                       parameterUnits: units, description: "true parameters", extendable: true)
         try writer.file.setAttribute("noise_model", .string(PipelineConfig.json(noise)))
+        if !nuisances.isEmpty {
+            try writer.file.setAttribute("observation_nuisances", .string(PipelineConfig.json(nuisances)))
+        }
         try ForwardModelVersionRecord.write(try ForwardModelVersionRecord.read(source.product), to: writer)
         var start = 0
         while start < n {

@@ -56,7 +56,7 @@ struct Benchmark: ParsableCommand {
         func run() throws {
             let run = try common.context()
             let r = try InferBenchmark.run(settings: run.pipeline.infer.with(samples: samples), model: run.pipeline.model,
-                                           noise: run.pipeline.augment.noise, flowPath: flow.resolve(run),
+                                           noise: run.pipeline.augment.noise, nuisances: run.pipeline.augment.nuisances, flowPath: flow.resolve(run),
                                            observationsPath: observations.resolve(run), sspPath: ssp.resolve(run),
                                            galaxies: galaxies, threads: common.threads)
             if json {
@@ -83,7 +83,7 @@ struct Benchmark: ParsableCommand {
         func run() throws {
             let run = try common.context()
             let pipeline = run.pipeline
-            let r = try MCMCBenchmark.run(settings: pipeline.mcmc, model: pipeline.model, noise: pipeline.augment.noise,
+            let r = try MCMCBenchmark.run(settings: pipeline.mcmc, model: pipeline.model, noise: pipeline.augment.noise, nuisances: pipeline.augment.nuisances,
                                           observationsPath: observations.resolve(run), sspPath: ssp.resolve(run))
             if json {
                 try printJSON(r)

@@ -21,7 +21,7 @@ struct Observe: ParsableCommand {
 
     func run() throws {
         let run = try common.context(set: sets.name())
-        try ObserveStage.run(noise: run.pipeline.augment.noise, sedPath: sed.resolve(run),
+        try ObserveStage.run(noise: run.pipeline.augment.noise, nuisances: run.pipeline.augment.nuisances, sedPath: sed.resolve(run),
                              output: output.path(run, default: .observations(set: run.set)), seed: seed.value(run),
                              overwrite: common.force, log: progress)
     }
@@ -66,7 +66,7 @@ struct Infer: ParsableCommand {
         let run = try common.context(set: sets.name())
         try run.checkResources("infer")
         let settings = run.pipeline.infer.with(samples: samples)
-        try InferStage.run(settings: settings, model: run.pipeline.model, noise: run.pipeline.augment.noise,
+        try InferStage.run(settings: settings, model: run.pipeline.model, noise: run.pipeline.augment.noise, nuisances: run.pipeline.augment.nuisances,
                            flowPath: flow.resolve(run), observationsPath: observations.resolve(run), sspPath: ssp.resolve(run),
                            output: output.path(run, default: .posterior(set: run.set)), seed: seed.value(run),
                            overwrite: common.force, threads: common.threads, shard: try sharding.value(),

@@ -52,7 +52,7 @@ struct MCMCCommand: ParsableCommand {
             settings.schedule = schedule
             (settings.walkers, settings.burnIn, settings.production, settings.thin) = (nil, nil, nil, nil)
         }
-        try MCMCStage.run(settings: settings, model: run.pipeline.model, noise: run.pipeline.augment.noise,
+        try MCMCStage.run(settings: settings, model: run.pipeline.model, noise: run.pipeline.augment.noise, nuisances: run.pipeline.augment.nuisances,
                           observationsPath: observations.resolve(run), sspPath: ssp.resolve(run),
                           posteriorPath: settings.initialization == .npe || posterior.isGiven ? posterior.resolve(run) : nil,
                           galaxies: galaxies.isEmpty ? nil : galaxies, output: output.path(run, default: .mcmc(set: run.set)),
