@@ -8,6 +8,8 @@ public struct AugmentSettings: Settings {
     /// Noise realisations per noiseless spectrum (the paper: 200).
     public var realisations = 10
     public var noise = NoiseModel.paper
+    /// The model's error per pixel (dex), in quadrature with the noise (absent: none).
+    public var modelErrorDex: Double? = nil
     /// A flux-calibration polynomial drawn for every pair (absent: none).
     public var fluxCalibration: FluxCalibration? = nil
     /// Pixels near strong emission lines masked in every pair and every observation (absent: none).
@@ -16,12 +18,12 @@ public struct AugmentSettings: Settings {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case realisations, noise, fluxCalibration = "flux_calibration", emissionLineMask = "emission_line_mask"
+        case realisations, noise, modelErrorDex = "model_error_dex", fluxCalibration = "flux_calibration", emissionLineMask = "emission_line_mask"
     }
 
     /// The nuisances of real data these settings add to the noise.
     public var nuisances: ObservationNuisances {
-        ObservationNuisances(fluxCalibration: fluxCalibration, emissionLineMask: emissionLineMask)
+        ObservationNuisances(modelErrorDex: modelErrorDex, fluxCalibration: fluxCalibration, emissionLineMask: emissionLineMask)
     }
 
     /// Checks what does not depend on the spectra.
@@ -29,8 +31,7 @@ public struct AugmentSettings: Settings {
         guard realisations >= 1 else {
             throw DigsError.invalidInput(field: "augment.realisations", problem: "must be at least 1 (is \(realisations))")
         }
-        try fluxCalibration?.validate()
-        try emissionLineMask?.validate()
+        try nuisances.validate()
         if emissionLineMask != nil && !noise.isHeteroscedastic {
             throw DigsError.invalidInput(field: "augment.emission_line_mask",
                                          problem: "needs a noise model with masks (augment.noise.model: heteroscedastic): a flow that sees x alone is trained on complete spectra")
@@ -111,6 +112,7 @@ public enum AugmentStage {
                                 var v = clean.data[(i * p)..<((i + 1) * p)]
                                 settings.noise.draw(x: &v, sigma: &sigma, mask: &mask, generator: &g)
                                 nuisances.draw(x: &v, mask: &mask, generator: &g)
+                                nuisances.inflate(&sigma)
                                 for (j, value) in v.enumerated() { out[(i * k + r) * p + j] = value }
                                 if heteroscedastic {
                                     for j in 0..<p {

@@ -150,8 +150,10 @@ public final class ObservationSource {
         isSimulated ? .integers((0..<count).map(Int64.init)) : ids
     }
 
-    /// Observations `range`.
-    public func read(_ range: Range<Int>) throws -> ObservationChunk {
+    /// Observations `range`, σ with the model error included (`GridNuisances.inflate`), as
+    /// inference and the likelihood take them; `reported`: σ as the noise gave it (what
+    /// `digs observe` stores, as a survey reports it).
+    public func read(_ range: Range<Int>, reported: Bool = false) throws -> ObservationChunk {
         var logFlux: [Float] = try flux.readRows(range).data
         let n = range.count, p = pixels
         let theta: [Double]? = try thetaSet.map { try $0.readRows(range).data }
@@ -169,11 +171,12 @@ public final class ObservationSource {
                 sigma += rowSigma
                 mask += rowMask
             }
+            if !reported { nuisances.inflate(&sigma) }
             return ObservationChunk(first: range.lowerBound, count: n, logFlux: logFlux, sigma: sigma, mask: mask, thetaTrue: theta)
         }
-        var mask: [UInt8] = try maskSet!.readRows(range).data
+        var mask: [UInt8] = try maskSet!.readRows(range).data, sigma: [Float] = try sigmaSet!.readRows(range).data
         for i in 0..<n { nuisances.maskLines(&mask[(i * p)..<((i + 1) * p)]) }
-        return ObservationChunk(first: range.lowerBound, count: n, logFlux: logFlux,
-                                sigma: try sigmaSet!.readRows(range).data, mask: mask, thetaTrue: theta)
+        if !reported { nuisances.inflate(&sigma) }
+        return ObservationChunk(first: range.lowerBound, count: n, logFlux: logFlux, sigma: sigma, mask: mask, thetaTrue: theta)
     }
 }

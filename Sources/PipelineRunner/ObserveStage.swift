@@ -38,7 +38,7 @@ public enum ObserveStage {
         try ForwardModelVersionRecord.write(try ForwardModelVersionRecord.read(source.product), to: writer)
         var start = 0
         while start < n {
-            let c = try source.read(start..<min(n, start + chunk))
+            let c = try source.read(start..<min(n, start + chunk), reported: true)
             try flux.append(NDArray(shape: [c.count, p], data: c.logFlux))
             try sigma.append(NDArray(shape: [c.count, p], data: c.sigma))
             try mask.append(NDArray(shape: [c.count, p], data: c.mask))

@@ -120,6 +120,28 @@ struct ObservationNuisancesTests {
         #expect(plain.reduce(0, +) / Double(n) > Double(p) + 5, "a calibration of 0.05 dex is not noise of 0.02 dex")
     }
 
+    @Test func modelErrorIsNoiseInQuadratureThatTheInflatedSigmaDescribes() throws {
+        // Noise 0.01 dex and a model error of 0.02 dex: x scatters by √(0.01² + 0.02²) = 0.02236,
+        // and the inflated σ says so; the reported σ stays the noise's.
+        let nuisances = ObservationNuisances(modelErrorDex: 0.02).onGrid(wavelength: (0..<50).map { 4000 + 10 * Double($0) })
+        let noise = NoiseModel.logGaussian(sigmaDex: 0.01)
+        var g = Xoshiro256StarStar(seed: 8)
+        var sum = 0.0, sumSquares = 0.0, count = 0.0
+        for _ in 0..<2000 {
+            var x = [Float](repeating: 0, count: 50)[...], sigma = [Float](), mask = [UInt8]()
+            noise.draw(x: &x, sigma: &sigma, mask: &mask, generator: &g)
+            nuisances.draw(x: &x, mask: &mask, generator: &g)
+            #expect(sigma.allSatisfy { abs($0 - 0.01) < 1e-7 } && mask.allSatisfy { $0 == 1 })
+            for v in x { sum += Double(v); sumSquares += Double(v) * Double(v); count += 1 }
+        }
+        let sd = (sumSquares / count - pow(sum / count, 2)).squareRoot()
+        #expect(abs(sd / 0.022360679 - 1) < 0.01, "scatter \(sd)")
+        var sigma: [Float] = [0.01, 0.002]
+        nuisances.inflate(&sigma)
+        #expect(abs(sigma[0] - 0.022360679) < 1e-7 && abs(sigma[1] - 0.020099751) < 1e-7)
+        #expect(throws: DigsError.self) { try ObservationNuisances(modelErrorDex: 0).validate() }
+    }
+
     @Test func invalidSettingsAreRefusedWithTheirKey() {
         #expect(throws: DigsError.self) { try FluxCalibration(degree: 0, sigmaDex: 0.05).validate() }
         #expect(throws: DigsError.self) { try FluxCalibration(degree: 2, sigmaDex: 0).validate() }
