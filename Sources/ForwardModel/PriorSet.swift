@@ -89,6 +89,21 @@ public struct PriorSet: Codable, Equatable, Sendable {
         zip(entries, theta).reduce(0) { $0 + $1.0.prior.logDensity($1.1) }
     }
 
+    /// The prior with t_age at most `ageLimit` Gyr (the age of the Universe at an object's
+    /// redshift): each density the same on the smaller box, renormalised; itself when the limit
+    /// lies at or above the box. Throws when the limit is at or below the box's lower end.
+    public func limitingAge(to ageLimit: Double) throws -> PriorSet {
+        let j = index(of: .tAge), e = entries[j]
+        guard ageLimit < e.prior.high else { return self }
+        guard ageLimit > e.prior.low else {
+            throw DigsError.invalidInput(field: "age_of_universe",
+                                         problem: "is \(ageLimit) Gyr, at or below the t_age prior's lower end \(e.prior.low) Gyr: no age is possible")
+        }
+        var limited = entries
+        limited[j] = Entry(parameter: .tAge, prior: try Prior(e.prior.distribution, low: e.prior.low, high: ageLimit))
+        return try PriorSet(limited)
+    }
+
     /// One draw of θ from the joint prior.
     public func draw(_ generator: inout Xoshiro256StarStar) -> [Double] {
         entries.map { $0.prior.sample(&generator) }

@@ -291,6 +291,33 @@ struct GalaxyPosterior {
     /// Why the flow cannot take this observation (flag 2), in words.
     var refusal: String?
 
+    /// `count` draws of the flow with t_age ≤ `ageLimit` (Gyr), by rejection in rounds of
+    /// `count`; log q renormalised to that region by the accepted fraction. nil when fewer than
+    /// `count` pass in 100 rounds (the flow puts < 1 % of its mass there).
+    static func draw(_ posterior: any PosteriorFlow, context: [Float], count: Int, ageLimit: Double, tAge: Int,
+                     generator g: inout Xoshiro256StarStar) -> (theta: [Double], logProb: [Double])? {
+        let d = posterior.parameterNames.count
+        let first = posterior.sample(x: context[...], count: count, generator: &g)
+        guard ageLimit < posterior.priorHigh[tAge] else { return (first.theta.data, first.logProb) }
+        var theta = [Double](), logProb = [Double](), drawn = 0, passed = 0
+        var round = first
+        while true {
+            drawn += count
+            for k in 0..<count where round.theta.data[k * d + tAge] <= ageLimit {
+                passed += 1
+                guard logProb.count < count else { continue }
+                theta += round.theta.data[(k * d)..<((k + 1) * d)]
+                logProb.append(round.logProb[k])
+            }
+            if logProb.count == count { break }
+            guard drawn < 100 * count else { return nil }
+            round = posterior.sample(x: context[...], count: count, generator: &g)
+        }
+        // q restricted to t_age ≤ limit: q / P(t_age ≤ limit), P estimated by the passing fraction.
+        let shift = log(Double(drawn) / Double(passed))
+        return (theta, logProb.map { $0 + shift })
+    }
+
     /// `trainedSigma`: the σ (dex) per pixel a flow that sees x alone was trained with.
     init(chunk: ObservationChunk, row i: Int, pixels p: Int, posterior: any PosteriorFlow, trainedSigma: [Double]?,
          simulator: SpectrumSimulator, prior: PriorSet, fluxCalibration: FluxCalibration?, settings: InferSettings,
@@ -311,15 +338,28 @@ struct GalaxyPosterior {
             return
         }
         let context = layout.encode(observation)
-        let draw = posterior.sample(x: context[...], count: s, generator: &g)
-        samples = draw.theta.data
+        // A real galaxy is no older than the Universe at its redshift: the prior truncated at
+        // that age, under which the exact posterior is the flow's restricted there.
+        let ageLimit = chunk.ageLimit?[i] ?? .infinity
+        guard let draw = Self.draw(posterior, context: context, count: s, ageLimit: ageLimit,
+                                   tAge: prior.index(of: .tAge), generator: &g),
+              let prior = try? prior.limitingAge(to: ageLimit) else {
+            refusal = String(format: "the flow puts (almost) no posterior mass below the age of the Universe at its redshift (%.2f Gyr)", ageLimit)
+            logWeights = .nans(settings.importanceDraws)
+            samples = .nans(s * d)
+            logProb = .nans(s)
+            derivedSamples = .nans(s * q)
+            flags = .invalidInput
+            return
+        }
+        samples = draw.theta
         logProb = draw.logProb
         let summary = SampleSummary(samples: samples, logProb: logProb, dimensions: d)
         self.summary = summary
-        let derivedValues = simulator.derived(draw.theta)
+        let derivedValues = simulator.derived(try! NDArray(shape: [s, d], data: samples))
         derivedSamples = (0..<s).flatMap { [derivedValues.logLivingMass[$0], derivedValues.massWeightedAge[$0]] }
         derived = SampleSummary(samples: derivedSamples, logProb: logProb, dimensions: q)
-        if let truth = chunk.thetaTrue {
+        if let truth = chunk.thetaTrue, ageLimit == .infinity {
             let t = try! NDArray(shape: [1, d], data: Array(truth[(i * d)..<((i + 1) * d)]))
             truthLogProb = (try? posterior.logProb(theta: t, x: NDArray(shape: [1, context.count], data: context)))?.first ?? .nan
         }

@@ -76,7 +76,7 @@ public enum IngestStage {
         try options.shard.record(in: writer, rows: selected, total: total)
         try writer.write("wavelength", NDArray(shape: [p], data: instrument.pixelCentres), axes: ["pixel"], units: "Angstrom",
                          description: "rest-frame pixel wavelengths (air)")
-        var out = try Output(writer: writer, pixels: p)
+        var out = try Output(writer: writer, pixels: p, cosmology: options.settings.cosmology)
         let reader = SpectrumReader(options: options)
         var rejected = [(row: Int, id: String, path: String, reason: String)]()
         func reject(_ row: ObjectTable.Row, id: String, _ error: DigsError) {
@@ -145,15 +145,17 @@ public enum IngestStage {
     /// The per-galaxy datasets, filled block by block (the strings too: nothing per object
     /// stays in memory).
     struct Output {
-        let flux, sigma, mask, redshift, distance, ebv, row: HDF5Dataset
+        let flux, sigma, mask, redshift, distance, ebv, row, age: HDF5Dataset
         let idSet, pathSet, digestSet, originSet: HDF5Dataset
         let pixels: Int
+        let cosmology: FlatLambdaCDM
         var pending = (flux: [Float](), sigma: [Float](), mask: [UInt8](), redshift: [Double](), distance: [Double](),
-                       ebv: [Double](), row: [Int64]())
+                       ebv: [Double](), row: [Int64](), age: [Double]())
         var ids = [String](), paths = [String](), digests = [String](), origins = [String]()
         private(set) var count = 0
 
-        init(writer: ProductWriter, pixels p: Int) throws {
+        init(writer: ProductWriter, pixels p: Int, cosmology: FlatLambdaCDM) throws {
+            self.cosmology = cosmology
             func extendable(_ name: String, _ dtype: HDF5DType, _ shape: [Int], _ axes: [String], _ units: String, _ text: String) throws -> HDF5Dataset {
                 try writer.createDataset(name, dtype: dtype, shape: shape, axes: axes, units: units, description: text, extendable: true)
             }
@@ -173,6 +175,8 @@ public enum IngestStage {
             distance = try extendable("luminosity_distance", .float64, [0], ["galaxy"], "Mpc",
                                       "luminosity distance used for L_lambda (the object's own, or from the redshift and the cosmology)")
             ebv = try extendable("ebv", .float64, [0], ["galaxy"], "mag", "Milky-Way E(B-V) corrected for")
+            age = try extendable("age_of_universe", .float64, [0], ["galaxy"], "Gyr",
+                                 "age of the Universe at the redshift (the cosmology's): the upper bound of t_age for this object")
             row = try extendable("source/row", .int64, [0], ["galaxy"], "", "object-table row (0-based; command line: file number) of each observation")
         }
 
@@ -184,6 +188,7 @@ public enum IngestStage {
             pending.distance.append(rest.luminosityDistanceMpc)
             pending.ebv.append(rest.ebv)
             pending.row.append(Int64(index))
+            pending.age.append(cosmology.age(object.spectrum.redshift))
             ids.append(object.id)
             paths.append(object.spectrum.source)
             digests.append(object.sha256)
@@ -202,11 +207,12 @@ public enum IngestStage {
             try distance.append(NDArray(shape: [n], data: pending.distance))
             try ebv.append(NDArray(shape: [n], data: pending.ebv))
             try row.append(NDArray(shape: [n], data: pending.row))
+            try age.append(NDArray(shape: [n], data: pending.age))
             try idSet.appendStrings(ids)
             try pathSet.appendStrings(paths)
             try digestSet.appendStrings(digests)
             try originSet.appendStrings(origins)
-            pending = ([], [], [], [], [], [], [])
+            pending = ([], [], [], [], [], [], [], [])
             (ids, paths, digests, origins) = ([], [], [], [])
         }
     }

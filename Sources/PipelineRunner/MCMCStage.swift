@@ -302,6 +302,8 @@ struct GalaxyChain {
                     fluxCalibration: FluxCalibration?, generator g: inout Xoshiro256StarStar) throws -> GalaxyChain {
         let clock = ContinuousClock(), began = clock.now
         let o = task.observation
+        // A real galaxy is no older than the Universe at its redshift.
+        let prior = try o.ageLimit.map { try prior.limitingAge(to: $0[0]) } ?? prior
         let posterior = SpectrumPosterior(prior: prior, simulator: simulator,
                                           observation: NoisySpectrum(logFlux: o.logFlux, sigma: o.sigma, mask: o.mask),
                                           fluxCalibration: fluxCalibration)

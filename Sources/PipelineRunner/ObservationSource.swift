@@ -61,6 +61,8 @@ public struct ObservationChunk: Sendable {
     public var mask: [UInt8]
     /// True parameters when known, [count × D].
     public var thetaTrue: [Double]?
+    /// The age of the Universe at each galaxy's redshift, Gyr (real spectra): t_age's upper bound.
+    public var ageLimit: [Double]? = nil
 }
 
 /// Observed spectra read in chunks from an `observation_set`, or made from a `sed_set` of
@@ -87,6 +89,7 @@ public final class ObservationSource {
     let sigmaSet: HDF5Dataset?
     let maskSet: HDF5Dataset?
     let thetaSet: HDF5Dataset?
+    let ageSet: HDF5Dataset?
 
     public var path: String { product.path }
 
@@ -127,6 +130,11 @@ public final class ObservationSource {
         self.nuisances = nuisances.onGrid(wavelength: wavelength)
         let thetaName = product.kind == .sedSet ? "theta" : "theta_true"
         thetaSet = product.file.exists(thetaName) ? try product.dataset(thetaName, dtype: .float64, rank: 2) : nil
+        ageSet = product.kind == .observationSet && product.file.exists("age_of_universe")
+            ? try product.dataset("age_of_universe", dtype: .float64, rank: 1) : nil
+        if let ageSet, ageSet.shape[0] != flux.shape[0] {
+            throw DigsError.invalidProduct(path: path, field: "age_of_universe", problem: "has \(ageSet.shape[0]) rows, log_flux \(flux.shape[0])")
+        }
         parameterNames = try thetaSet.map { try product.parameterNames(of: $0) }
         parameterUnits = try thetaSet?.attribute("units")?.stringsValue
         streams = RandomStreams(seed: seed)
@@ -177,6 +185,11 @@ public final class ObservationSource {
         var mask: [UInt8] = try maskSet!.readRows(range).data, sigma: [Float] = try sigmaSet!.readRows(range).data
         for i in 0..<n { nuisances.maskLines(&mask[(i * p)..<((i + 1) * p)]) }
         if !reported { nuisances.inflate(&sigma) }
-        return ObservationChunk(first: range.lowerBound, count: n, logFlux: logFlux, sigma: sigma, mask: mask, thetaTrue: theta)
+        let ages: [Double]? = try ageSet.map { try $0.readRows(range).data }
+        if let bad = ages?.firstIndex(where: { !($0 > 0) }) {
+            throw DigsError.invalidProduct(path: path, field: "age_of_universe", problem: "is \(ages![bad]) Gyr for galaxy \(range.lowerBound + bad); expected a positive age")
+        }
+        return ObservationChunk(first: range.lowerBound, count: n, logFlux: logFlux, sigma: sigma, mask: mask, thetaTrue: theta,
+                                ageLimit: ages)
     }
 }

@@ -49,6 +49,19 @@ public struct FlatLambdaCDM: Codable, Equatable, Sendable {
         return hubbleDistance * sum * width / 2
     }
 
+    /// Hubble time 1/H0, Gyr (Gyr of Julian years, as astropy).
+    public var hubbleTime: Double { Self.megaparsecCm / 1e5 / h0 / (365.25 * 86_400 * 1e9) }
+
+    /// Age of the Universe at redshift z, Gyr: ∫_z^∞ dz′ / ((1 + z′) H(z′)), in closed form for
+    /// flat ΛCDM without radiation, t = 2 / (3 H0 √Ω_Λ) · asinh(√(Ω_Λ/Ω_m) (1 + z)^(−3/2))
+    /// (Ω_Λ = 0: the Einstein–de Sitter 2 / (3 H0) (1 + z)^(−3/2); Ω_m = 0: infinite).
+    public func age(_ z: Double) -> Double {
+        let lambda = 1 - omegaM
+        guard omegaM > 0 else { return .infinity }
+        if lambda < 1e-12 { return 2 / 3 * hubbleTime * pow(1 + z, -1.5) }
+        return 2 / (3 * lambda.squareRoot()) * hubbleTime * asinh((lambda / omegaM).squareRoot() * pow(1 + z, -1.5))
+    }
+
     /// Luminosity distance (1 + z) D_C, Mpc.
     public func luminosityDistance(_ z: Double) -> Double { (1 + z) * comovingDistance(z) }
 

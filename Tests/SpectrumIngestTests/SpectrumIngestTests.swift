@@ -27,6 +27,21 @@ struct SpectrumIngestTests {
         }
     }
 
+    @Test("age of the Universe: astropy's FlatLambdaCDM(70, 0.3).age(z) (numerical quadrature) and the Einstein–de Sitter limit")
+    func ageOfTheUniverse() {
+        // astropy 8.0.2: FlatLambdaCDM(H0=70, Om0=0.3, Tcmb0=0).age(z) in Gyr.
+        for (z, gyr) in [(0.0, 13.466983947061873), (0.004, 13.411271752410245), (0.1, 12.165686389517033),
+                         (0.2, 11.035005445683177), (1.0, 5.751646943448282), (3.0, 2.112527190892693)] {
+            #expect(abs(FlatLambdaCDM.standard.age(z) / gyr - 1) < 1e-9, "z = \(z)")
+        }
+        #expect(abs(FlatLambdaCDM(h0: 67.4, omegaM: 0.315).age(0.05) / 13.096788797356554 - 1) < 1e-9)
+        // Ω_m → 1 joins the Einstein–de Sitter 2/(3 H0) (1 + z)^(−3/2) continuously.
+        let eds = FlatLambdaCDM(h0: 70, omegaM: 1), near = FlatLambdaCDM(h0: 70, omegaM: 1 - 1e-9)
+        #expect(abs(eds.age(0.5) / (2.0 / 3 * eds.hubbleTime * pow(1.5, -1.5)) - 1) < 1e-15)
+        #expect(abs(near.age(0.5) / eds.age(0.5) - 1) < 1e-8)
+        #expect(FlatLambdaCDM(h0: 70, omegaM: 0).age(1) == .infinity)
+    }
+
     @Test("CCM89 extinction: A_λ/A_V as Barbary's `extinction` package computes it, and exactly 1 at x = 1.82 μm⁻¹")
     func extinction() {
         // extinction 0.4.9: extinction.ccm89(wave, 1.0, 3.1) (monochromatic A_λ/A_V; CCM89 Table 3

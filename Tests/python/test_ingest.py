@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from observation_model import line_covered
 from survey_files import write_sdss
 from product_digest import reseal
 from digs_cli import digs
@@ -69,8 +70,8 @@ def test_ingest_infer_export_fit_and_mcmc_on_sdss_files(sdss, tmp_path):
         samples, flags = f["samples"][:], f["flags"][:]
         dof = f["ppc/dof"][:]
     assert not np.any(flags & 2)
-    with h5py.File(obs) as f:
-        assert list(dof) == list(f["mask"][:].sum(axis=1))     # masked pixels left out of χ²
+    with h5py.File(obs) as f:      # masked pixels, and the emission-line pixels, left out of χ²
+        assert list(dof) == list((f["mask"][:] & ~line_covered(f["wavelength"][()])).sum(axis=1))
     # The truth lies inside each marginal posterior (0.5–99.5 %).
     for k, theta in enumerate(THETA):
         lo, hi = np.percentile(samples[k], [0.5, 99.5], axis=0)
