@@ -75,3 +75,29 @@ public struct PosteriorFlags: OptionSet, Sendable, Hashable {
     /// Every flag a posterior can carry, in bit order.
     public static let all: [PosteriorFlags] = [.outOfDistribution, .invalidInput, .medianAtPriorEdge, .unreliableFlow]
 }
+
+extension PosteriorFlags {
+    /// A posterior's flags in words, for the catalog's PROBLEM column ("" when it has none):
+    /// which parameter sits at which prior edge, the predictive check's χ²/dof and p, the
+    /// importance-sampling k̂. `p50`, `low`, `high`: median and prior box per parameter.
+    public func describe(names: [String], p50: [Double], low: [Double], high: [Double],
+                         chi2: Double = .nan, dof: Int = 0, pValue: Double = .nan, paretoK: Double = .nan) -> String {
+        var parts = [String]()
+        if contains(.invalidInput) { parts.append("refused by the flow (digs infer's log says why)") }
+        if contains(.medianAtPriorEdge) {
+            for (j, name) in names.enumerated() {
+                let margin = 0.01 * (high[j] - low[j])
+                if p50[j] < low[j] + margin {
+                    parts.append(String(format: "%@ median %.3g at the prior's lower edge %.3g: the prior cuts the posterior", name, p50[j], low[j]))
+                } else if p50[j] > high[j] - margin {
+                    parts.append(String(format: "%@ median %.3g at the prior's upper edge %.3g: the prior cuts the posterior", name, p50[j], high[j]))
+                }
+            }
+        }
+        if contains(.outOfDistribution) {
+            parts.append(String(format: "predictive check fails: chi2/dof %.2f, p %.2g", chi2 / Double(max(dof, 1)), pValue))
+        }
+        if contains(.unreliableFlow) { parts.append(String(format: "flow unreliable here: Pareto k %.2f", paretoK)) }
+        return parts.joined(separator: "; ")
+    }
+}

@@ -54,3 +54,18 @@ struct PredictiveCheckTests {
         #expect(PosteriorFlags.all.map(\.rawValue) == [1, 2, 4, 8])
     }
 }
+
+@Suite("Posterior flags in words (the catalog's PROBLEM column)")
+struct PosteriorFlagWordsTests {
+    @Test func edgesNameTheParameterAndTheEdge() {
+        let names = ["log_mass", "t_age", "log_z"]
+        let low = [6.0, 0.05, -2.0], high = [13.0, 13.4, 0.2]
+        let flags: PosteriorFlags = [.medianAtPriorEdge, .outOfDistribution]
+        let text = flags.describe(names: names, p50: [6.03, 5.0, 0.19], low: low, high: high, chi2: 300, dof: 150, pValue: 1e-9)
+        #expect(text == "log_mass median 6.03 at the prior's lower edge 6: the prior cuts the posterior; "
+                + "log_z median 0.19 at the prior's upper edge 0.2: the prior cuts the posterior; predictive check fails: chi2/dof 2.00, p 1e-09")
+        #expect(PosteriorFlags().describe(names: names, p50: [9, 5, -1], low: low, high: high) == "")
+        #expect(PosteriorFlags.unreliableFlow.describe(names: names, p50: [9, 5, -1], low: low, high: high, paretoK: 0.93)
+                == "flow unreliable here: Pareto k 0.93")
+    }
+}

@@ -73,8 +73,11 @@ def test_mcmc_log_posterior_is_the_marginal_likelihood_of_real_spectra(sdss, tmp
         rows = [k for k, p in enumerate(picks) if p[0] == g]
         expected = np.array([-0.5 * chi_square(a, wavelength, x[g], sigma[g], mask[g], spectra[k])[0] for k in rows])
         stored = np.array([log_prob[picks[k]] for k in rows])
-        # The box prior is flat: differences of the log posterior are differences of −½ χ².
-        np.testing.assert_allclose(stored - stored[0], expected - expected[0], atol=1e-6 * np.abs(expected).max() + 1e-6)
+        # The box prior is flat: differences of the log posterior are differences of −½ χ². The
+        # chains are stored as float32: positions rounded by ~1e-7 move −½ χ² by up to ~1e-2 at this
+        # S/N; leaving out the line mask, the model error or the calibration moves it by 10–1000.
+        np.testing.assert_allclose(stored - stored[0], expected - expected[0], atol=0.01 + 1e-4 * np.abs(expected).max())
+        assert np.ptp(expected) > 1, "positions far enough apart to tell the likelihoods apart"
 
 
 def test_real_sdss_spectra_pass_the_predictive_check_under_the_exact_likelihood(sdss, tmp_path):
