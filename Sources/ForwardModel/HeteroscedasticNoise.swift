@@ -9,6 +9,12 @@ import Foundation
 ///   drawn uniformly in ±`tiltDexMax` (σ at the red end over σ at the blue end is 10^t: the
 ///   number of detector pixels per grid pixel, the throughput and the sky all change along
 ///   the spectrum), and x_j += σ_j · N(0, 1);
+/// - optionally (`shapeDegree` K ≥ 2) a smooth shape Σ_{k=2…K} b_k P_k(u_j) added to log10 σ_j,
+///   b_k uniform in ±`shapeDexMax` (P_k Legendre, u_j = 2j/(P − 1) − 1). With `fluxExponent` 0
+///   this gives σ shapes that do not depend on θ: σ is then ancillary, as the likelihood assumes
+///   when it conditions on σ. With `fluxExponent` > 0, σ is a function of the noiseless
+///   spectrum, which the flow reads through its σ context: information the exact likelihood
+///   (and real data, whose σ follows the observed, calibrated flux) does not have;
 /// - with probability `edgeProbability`, independently at each end, a block of up to
 ///   `edgeMaxFraction` of the pixels is masked (coverage lost to redshift), and every pixel is
 ///   masked with probability `pixelProbability` (bad pixels, sky lines).
@@ -20,17 +26,22 @@ public struct HeteroscedasticNoise: Codable, Equatable, Sendable {
     public var edgeProbability: Double
     public var edgeMaxFraction: Double
     public var pixelProbability: Double
+    public var shapeDegree: Int
+    public var shapeDexMax: Double
 
     public init(sigmaDexMin: Double, sigmaDexMax: Double, fluxExponent: Double = 0.5, tiltDexMax: Double = 0,
-                edgeProbability: Double = 0, edgeMaxFraction: Double = 0, pixelProbability: Double = 0) {
+                edgeProbability: Double = 0, edgeMaxFraction: Double = 0, pixelProbability: Double = 0,
+                shapeDegree: Int = 0, shapeDexMax: Double = 0) {
         (self.sigmaDexMin, self.sigmaDexMax, self.fluxExponent, self.tiltDexMax) = (sigmaDexMin, sigmaDexMax, fluxExponent, tiltDexMax)
         (self.edgeProbability, self.edgeMaxFraction, self.pixelProbability) = (edgeProbability, edgeMaxFraction, pixelProbability)
+        (self.shapeDegree, self.shapeDexMax) = (shapeDegree, shapeDexMax)
     }
 
     enum CodingKeys: String, CodingKey {
         case sigmaDexMin = "sigma_dex_min", sigmaDexMax = "sigma_dex_max", fluxExponent = "flux_exponent", tiltDexMax = "tilt_dex_max"
         case edgeProbability = "mask_edge_probability", edgeMaxFraction = "mask_edge_max_fraction"
         case pixelProbability = "mask_pixel_probability"
+        case shapeDegree = "sigma_shape_degree", shapeDexMax = "sigma_shape_dex_max"
     }
 
     public init(from decoder: Decoder) throws {
@@ -42,6 +53,24 @@ public struct HeteroscedasticNoise: Codable, Equatable, Sendable {
         edgeProbability = try c.decodeIfPresent(Double.self, forKey: .edgeProbability) ?? 0
         edgeMaxFraction = try c.decodeIfPresent(Double.self, forKey: .edgeMaxFraction) ?? 0
         pixelProbability = try c.decodeIfPresent(Double.self, forKey: .pixelProbability) ?? 0
+        shapeDegree = try c.decodeIfPresent(Int.self, forKey: .shapeDegree) ?? 0
+        shapeDexMax = try c.decodeIfPresent(Double.self, forKey: .shapeDexMax) ?? 0
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(sigmaDexMin, forKey: .sigmaDexMin)
+        try c.encode(sigmaDexMax, forKey: .sigmaDexMax)
+        try c.encode(fluxExponent, forKey: .fluxExponent)
+        try c.encode(tiltDexMax, forKey: .tiltDexMax)
+        try c.encode(edgeProbability, forKey: .edgeProbability)
+        try c.encode(edgeMaxFraction, forKey: .edgeMaxFraction)
+        try c.encode(pixelProbability, forKey: .pixelProbability)
+        // Absent unless used, so the records of pipelines without a σ shape are unchanged.
+        if shapeDegree != 0 || shapeDexMax != 0 {
+            try c.encode(shapeDegree, forKey: .shapeDegree)
+            try c.encode(shapeDexMax, forKey: .shapeDexMax)
+        }
     }
 
     public func validate() throws {
@@ -55,6 +84,8 @@ public struct HeteroscedasticNoise: Codable, Equatable, Sendable {
             throw bad("mask_edge_probability/mask_pixel_probability", "must be probabilities in 0…1")
         }
         guard (0...0.9).contains(edgeMaxFraction) else { throw bad("mask_edge_max_fraction", "must be in 0…0.9") }
+        guard shapeDegree == 0 || (2...12).contains(shapeDegree) else { throw bad("sigma_shape_degree", "must be 0 (none) or 2…12 (is \(shapeDegree))") }
+        guard (0...1).contains(shapeDexMax) else { throw bad("sigma_shape_dex_max", "must be in 0…1 dex (is \(shapeDexMax))") }
     }
 
     /// One draw: noise into `x`, σ (dex) into `sigma`, usable pixels into `mask`.
@@ -63,10 +94,16 @@ public struct HeteroscedasticNoise: Codable, Equatable, Sendable {
         let median = Double(x.sorted()[p / 2])
         let level = exp(log(sigmaDexMin) + g.nextUniform() * log(sigmaDexMax / sigmaDexMin))
         let tilt = tiltDexMax > 0 ? tiltDexMax * (2 * g.nextUniform() - 1) : 0
+        let shape = shapeDegree >= 2 ? (2...shapeDegree).map { _ in shapeDexMax * (2 * g.nextUniform() - 1) } : []
         sigma = [Float](repeating: 0, count: p)
         for (j, i) in x.indices.enumerated() {
             let position = p > 1 ? Double(j) / Double(p - 1) - 0.5 : 0
-            let s = min(0.5, level * pow(10, -fluxExponent * (Double(x[i]) - median) + tilt * position))
+            var logShape = 0.0
+            if !shape.isEmpty {
+                let legendre = FluxCalibration.legendre(pixel: j, pixels: p, degree: shapeDegree)
+                for (k, b) in shape.enumerated() { logShape += b * legendre[k + 1] }
+            }
+            let s = min(0.5, level * pow(10, -fluxExponent * (Double(x[i]) - median) + tilt * position + logShape))
             sigma[j] = Float(s)
             x[i] += Float(s * g.nextNormal())
         }

@@ -56,6 +56,37 @@ struct HeteroscedasticNoiseTests {
         #expect(abs(mean) < 0.01 && abs(variance - 0.16 / 3) < 0.004)   // U(−a, a): variance a²/3
     }
 
+    @Test("σ shapes without the flux law do not depend on the spectrum, and are the Legendre shape drawn")
+    func ancillaryShape() {
+        let h = HeteroscedasticNoise(sigmaDexMin: 0.01, sigmaDexMax: 0.05, fluxExponent: 0, tiltDexMax: 0.4,
+                                     shapeDegree: 4, shapeDexMax: 0.3)
+        let a = (0..<60).map { Float(2 + 0.02 * Double($0)) }, b = (0..<60).map { Float(-1 + sin(Double($0) / 4)) }
+        var coefficients = [[Double]]()
+        for seed in 0..<500 {
+            var g1 = Xoshiro256StarStar(seed: UInt64(seed)), g2 = g1
+            var xa = a[...], xb = b[...], sa = [Float](), sb = [Float](), m = [UInt8]()
+            h.draw(x: &xa, sigma: &sa, mask: &m, generator: &g1)
+            h.draw(x: &xb, sigma: &sb, mask: &m, generator: &g2)
+            #expect(sa == sb, "σ must not depend on the spectrum (seed \(seed))")
+            // log10 σ = log10 s + t (u/2) + Σ b_k P_k(u): fit by least squares on {1, P1, …, P4}.
+            let rows = (0..<60).map { j in [1.0] + FluxCalibration.legendre(pixel: j, pixels: 60, degree: 4) }
+            let y = sa.map { log10(Double($0)) }
+            var normal = [[Double]](repeating: [Double](repeating: 0, count: 5), count: 5), rhs = [Double](repeating: 0, count: 5)
+            for (r, v) in zip(rows, y) { for i in 0..<5 { rhs[i] += r[i] * v; for k in 0..<5 { normal[i][k] += r[i] * r[k] } } }
+            let c = ObservationNuisancesTests.denseSolve(normal, rhs)
+            let fitted = rows.map { zip($0, c).reduce(0) { $0 + $1.0 * $1.1 } }
+            #expect(zip(fitted, y).allSatisfy { abs($0 - $1) < 1e-5 }, "log σ lies in the span of P0…P4")
+            coefficients.append(c)
+        }
+        for k in 2...4 {
+            let v = coefficients.map { $0[k] }
+            #expect(v.min()! >= -0.3 - 1e-5 && v.max()! <= 0.3 + 1e-5 && v.max()! > 0.28 && v.min()! < -0.28, "P\(k)")
+        }
+        // The tilt enters as t(u/2) = (t/2) P1: uniform in ±0.2.
+        let p1 = coefficients.map { $0[1] }
+        #expect(p1.max()! <= 0.2 + 1e-5 && p1.max()! > 0.19)
+    }
+
     @Test("a pipeline's heteroscedastic noise block decodes and encodes back")
     func coding() throws {
         let json = #"{"model":"heteroscedastic","sigma_dex_min":0.01,"sigma_dex_max":0.05,"mask_edge_probability":0.3,"mask_edge_max_fraction":0.1}"#

@@ -52,7 +52,7 @@ def sdss(run, tmp_path_factory):
     (d / "01_ssp_library.h5").symlink_to(source / "01_ssp_library.h5")
     pipeline = pipeline_copy("sdss", d, d, [("  train: 20000", "  train: 4000"), ("  test: 1000", "  test: 40"),
                                             ("hidden_features: 25", "hidden_features: 20"),
-                                            ("num_transforms: 10", "num_transforms: 5"), ("max_epochs: 90", "max_epochs: 40"),
+                                            ("num_transforms: 10", "num_transforms: 5"), ("max_epochs: 150", "max_epochs: 40"),
                                             ("embedding_features: [128, 64]", "embedding_features: [32]"),
                                             ("  samples: 1000", "  samples: 300"), ("  galaxies: 4", "  galaxies: 1"),
                                             ("burn_in: [1000, 1000, 1000]", "burn_in: [150, 150]"),
