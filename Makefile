@@ -14,7 +14,7 @@ export DIGS_INTEROP_DIR ?= $(CURDIR)/.build/interop
 PIPELINE ?= pipelines/quickstart.yaml
 PIPELINE_OUTPUT = $(shell sed -n 's/^output: *//p' $(PIPELINE))
 
-.PHONY: demo test build deps test-deps venv real-spectra swift-test python-test bench fidelity clean
+.PHONY: demo test build deps test-deps venv real-spectra swift-test python-test bench fidelity real-fit clean
 
 ## Install missing Debian packages (needs root or sudo; skipped when all are present).
 ## The tests also need a browser (headless Chromium checks the HTML report).
@@ -105,6 +105,12 @@ bench: build venv
 ## galaxies, each against its target. Runs the pipeline up to sbc first (up to date after make demo).
 fidelity: build venv
 	$(VENV)/bin/python Tests/benchmarks/fidelity.py $(PIPELINE) --digs $(DIGS) --calibration 10000
+
+## The real SDSS spectra pPXF ships (Tests/benchmarks/real_spectra.py): ingest → infer → export →
+## plot fit → mcmc with pipelines/sdss.yaml, and the NPE beside the MCMC and pPXF's published fits.
+real-fit: build venv real-spectra
+	$(DIGS) run pipelines/sdss.yaml
+	$(VENV)/bin/python Tests/benchmarks/real_spectra.py pipelines/sdss.yaml --digs $(DIGS)
 
 clean:
 	rm -rf .build products/*/
