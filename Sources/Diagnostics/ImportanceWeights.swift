@@ -30,6 +30,27 @@ public struct ImportanceWeights: Sendable, Equatable {
         paretoK = Self.paretoK(logWeights: logWeights.map { $0.isFinite ? $0 - top : -.infinity })
     }
 
+    /// Systematic resampling (Kitagawa 1996): the indices of `count` draws chosen in proportion
+    /// to the weights exp(log w), in increasing order, with one uniform u ∈ [0, 1): draw i is
+    /// taken ⌊count·W_i + u⌋ − ⌊count·W_{i−1} + u⌋ times (W the cumulative normalised weights),
+    /// i.e. ⌊count·w_i⌋ or ⌈count·w_i⌉ times. Draws with −∞ (or NaN) log weight are never taken.
+    public static func systematicResample(logWeights: [Double], count: Int, uniform u: Double) -> [Int] {
+        let top = logWeights.filter(\.isFinite).max() ?? 0
+        let w = logWeights.map { $0.isFinite ? exp($0 - top) : 0 }
+        let total = w.reduce(0, +)
+        guard total > 0, count > 0 else { return [] }
+        var chosen = [Int](), cumulative = 0.0, previous = 0
+        chosen.reserveCapacity(count)
+        for (i, wi) in w.enumerated() {
+            cumulative += wi / total
+            let upTo = min(count, Int((Double(count) * cumulative + u).rounded(.down)))
+            for _ in previous..<max(previous, upTo) { chosen.append(i) }
+            previous = max(previous, upTo)
+        }
+        while chosen.count < count { chosen.append(w.lastIndex { $0 > 0 }!) }  // rounding at the end
+        return chosen
+    }
+
     /// k̂ above which PSIS estimates from S draws are unreliable: min(1 − 1/log10 S, 0.7).
     public static func paretoKThreshold(draws s: Int) -> Double { min(1 - 1 / log10(Double(max(s, 11))), 0.7) }
 

@@ -39,4 +39,23 @@ struct ImportanceWeightsTests {
         let wide = ImportanceWeights(logWeights: z.map { -0.5 * $0 * $0 / 0.64 + 0.5 * $0 * $0 })
         #expect(wide.paretoK < 0.5 && wide.isReliable, "k̂ = \(wide.paretoK)")
     }
+
+    @Test func systematicResamplingTakesEachDrawFloorOrCeilOfItsShare() {
+        var g = Xoshiro256StarStar(seed: 4)
+        let logWeights = (0..<500).map { i -> Double in i % 37 == 0 ? -.infinity : 3 * g.nextNormal() }
+        let w = logWeights.map { $0.isFinite ? exp($0) : 0 }, total = w.reduce(0, +)
+        for u in [0.0, 0.37, 0.999] {
+            let chosen = ImportanceWeights.systematicResample(logWeights: logWeights, count: 300, uniform: u)
+            #expect(chosen.count == 300 && chosen == chosen.sorted())
+            var taken = [Int](repeating: 0, count: 500)
+            for i in chosen { taken[i] += 1 }
+            for i in 0..<500 {
+                let share = 300 * w[i] / total
+                #expect(Double(taken[i]) >= share.rounded(.down) - 1e-9 && Double(taken[i]) <= share.rounded(.up) + 1e-9, "draw \(i)")
+            }
+            #expect(chosen.allSatisfy { logWeights[$0].isFinite })
+        }
+        // Equal weights and as many draws as kept: each draw once.
+        #expect(ImportanceWeights.systematicResample(logWeights: [Double](repeating: 0.5, count: 8), count: 8, uniform: 0.5) == Array(0..<8))
+    }
 }

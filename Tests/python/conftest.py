@@ -54,7 +54,7 @@ def sdss(run, tmp_path_factory):
                                             ("hidden_features: 25", "hidden_features: 20"),
                                             ("num_transforms: 10", "num_transforms: 5"), ("max_epochs: 150", "max_epochs: 40"),
                                             ("embedding_features: [128, 64]", "embedding_features: [32]"),
-                                            ("  samples: 1000", "  samples: 300"), ("  galaxies: 4", "  galaxies: 1"),
+                                            ("  samples: 1000", "  samples: 300"), ("importance_samples: 40000", "importance_samples: 2000"), ("  galaxies: 4", "  galaxies: 1"),
                                             ("burn_in: [1000, 1000, 1000]", "burn_in: [150, 150]"),
                                             ("  production: 80000", "  production: 300"), ("  thin: 160", "  thin: 5")])
     for args in (["sample-prior", "--set", "train"], ["simulate", "--set", "train"], ["augment"], ["train"]):

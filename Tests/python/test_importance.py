@@ -42,3 +42,29 @@ def test_log_weights_ess_and_flag_match_numpy(run, tmp_path):
         table = h["DIGS_POSTERIORS"].data
         np.testing.assert_array_equal(table["IS_ESS_FRAC"], ess)
         np.testing.assert_array_equal(table["PARETO_K"], k)
+
+
+def test_importance_resampling_keeps_each_draw_floor_or_ceil_of_its_weight_share(run, tmp_path):
+    """`infer.importance_resampling`: the stored samples are the flow's draws (the same stream as a
+    plain run that keeps all of them), each taken ⌊S w_i⌋ or ⌈S w_i⌉ times for the normalised
+    exact-posterior weights w_i that the plain run stores; their ESS and k̂ are those weights'."""
+    d, pipeline = run
+    text = open(pipeline).read()
+    plain, sir = tmp_path / "plain.yaml", tmp_path / "sir.yaml"
+    plain.write_text(text.replace("infer:", "infer:\n  importance_samples: 2000", 1))
+    sir.write_text(text.replace("infer:", "infer:\n  importance_samples: 2000\n  importance_resampling: true", 1))
+    digs("infer", "-c", plain, "--samples", 2000, "-o", tmp_path / "plain.h5")
+    digs("infer", "-c", sir, "--samples", 400, "-o", tmp_path / "sir.h5")
+    with h5py.File(tmp_path / "plain.h5") as p, h5py.File(tmp_path / "sir.h5") as s:
+        assert s.attrs["importance_resampling"] == 1 and s.attrs["importance_samples"] == 2000
+        np.testing.assert_array_equal(p["importance/log_weight"][()], s["importance/log_weight"][()])
+        np.testing.assert_array_equal(p["importance/pareto_k"][()], s["importance/pareto_k"][()])
+        for g in range(5):
+            draws, kept = p["samples"][g], s["samples"][g]
+            lw = p["importance/log_weight"][g].astype(np.float64)
+            w = np.exp(lw - lw.max())
+            share = 400 * w / w.sum()
+            index = {tuple(row): i for i, row in enumerate(draws)}
+            counts = np.bincount([index[tuple(row)] for row in kept], minlength=len(draws))
+            # float32 log weights: a share within 1e-3 of an integer may round either way.
+            assert np.all(counts >= np.floor(share - 1e-3)) and np.all(counts <= np.ceil(share + 1e-3)), g
