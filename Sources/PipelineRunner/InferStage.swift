@@ -376,7 +376,11 @@ struct GalaxyPosterior {
             let weights = ImportanceWeights(logWeights: logWeights)
             importance = weights
             if !weights.isReliable { flags.insert(.unreliableFlow) }
-            let chosen = ImportanceWeights.systematicResample(logWeights: logWeights, count: s, uniform: g.nextUniform())
+            // Where k̂ fails the weights miss mass of the exact posterior and the resampled
+            // posterior would be too narrow: the flow's own first draws are kept instead.
+            let u = g.nextUniform()
+            let chosen = weights.isReliable ? ImportanceWeights.systematicResample(logWeights: logWeights, count: s, uniform: u)
+                                            : Array(0..<s)
             draw = (chosen.flatMap { draw.theta[($0 * d)..<(($0 + 1) * d)] }, chosen.map { draw.logProb[$0] })
             resampledSpectra = chosen.flatMap { spectra[($0 * p)..<(($0 + 1) * p)] }
         }
