@@ -330,6 +330,17 @@ struct GalaxyPosterior {
         return (theta, logProb.map { $0 + shift })
     }
 
+    /// The importance weights of `count` flow draws (their spectra simulated) against the exact
+    /// posterior: stored with their ESS and k̂, flag 8 where k̂ fails.
+    @discardableResult
+    mutating func weigh(_ exact: SpectrumPosterior, theta: [Double], logProb: [Double], spectra: [Float], count: Int) -> ImportanceWeights {
+        logWeights = zip(exact.logDensity(theta, count: count, spectra: spectra), logProb).map { $0 - $1 }
+        let weights = ImportanceWeights(logWeights: logWeights)
+        importance = weights
+        if !weights.isReliable { flags.insert(.unreliableFlow) }
+        return weights
+    }
+
     /// `trainedSigma`: the σ (dex) per pixel a flow that sees x alone was trained with.
     init(chunk: ObservationChunk, row i: Int, pixels p: Int, posterior: any PosteriorFlow, trainedSigma: [Double]?,
          simulator: SpectrumSimulator, prior: PriorSet, fluxCalibration: FluxCalibration?, settings: InferSettings,
@@ -340,13 +351,17 @@ struct GalaxyPosterior {
         let layout = posterior.contextLayout
         predictive = [[Float]](repeating: .nans(p), count: 3)
         residual = .nans(p)
-        refusal = layout.refusal(observation, trainedSigma: trainedSigma)
-        guard refusal == nil else {
-            logWeights = .nans(settings.importanceDraws)
-            samples = .nans(s * d)
-            logProb = .nans(s)
-            derivedSamples = .nans(s * q)
-            flags = .invalidInput
+        // A refused observation gets NaN samples and flag 2, with the reason.
+        func refuse(_ reason: String) -> GalaxyPosterior {
+            var refused = self
+            refused.refusal = reason
+            refused.logWeights = .nans(settings.importanceDraws)
+            refused.flags = .invalidInput
+            return refused
+        }
+        (samples, logProb, derivedSamples) = (.nans(s * d), .nans(s), .nans(s * q))
+        if let reason = layout.refusal(observation, trainedSigma: trainedSigma) {
+            self = refuse(reason)
             return
         }
         let context = layout.encode(observation)
@@ -358,12 +373,7 @@ struct GalaxyPosterior {
         guard var draw = Self.draw(posterior, context: context, count: drawCount, ageLimit: ageLimit,
                                    tAge: prior.index(of: .tAge), generator: &g),
               let prior = try? prior.limitingAge(to: ageLimit) else {
-            refusal = String(format: "the flow puts (almost) no posterior mass below the age of the Universe at its redshift (%.2f Gyr)", ageLimit)
-            logWeights = .nans(settings.importanceDraws)
-            samples = .nans(s * d)
-            logProb = .nans(s)
-            derivedSamples = .nans(s * q)
-            flags = .invalidInput
+            self = refuse(String(format: "the flow puts (almost) no posterior mass below the age of the Universe at its redshift (%.2f Gyr)", ageLimit))
             return
         }
         let exact = SpectrumPosterior(prior: prior, simulator: simulator, observation: observation, fluxCalibration: fluxCalibration)
@@ -372,10 +382,7 @@ struct GalaxyPosterior {
         if resampling {
             let n = drawCount
             let spectra = simulator.simulate(try! NDArray(shape: [n, d], data: draw.theta), threads: 1).logFlux.data
-            logWeights = zip(exact.logDensity(draw.theta, count: n, spectra: spectra), draw.logProb).map { $0 - $1 }
-            let weights = ImportanceWeights(logWeights: logWeights)
-            importance = weights
-            if !weights.isReliable { flags.insert(.unreliableFlow) }
+            let weights = weigh(exact, theta: draw.theta, logProb: draw.logProb, spectra: spectra, count: n)
             // Where k̂ fails the weights miss mass of the exact posterior and the resampled
             // posterior would be too narrow: the flow's own first draws are kept instead.
             let u = g.nextUniform()
@@ -408,11 +415,7 @@ struct GalaxyPosterior {
         let spectra = resampledSpectra
             ?? simulator.simulate(try! NDArray(shape: [k, d], data: Array(samples[0..<(k * d)])), threads: 1).logFlux.data
         if w > 0 {
-            let logTarget = exact.logDensity(Array(samples[0..<(w * d)]), count: w, spectra: Array(spectra[0..<(w * p)]))
-            logWeights = zip(logTarget, logProb).map { $0 - $1 }
-            let weights = ImportanceWeights(logWeights: logWeights)
-            importance = weights
-            if !weights.isReliable { flags.insert(.unreliableFlow) }
+            weigh(exact, theta: Array(samples[0..<(w * d)]), logProb: Array(logProb[0..<w]), spectra: Array(spectra[0..<(w * p)]), count: w)
         }
         guard m > 0 else { return }
         // Each draw's model as the observation sees it (through its calibration given θ) and its
