@@ -50,12 +50,18 @@ public struct FluxCalibration: Codable, Equatable, Sendable {
         return out
     }
 
-    /// Adds one draw of the calibration polynomial to a row of x.
-    public func draw(into x: inout ArraySlice<Float>, generator g: inout Xoshiro256StarStar) {
+    /// The basis at every pixel of `pixels`, [P × K] row-major.
+    public func basisTable(pixels: Int) -> [Double] { (0..<pixels).flatMap { basis(pixel: $0, pixels: pixels) } }
+
+    /// Adds one draw of the calibration polynomial to a row of x; `table`: `basisTable` of its
+    /// pixels (computed once per grid, not per row).
+    public func draw(into x: inout ArraySlice<Float>, table: [Double]? = nil, generator g: inout Xoshiro256StarStar) {
         let c = (0..<degree).map { _ in sigmaDex * g.nextNormal() }
+        let table = table ?? basisTable(pixels: x.count), k = degree
         for (j, i) in x.indices.enumerated() {
-            let b = basis(pixel: j, pixels: x.count)
-            x[i] += Float(zip(b, c).reduce(0) { $0 + $1.0 * $1.1 })
+            var sum = 0.0
+            for a in 0..<k { sum += table[j * k + a] * c[a] }
+            x[i] += Float(sum)
         }
     }
 
@@ -86,7 +92,7 @@ public struct CalibrationMarginal: Sendable {
         let k = calibration.degree, p = observation.pixels
         self.calibration = calibration
         self.observation = observation
-        basis = (0..<p).flatMap { calibration.basis(pixel: $0, pixels: p) }
+        basis = calibration.basisTable(pixels: p)
         var m = [Double](repeating: 0, count: k * k)
         for a in 0..<k { m[a * k + a] = 1 / (calibration.sigmaDex * calibration.sigmaDex) }
         for j in observation.usable {

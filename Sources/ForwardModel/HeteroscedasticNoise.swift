@@ -95,15 +95,14 @@ public struct HeteroscedasticNoise: Codable, Equatable, Sendable {
         let level = exp(log(sigmaDexMin) + g.nextUniform() * log(sigmaDexMax / sigmaDexMin))
         let tilt = tiltDexMax > 0 ? tiltDexMax * (2 * g.nextUniform() - 1) : 0
         let shape = shapeDegree >= 2 ? (2...shapeDegree).map { _ in shapeDexMax * (2 * g.nextUniform() - 1) } : []
+        // Σ_k b_k P_k(u_j) at every pixel (P_2 … P_K; none without a shape).
+        let logShape = shape.isEmpty ? [Double](repeating: 0, count: p) : (0..<p).map { j in
+            zip(shape, FluxCalibration.legendre(pixel: j, pixels: p, degree: shapeDegree).dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }
+        }
         sigma = [Float](repeating: 0, count: p)
         for (j, i) in x.indices.enumerated() {
             let position = p > 1 ? Double(j) / Double(p - 1) - 0.5 : 0
-            var logShape = 0.0
-            if !shape.isEmpty {
-                let legendre = FluxCalibration.legendre(pixel: j, pixels: p, degree: shapeDegree)
-                for (k, b) in shape.enumerated() { logShape += b * legendre[k + 1] }
-            }
-            let s = min(0.5, level * pow(10, -fluxExponent * (Double(x[i]) - median) + tilt * position + logShape))
+            let s = min(0.5, level * pow(10, -fluxExponent * (Double(x[i]) - median) + tilt * position + logShape[j]))
             sigma[j] = Float(s)
             x[i] += Float(s * g.nextNormal())
         }

@@ -37,6 +37,7 @@ public struct ObservationNuisances: Codable, Equatable, Sendable {
     /// The nuisances of one pixel grid (rest-frame centres, Å).
     public func onGrid(wavelength: [Double]) -> GridNuisances {
         GridNuisances(modelErrorDex: modelErrorDex, fluxCalibration: fluxCalibration,
+                      calibrationBasis: fluxCalibration?.basisTable(pixels: wavelength.count),
                       lineCovered: emissionLineMask?.covered(wavelength: wavelength))
     }
 }
@@ -45,6 +46,8 @@ public struct ObservationNuisances: Codable, Equatable, Sendable {
 public struct GridNuisances: Sendable {
     public let modelErrorDex: Double?
     public let fluxCalibration: FluxCalibration?
+    /// Its basis on this grid, [P × K].
+    let calibrationBasis: [Double]?
     /// True at the pixels the emission-line mask removes (nil: no line mask).
     public let lineCovered: [Bool]?
 
@@ -56,7 +59,7 @@ public struct GridNuisances: Sendable {
         if let e = modelErrorDex {
             for i in x.indices { x[i] += Float(e * g.nextNormal()) }
         }
-        fluxCalibration?.draw(into: &x, generator: &g)
+        fluxCalibration?.draw(into: &x, table: calibrationBasis, generator: &g)
         maskLines(&mask)
     }
 
