@@ -77,6 +77,17 @@ public struct PosteriorFlags: OptionSet, Sendable, Hashable {
 }
 
 extension PosteriorFlags {
+    /// The parameters whose posterior median lies within 1 % of the prior width of a prior edge
+    /// (flag 4), each with whether it is the lower edge.
+    public static func priorEdges(p50: [Double], low: [Double], high: [Double]) -> [(parameter: Int, lower: Bool)] {
+        p50.indices.compactMap { j in
+            let margin = 0.01 * (high[j] - low[j])
+            if p50[j] < low[j] + margin { return (j, true) }
+            if p50[j] > high[j] - margin { return (j, false) }
+            return nil
+        }
+    }
+
     /// A posterior's flags in words, for the catalog's PROBLEM column ("" when it has none):
     /// which parameter sits at which prior edge, the predictive check's χ²/dof and p, the
     /// importance-sampling k̂. `p50`, `low`, `high`: median and prior box per parameter.
@@ -85,13 +96,9 @@ extension PosteriorFlags {
         var parts = [String]()
         if contains(.invalidInput) { parts.append("refused by the flow (digs infer's log says why)") }
         if contains(.medianAtPriorEdge) {
-            for (j, name) in names.enumerated() {
-                let margin = 0.01 * (high[j] - low[j])
-                if p50[j] < low[j] + margin {
-                    parts.append(String(format: "%@ median %.3g at the prior's lower edge %.3g: the prior cuts the posterior", name, p50[j], low[j]))
-                } else if p50[j] > high[j] - margin {
-                    parts.append(String(format: "%@ median %.3g at the prior's upper edge %.3g: the prior cuts the posterior", name, p50[j], high[j]))
-                }
+            for (j, lower) in Self.priorEdges(p50: p50, low: low, high: high) {
+                parts.append(String(format: "%@ median %.3g at the prior's %@ edge %.3g: the prior cuts the posterior",
+                                    names[j], p50[j], lower ? "lower" : "upper", lower ? low[j] : high[j]))
             }
         }
         if contains(.outOfDistribution) {

@@ -52,10 +52,11 @@ public struct EmissionLineMask: Codable, Equatable, Sendable {
     public func covered(wavelength: [Double]) -> [Bool] {
         let p = wavelength.count
         guard p > 0 else { return [] }
-        let step = p > 1 ? (wavelength[p - 1] - wavelength[0]) / Double(p - 1) : 1
+        // Half the first and the last step (one pixel alone: ±0.5 Å) place the outer edges.
+        let (firstHalf, lastHalf) = p > 1 ? ((wavelength[1] - wavelength[0]) / 2, (wavelength[p - 1] - wavelength[p - 2]) / 2) : (0.5, 0.5)
         func edge(_ j: Int) -> Double {  // lower edge of pixel j; j = p: the upper edge of the last
-            if j == 0 { return wavelength[0] - (p > 1 ? (wavelength[1] - wavelength[0]) / 2 : step / 2) }
-            if j == p { return wavelength[p - 1] + (p > 1 ? (wavelength[p - 1] - wavelength[p - 2]) / 2 : step / 2) }
+            if j == 0 { return wavelength[0] - firstHalf }
+            if j == p { return wavelength[p - 1] + lastHalf }
             return (wavelength[j - 1] + wavelength[j]) / 2
         }
         let windows = lines.map { ($0 * exp(-halfWidthKms / Self.c), $0 * exp(halfWidthKms / Self.c)) }

@@ -40,9 +40,10 @@ public struct FluxCalibration: Codable, Equatable, Sendable {
     /// P_1(u_j) … P_K(u_j), u_j = 2j/(P − 1) − 1, by the three-term recurrence, [K].
     public static func legendre(pixel j: Int, pixels: Int, degree: Int) -> [Double] {
         let u = pixels > 1 ? 2 * Double(j) / Double(pixels - 1) - 1 : 0
+        guard degree > 0 else { return [] }
         var out = [Double](repeating: 0, count: degree)
         var (previous, current) = (1.0, u)  // P_0, P_1
-        for k in 1...max(degree, 1) where k <= degree {
+        for k in 1...degree {
             out[k - 1] = current
             let next = (Double(2 * k + 1) * u * current - Double(k) * previous) / Double(k + 1)
             (previous, current) = (current, next)

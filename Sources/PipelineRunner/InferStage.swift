@@ -403,10 +403,8 @@ struct GalaxyPosterior {
             truthLogProb = (try? posterior.logProb(theta: t, x: NDArray(shape: [1, context.count], data: context)))?.first ?? .nan
         }
         // The flow's own prior box (equal to the pipeline's: `InferStage.checkCompatible`).
-        let (low, high) = (posterior.priorLow, posterior.priorHigh)
-        for j in 0..<d {
-            let margin = 0.01 * (high[j] - low[j])
-            if summary.p50[j] < low[j] + margin || summary.p50[j] > high[j] - margin { flags.insert(.medianAtPriorEdge) }
+        if !PosteriorFlags.priorEdges(p50: summary.p50, low: posterior.priorLow, high: posterior.priorHigh).isEmpty {
+            flags.insert(.medianAtPriorEdge)
         }
         // The first draws' model spectra, simulated once, serve the predictive check (the first
         // ppcSamples) and the importance weights (the first importanceDraws); independent draws.

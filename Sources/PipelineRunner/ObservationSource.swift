@@ -68,8 +68,9 @@ public struct ObservationChunk: Sendable {
 /// Observed spectra read in chunks from an `observation_set`, or made from a `sed_set` of
 /// noiseless test spectra by one noise draw each (stream `.observation`, index = row, so
 /// any chunking or sharding gives the same observations) with the truth kept. The pipeline's
-/// `ObservationNuisances` apply to both: a simulated draw gets its calibration polynomial after
-/// the noise, and every observation, simulated or real, has the emission-line pixels masked.
+/// `ObservationNuisances` apply to both: a simulated draw gets the model error and its
+/// calibration polynomial after the noise, and every observation, simulated or real, has the
+/// model error in its σ and the emission-line pixels masked.
 public final class ObservationSource {
     public let product: Product
     public let count: Int
