@@ -8,7 +8,7 @@ import ProductIO
 public enum FlowModelFile {
     /// Named views of the flat parameter vector: (dataset name, offset, shape).
     static func blocks(_ a: MAFArchitecture) -> [(String, Int, [Int])] {
-        let l = a.layout, d = a.features, h = a.hidden
+        let l = a.layout, d = a.features, h = a.hidden, o = a.outputsPerFeature
         var out: [(String, Int, [Int])] = [
             ("weights/context_weight", l.contextWeights, [a.transforms * h, a.contextFeatures]),
             ("weights/context_bias", l.contextBias, [a.transforms * h]),
@@ -22,8 +22,8 @@ public enum FlowModelFile {
                 (t + "hidden1_bias", b + l.hidden1Bias, [h]),
                 (t + "hidden2_weight", b + l.hidden2Weights, [h, h]),
                 (t + "hidden2_bias", b + l.hidden2Bias, [h]),
-                (t + "output_weight", b + l.outWeights, [2 * d, h]),
-                (t + "output_bias", b + l.outBias, [2 * d]),
+                (t + "output_weight", b + l.outWeights, [o * d, h]),
+                (t + "output_bias", b + l.outBias, [o * d]),
             ]
         }
         var width = a.context
@@ -48,13 +48,14 @@ public enum FlowModelFile {
             try w.write(name, NDArray(shape: shape, data: Array(net.parameters[offset..<(offset + n)])),
                         axes: shape.count == 2 ? ["out", "in"] : ["out"], units: "", description: "flow weights (network coordinates)")
         }
-        let masks = MADEMasks(features: a.features, hidden: a.hidden, multiplier: 2)
+        let masks = MADEMasks(features: a.features, hidden: a.hidden, multiplier: a.outputsPerFeature)
         try w.write("masks/input", NDArray(shape: [a.hidden, a.features], data: masks.input), axes: ["out", "in"], units: "",
                     description: "MADE mask of the input layer (1 = connection)")
         try w.write("masks/hidden", NDArray(shape: [a.hidden, a.hidden], data: masks.hiddenToHidden), axes: ["out", "in"],
                     units: "", description: "MADE mask of both hidden layers")
-        try w.write("masks/output", NDArray(shape: [2 * a.features, a.hidden], data: masks.output), axes: ["out", "in"],
-                    units: "", description: "MADE mask of the output layer (rows 2i: scale, 2i+1: shift of feature i)")
+        try w.write("masks/output", NDArray(shape: [a.outputsPerFeature * a.features, a.hidden], data: masks.output), axes: ["out", "in"],
+                    units: "", description: a.splineBins == 0 ? "MADE mask of the output layer (rows 2i: scale, 2i+1: shift of feature i)"
+                        : "MADE mask of the output layer (rows (3K-1)i...: K widths, K heights, K-1 derivatives of feature i's spline)")
         try w.write("permutations", NDArray(shape: [a.transforms, a.features], data: net.permutations.flatMap { $0.map(Int64.init) }),
                     axes: ["transform", "parameter"], units: "", description: "the permutation after each transform")
         let s = posterior.standardization
@@ -93,7 +94,11 @@ public enum FlowModelFile {
             try w.file.setAttribute("best_validation_loss", .double(state.bestValidationLoss))
         }
         for (name, value) in rootAttributes.sorted(by: { $0.key < $1.key }) { try w.file.setAttribute(name, value) }
-        try w.file.setAttribute("architecture", .string(mafFamily))
+        try w.file.setAttribute("architecture", .string(posterior.family))
+        if a.splineBins > 0 {
+            try w.file.setAttribute("spline_bins", .int(Int64(a.splineBins)))
+            try w.file.setAttribute("spline_tail_bound", .double(a.splineTailBound))
+        }
         try w.file.setAttribute("context_layout", .string(posterior.contextLayout.rawValue))
         try w.file.setAttribute("hidden_features", .int(Int64(a.hidden)))
         try w.file.setAttribute("num_transforms", .int(Int64(a.transforms)))
@@ -113,9 +118,11 @@ public enum FlowModelFile {
 
     /// The MAF's name in the `architecture` attribute.
     public static let mafFamily = "maf"
+    /// The autoregressive neural spline flow's (rational-quadratic spline transforms).
+    public static let nsfFamily = "nsf"
 
     /// The reader of each flow family this build knows, by its `architecture` attribute.
-    static let families: [String: @Sendable (Product) throws -> any PosteriorFlow] = [mafFamily: readMAF]
+    static let families: [String: @Sendable (Product) throws -> any PosteriorFlow] = [mafFamily: readMAF, nsfFamily: readMAF]
 
     /// A loaded flow: the posterior with its stored (best) weights, and the training state when present.
     public struct Loaded {
@@ -166,7 +173,8 @@ public enum FlowModelFile {
         return Int(v)
     }
 
-    /// The MAF of a `flow_model` product (family `maf`), with its stored (best) weights.
+    /// The MAF of a `flow_model` product (family `maf`, or `nsf` with the attributes `spline_bins`
+    /// and `spline_tail_bound`), with its stored (best) weights.
     static func readMAF(_ product: Product) throws -> any PosteriorFlow {
         let (file, path) = (product.file, product.path)
         func int(_ name: String) throws -> Int { try FlowModelFile.int(file, name, path) }
@@ -181,8 +189,20 @@ public enum FlowModelFile {
             }
             embedding = widths.map { Int($0) }
         }
+        var bins = 0, tailBound = 3.0
+        if try file.attribute("architecture")?.stringValue == nsfFamily {
+            bins = try int("spline_bins")
+            guard bins >= 2 else {
+                throw DigsError.invalidProduct(path: path, field: "root attribute 'spline_bins'", problem: "is \(bins); a spline needs at least 2 bins")
+            }
+            guard let b = try file.attribute("spline_tail_bound")?.doublesValue?.first, b > 0, b.isFinite else {
+                throw DigsError.invalidProduct(path: path, field: "root attribute 'spline_tail_bound'",
+                                               problem: "is missing or not a positive number")
+            }
+            tailBound = b
+        }
         let a = MAFArchitecture(features: names.count, context: xMean.count, hidden: try int("hidden_features"),
-                                transforms: try int("num_transforms"), embedding: embedding)
+                                transforms: try int("num_transforms"), embedding: embedding, splineBins: bins, splineTailBound: tailBound)
         var parameters = [Float](repeating: 0, count: a.layout.total)
         for (name, offset, shape) in blocks(a) {
             let block: NDArray<Float> = try product.dataset(name, dtype: .float32).read()

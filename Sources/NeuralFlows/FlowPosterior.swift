@@ -21,7 +21,8 @@ public protocol PosteriorFlow: AnyObject, Sendable {
     func sample(x: ArraySlice<Float>, count: Int, generator: inout Xoshiro256StarStar) -> (theta: NDArray<Double>, logProb: [Double])
 }
 
-/// The masked autoregressive flow (sbi's `maf`): the MAF on standardised coordinates plus the
+/// The masked autoregressive flow (sbi's `maf`, or with spline transforms an autoregressive
+/// neural spline flow, `nsf`): the network on standardised coordinates plus the
 /// `Standardization` that maps to and from them.
 public final class FlowPosterior: PosteriorFlow, @unchecked Sendable {
     public let network: MAFNetwork<Float>
@@ -48,7 +49,7 @@ public final class FlowPosterior: PosteriorFlow, @unchecked Sendable {
     }
 
     public var architecture: MAFArchitecture { network.architecture }
-    public var family: String { FlowModelFile.mafFamily }
+    public var family: String { architecture.splineBins == 0 ? FlowModelFile.mafFamily : FlowModelFile.nsfFamily }
     public var priorLow: [Double] { standardization.low }
     public var priorHigh: [Double] { standardization.high }
 

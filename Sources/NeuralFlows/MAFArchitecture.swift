@@ -1,6 +1,9 @@
 /// The shape of a masked autoregressive flow q(θ | x) equivalent to `sbi`'s `maf`: `transforms`
 /// MADE-parametrised affine autoregressive transforms (two hidden layers of `hidden` tanh units,
 /// the context x fed into every MADE), each followed by a fixed permutation; standard normal base.
+/// With `splineBins` > 0 each transform is a monotone rational-quadratic spline of that many bins
+/// instead of an affine map (nflows' `MaskedPiecewiseRationalQuadraticAutoregressiveTransform`:
+/// an autoregressive neural spline flow, `RationalQuadraticSpline`).
 /// Optionally an embedding network (sbi's `embedding_net`, trained jointly): tanh layers of the
 /// given widths that map x to the features every MADE's context layer sees.
 public struct MAFArchitecture: Codable, Equatable, Sendable {
@@ -15,13 +18,28 @@ public struct MAFArchitecture: Codable, Equatable, Sendable {
     /// Widths of the embedding network's tanh layers, from x on ([] = none: x itself is the
     /// context of every MADE, sbi's default).
     public let embedding: [Int]
+    /// Bins of each transform's rational-quadratic spline (0: affine transforms, the MAF).
+    public let splineBins: Int
+    /// Half-width of the splines' interval [−B, B] in standardised θ units (linear tails outside).
+    public let splineTailBound: Double
 
-    public init(features: Int, context: Int, hidden: Int, transforms: Int, embedding: [Int] = []) {
+    public init(features: Int, context: Int, hidden: Int, transforms: Int, embedding: [Int] = [],
+                splineBins: Int = 0, splineTailBound: Double = 3) {
         self.features = features
         self.context = context
         self.hidden = hidden
         self.transforms = transforms
         self.embedding = embedding
+        self.splineBins = splineBins
+        self.splineTailBound = splineTailBound
+    }
+
+    /// MADE outputs per feature: scale and shift (affine), or the spline's 3K − 1 values.
+    public var outputsPerFeature: Int { splineBins == 0 ? 2 : 3 * splineBins - 1 }
+
+    /// The spline of every transform, when the flow has one.
+    func spline<T: BLASScalar>(_: T.Type) -> RationalQuadraticSpline<T>? {
+        splineBins == 0 ? nil : RationalQuadraticSpline<T>(bins: splineBins, tailBound: splineTailBound, hidden: hidden)
     }
 
     /// Length of what the MADEs' context layers see: the embedding's last width, or C.
@@ -32,9 +50,11 @@ public struct MAFArchitecture: Codable, Equatable, Sendable {
     /// Layout: the context layers of all transforms first (weights [K·H × C′], then biases
     /// [K·H], so one matrix product serves every transform; C′ = `contextFeatures`), then per
     /// transform: input weights [H × D], input bias [H], hidden weights [H × H] and bias [H]
-    /// twice, output weights [2D × H] and bias [2D]; last the embedding layers, each weights
-    /// [E_l × E_{l−1}] (E₀ = C) then bias [E_l]. Output 2i is the unconstrained scale of
-    /// feature i, output 2i + 1 its shift (nflows' interleaved layout).
+    /// twice, output weights [P·D × H] and bias [P·D] (P = `outputsPerFeature`); last the
+    /// embedding layers, each weights [E_l × E_{l−1}] (E₀ = C) then bias [E_l]. Outputs
+    /// P·i…P·i + P − 1 belong to feature i (nflows' layout): for the MAF output 2i is the
+    /// unconstrained scale of feature i and 2i + 1 its shift; for the spline, K widths, K heights
+    /// and K − 1 derivatives.
     public struct Layout: Sendable {
         public let contextWeights: Int
         public let contextBias: Int
@@ -56,7 +76,7 @@ public struct MAFArchitecture: Codable, Equatable, Sendable {
         let outBias: Int
 
         init(_ a: MAFArchitecture) {
-            let d = a.features, h = a.hidden, k = a.transforms
+            let d = a.features, h = a.hidden, k = a.transforms, o = a.outputsPerFeature
             contextWeights = 0
             contextBias = k * h * a.contextFeatures
             transformsStart = contextBias + k * h
@@ -66,8 +86,8 @@ public struct MAFArchitecture: Codable, Equatable, Sendable {
             hidden2Weights = hidden1Bias + h
             hidden2Bias = hidden2Weights + h * h
             outWeights = hidden2Bias + h
-            outBias = outWeights + 2 * d * h
-            perTransform = outBias + 2 * d
+            outBias = outWeights + o * d * h
+            perTransform = outBias + o * d
             var next = transformsStart + k * perTransform, width = a.context
             var ew: [Int] = [], eb: [Int] = []
             for e in a.embedding {

@@ -8,7 +8,9 @@ import Foundation
 ///   h₀ = tanh(M_in·u + b_in + c_k), h₁ = tanh(M₁·h₀ + b₁), h₂ = tanh(M₂·h₁ + b₂),
 ///   (a_i, m_i) = (o_{2i}, o_{2i+1}) with o = M_out·h₂ + b_out,
 ///   s_i = softplus(a_i) + 10⁻³, z_i = s_i·u_i + m_i, log|det| = Σ log s_i,
-/// then the permutation u′_i = z_{π_k(i)}; after K transforms log N(u′; 0, I).
+/// then the permutation u′_i = z_{π_k(i)}; after K transforms log N(u′; 0, I). With
+/// `splineBins` > 0 the MADE gives 3K − 1 outputs per feature and z_i is their
+/// `RationalQuadraticSpline` of u_i instead (log|det| = Σ log dz_i/du_i).
 /// The M are MADE-masked (`MADEMasks`); masked weights are held at exactly 0. With an
 /// embedding network, x above is e = tanh(W_L·…tanh(W₁·x + b₁)… + b_L), computed once per row
 /// and shared by every transform.
@@ -35,7 +37,7 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
     /// `nn.Linear` default), masked entries 0, random permutations; all from `generator`.
     public init(architecture a: MAFArchitecture, generator g: inout Xoshiro256StarStar) {
         let layout = a.layout
-        let masks = MADEMasks(features: a.features, hidden: a.hidden, multiplier: 2)
+        let masks = MADEMasks(features: a.features, hidden: a.hidden, multiplier: a.outputsPerFeature)
         var mask = [T](repeating: 1, count: layout.total)
         for k in 0..<a.transforms {
             let b = layout.base(k)
@@ -51,7 +53,7 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
             let bound = 1 / Double(fanIn).squareRoot()
             for i in start..<(start + count) { p[i] = T((2 * g.nextUniform() - 1) * bound) * mask[i] }
         }
-        let d = a.features, h = a.hidden
+        let d = a.features, h = a.hidden, o = a.outputsPerFeature
         fill(layout.contextWeights, a.transforms * h * a.contextFeatures, fanIn: a.contextFeatures)
         fill(layout.contextBias, a.transforms * h, fanIn: a.contextFeatures)
         for k in 0..<a.transforms {
@@ -62,8 +64,8 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
             fill(b + layout.hidden1Bias, h, fanIn: h)
             fill(b + layout.hidden2Weights, h * h, fanIn: h)
             fill(b + layout.hidden2Bias, h, fanIn: h)
-            fill(b + layout.outWeights, 2 * d * h, fanIn: h)
-            fill(b + layout.outBias, 2 * d, fanIn: h)
+            fill(b + layout.outWeights, o * d * h, fanIn: h)
+            fill(b + layout.outBias, o * d, fanIn: h)
         }
         var perms: [[Int]] = []
         for _ in 0..<a.transforms {
@@ -118,10 +120,11 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
         let contextAct: UnsafeMutablePointer<T>   // [B × K·H]
         let inputs: [UnsafeMutablePointer<T>]     // K + 1 of [B × D]: u_k; inputs[K] is the base variable
         let h0, h1, h2: [UnsafeMutablePointer<T>] // K of [B × H]
-        let outputs: [UnsafeMutablePointer<T>]    // K of [B × 2D]
-        let scales: [UnsafeMutablePointer<T>]     // K of [B × D]
+        let outputs: [UnsafeMutablePointer<T>]    // K of [B × P·D]
+        let scales: [UnsafeMutablePointer<T>]     // K of [B × D] (affine transforms)
         let gU, gZ: UnsafeMutablePointer<T>       // [B × D]
-        let gO: UnsafeMutablePointer<T>           // [B × 2D]
+        let gO: UnsafeMutablePointer<T>           // [B × P·D]
+        let splineScratch: UnsafeMutablePointer<T> // the spline's knots
         let gA, gB: UnsafeMutablePointer<T>       // [B × H]
         let gContext: UnsafeMutablePointer<T>     // [B × K·H]
         let context: UnsafeMutablePointer<T>      // [B × C]: the x of the last forward pass
@@ -130,7 +133,7 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
         private var owned: [UnsafeMutablePointer<T>] = []
 
         public init(architecture a: MAFArchitecture, capacity b: Int) {
-            let d = a.features, h = a.hidden, k = a.transforms
+            let d = a.features, h = a.hidden, k = a.transforms, o = a.outputsPerFeature
             var owned: [UnsafeMutablePointer<T>] = []
             func buffer(_ n: Int) -> UnsafeMutablePointer<T> {
                 let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
@@ -144,11 +147,12 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
             h0 = (0..<k).map { _ in buffer(b * h) }
             h1 = (0..<k).map { _ in buffer(b * h) }
             h2 = (0..<k).map { _ in buffer(b * h) }
-            outputs = (0..<k).map { _ in buffer(b * 2 * d) }
+            outputs = (0..<k).map { _ in buffer(b * o * d) }
             scales = (0..<k).map { _ in buffer(b * d) }
             gU = buffer(b * d)
             gZ = buffer(b * d)
-            gO = buffer(b * 2 * d)
+            gO = buffer(b * o * d)
+            splineScratch = buffer(a.spline(T.self)?.scratchCount ?? 0)
             gA = buffer(b * h)
             gB = buffer(b * h)
             gContext = buffer(b * k * h)
@@ -230,7 +234,8 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
         dense(input: ws.h1[k], output: ws.h2[k], batch: batch, weights: p + b + layout.hidden2Weights,
               bias: p + b + layout.hidden2Bias, inCount: h, outCount: h, tanh: true)
         dense(input: ws.h2[k], output: ws.outputs[k], batch: batch, weights: p + b + layout.outWeights,
-              bias: p + b + layout.outBias, inCount: h, outCount: 2 * d, tanh: false)
+              bias: p + b + layout.outBias, inCount: h, outCount: a.outputsPerFeature * d, tanh: false)
+        guard a.splineBins == 0 else { return }
         let o = ws.outputs[k], s = ws.scales[k]
         for r in 0..<batch {
             for i in 0..<d { s[r * d + i] = T.softplus(o[r * 2 * d + 2 * i]) + Self.scaleFloor }
@@ -252,6 +257,20 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
         madeForward(k, batch: batch, p: p, ws: ws)
         let perm = permutations[k]
         let u = ws.inputs[k], o = ws.outputs[k], s = ws.scales[k], next = ws.inputs[k + 1], z = ws.gZ
+        if let spline = architecture.spline(T.self) {
+            let po = architecture.outputsPerFeature
+            for r in 0..<batch {
+                var ld: T = 0
+                for i in 0..<d {
+                    let (y, l) = spline.forward(u[r * d + i], o + (r * d + i) * po, scratch: ws.splineScratch)
+                    z[i] = y
+                    ld += l
+                }
+                for i in 0..<d { next[r * d + i] = z[perm[i]] }
+                logDet[r] += ld
+            }
+            return
+        }
         for r in 0..<batch {
             var ld: T = 0
             for i in 0..<d {
@@ -271,8 +290,9 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
     /// into `inputGradient` if given.
     public func backward(weights w: UnsafePointer<T>, batch: Int, workspace ws: Workspace,
                          gradient: UnsafeMutablePointer<T>, inputGradient: UnsafeMutablePointer<T>? = nil) {
-        let a = architecture, d = a.features, h = a.hidden, kh = a.transforms * h
+        let a = architecture, d = a.features, h = a.hidden, kh = a.transforms * h, po = a.outputsPerFeature
         let gU = ws.gU, gZ = ws.gZ, gO = ws.gO, gA = ws.gA, gB = ws.gB
+        let spline = a.spline(T.self)
         // ∂/∂u′ of w·log N(u′) = −w·u′.
         let zBase = ws.inputs[a.transforms]
         for r in 0..<batch { for i in 0..<d { gU[r * d + i] = -w[r] * zBase[r * d + i] } }
@@ -283,19 +303,29 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
                 // Undo the permutation, then through z = s·u + m and log|det|.
                 for r in 0..<batch { for i in 0..<d { gZ[r * d + perm[i]] = gU[r * d + i] } }
                 let u = ws.inputs[k], s = ws.scales[k], o = ws.outputs[k]
-                for r in 0..<batch {
-                    for i in 0..<d {
-                        let gz = gZ[r * d + i], scale = s[r * d + i]
-                        let gs = gz * u[r * d + i] + w[r] / scale
-                        gO[r * 2 * d + 2 * i] = gs * T.sigmoid(o[r * 2 * d + 2 * i])
-                        gO[r * 2 * d + 2 * i + 1] = gz
-                        gU[r * d + i] = gz * scale
+                if let spline {
+                    for r in 0..<batch {
+                        for i in 0..<d {
+                            let at = (r * d + i) * po
+                            gU[r * d + i] = spline.backward(u[r * d + i], o + at, gy: gZ[r * d + i], gl: w[r], gp: gO + at,
+                                                            scratch: ws.splineScratch)
+                        }
+                    }
+                } else {
+                    for r in 0..<batch {
+                        for i in 0..<d {
+                            let gz = gZ[r * d + i], scale = s[r * d + i]
+                            let gs = gz * u[r * d + i] + w[r] / scale
+                            gO[r * 2 * d + 2 * i] = gs * T.sigmoid(o[r * 2 * d + 2 * i])
+                            gO[r * 2 * d + 2 * i + 1] = gz
+                            gU[r * d + i] = gz * scale
+                        }
                     }
                 }
                 // Output layer → h₂ → h₁ → h₀ (gA/gB alternate as the running gradient).
                 denseBackward(gOut: gO, input: ws.h2[k], gIn: gA, batch: batch, weights: p + b + layout.outWeights,
                               gWeights: gradient + b + layout.outWeights, gBias: gradient + b + layout.outBias,
-                              inCount: h, outCount: 2 * d)
+                              inCount: h, outCount: po * d)
                 tanhBackward(gA, ws.h2[k], batch * h)
                 denseBackward(gOut: gA, input: ws.h1[k], gIn: gB, batch: batch, weights: p + b + layout.hidden2Weights,
                               gWeights: gradient + b + layout.hidden2Weights, gBias: gradient + b + layout.hidden2Bias,

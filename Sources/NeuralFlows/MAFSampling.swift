@@ -9,20 +9,24 @@ extension MAFNetwork {
         let context: UnsafeMutablePointer<T>   // [K·H]: context activations of the one x
         let hidden: UnsafeMutablePointer<T>    // 3 × [H × B] unit-major: h0, h1, h2
         let levels: UnsafeMutablePointer<T>    // (K + 1) × [D × B] unit-major: u of each level
-        let outputs: UnsafeMutablePointer<T>   // 2 × [B]: scale and shift of the current feature
+        let outputs: UnsafeMutablePointer<T>   // P × [B]: the MADE outputs of the current feature
         let scaleProduct: UnsafeMutablePointer<T> // [B]
+        let splineValues: UnsafeMutablePointer<T>  // [P]: one row's spline values, gathered
+        let splineScratch: UnsafeMutablePointer<T> // the spline's knots
 
         public init(architecture a: MAFArchitecture, capacity b: Int) {
             capacity = b
             context = .allocate(capacity: a.transforms * a.hidden)
             hidden = .allocate(capacity: 3 * a.hidden * b)
             levels = .allocate(capacity: (a.transforms + 1) * a.features * b)
-            outputs = .allocate(capacity: 2 * b)
+            outputs = .allocate(capacity: a.outputsPerFeature * b)
             scaleProduct = .allocate(capacity: b)
+            splineValues = .allocate(capacity: a.outputsPerFeature)
+            splineScratch = .allocate(capacity: max(1, a.spline(T.self)?.scratchCount ?? 0))
         }
 
         deinit {
-            for p in [context, hidden, levels, outputs, scaleProduct] { p.deallocate() }
+            for p in [context, hidden, levels, outputs, scaleProduct, splineValues, splineScratch] { p.deallocate() }
         }
     }
 
@@ -43,8 +47,8 @@ extension MAFNetwork {
     }
 
     public func samplingWeights() -> SamplingWeights {
-        let a = architecture, d = a.features, h = a.hidden
-        let degrees = MADEMasks(features: d, hidden: h, multiplier: 2).hiddenDegrees
+        let a = architecture, d = a.features, h = a.hidden, po = a.outputsPerFeature
+        let degrees = MADEMasks(features: d, hidden: h, multiplier: po).hiddenDegrees
         let order = degrees.indices.sorted { (degrees[$0], $0) < (degrees[$1], $1) }
         let maxDegree = max(d - 1, degrees.max() ?? 0)
         // prefix[m] = number of units of degree ≤ m.
@@ -68,8 +72,8 @@ extension MAFNetwork {
                 inW: rows(layout.inWeights, d), inB: order.map { p[b + layout.inBias + $0] },
                 w1: square(layout.hidden1Weights), b1: order.map { p[b + layout.hidden1Bias + $0] },
                 w2: square(layout.hidden2Weights), b2: order.map { p[b + layout.hidden2Bias + $0] },
-                outW: (0..<(2 * d)).flatMap { (o: Int) -> [T] in order.map { p[b + layout.outWeights + o * h + $0] } },
-                outB: Array(p[(b + layout.outBias)..<(b + layout.outBias + 2 * d)]), order: order)
+                outW: (0..<(po * d)).flatMap { (o: Int) -> [T] in order.map { p[b + layout.outWeights + o * h + $0] } },
+                outB: Array(p[(b + layout.outBias)..<(b + layout.outBias + po * d)]), order: order)
         }
         return SamplingWeights(transforms: transforms, prefix: prefix)
     }
@@ -85,7 +89,8 @@ extension MAFNetwork {
     /// Base draws are taken row by row, feature by feature, from `generator`.
     public func sample(x: [T], count: Int, generator g: inout Xoshiro256StarStar,
                        scratch ws: SamplingScratch, weights: SamplingWeights) -> (u: [T], logProb: [T]) {
-        let a = architecture, d = a.features, h = a.hidden, n = count
+        let a = architecture, d = a.features, h = a.hidden, n = count, po = a.outputsPerFeature
+        let spline = a.spline(T.self)
         precondition(count <= ws.capacity && x.count == a.context && weights.transforms.count == a.transforms)
         let (transforms, prefix) = (weights.transforms, weights.prefix)
         let maxDegree = prefix.count - 1
@@ -143,15 +148,25 @@ extension MAFNetwork {
                     layer(t.w1, ldw: h, k: last, input: h0, output: h1, first: first, last: last, bias: { t.b1[$0] }, tanh: true)
                     layer(t.w2, ldw: h, k: last, input: h1, output: h2, first: first, last: last, bias: { t.b2[$0] }, tanh: true)
                 }
-                // Outputs 2i (scale) and 2i + 1 (shift) see hidden units of degree ≤ i.
-                for o in 0..<2 { let c = t.outB[2 * i + o]; for r in 0..<n { out[o * n + r] = c } }
+                // Outputs P·i…P·i + P − 1 (affine: scale, shift) see hidden units of degree ≤ i.
+                for o in 0..<po { let c = t.outB[po * i + o]; for r in 0..<n { out[o * n + r] = c } }
                 if prefix[m] > 0 {
                     t.outW.withUnsafeBufferPointer { wp in
-                        T.gemm(transA: false, transB: false, m: 2, n: n, k: prefix[m], alpha: 1, a: wp.baseAddress! + 2 * i * h,
+                        T.gemm(transA: false, transB: false, m: po, n: n, k: prefix[m], alpha: 1, a: wp.baseAddress! + po * i * h,
                                lda: h, b: h2, ldb: n, beta: 1, c: out, ldc: n)
                     }
                 }
                 let z = zRow[i], ui = u + i * n
+                if let spline {
+                    // log dz/du is added directly (each is a log, not a product of scales).
+                    for r in 0..<n {
+                        for o in 0..<po { ws.splineValues[o] = out[o * n + r] }
+                        let (value, logDet) = spline.inverse(z[r], ws.splineValues, scratch: ws.splineScratch)
+                        ui[r] = value
+                        logq[r] += logDet
+                    }
+                    continue
+                }
                 for r in 0..<n {
                     let scale = T.fastSoftplus(out[r]) + Self.scaleFloor
                     ui[r] = (z[r] - out[n + r]) / scale

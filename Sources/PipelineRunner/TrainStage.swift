@@ -39,7 +39,8 @@ public enum TrainStage {
                                                         transform: settings.contextTransform, log: log)
         let d = priors.count
         let architecture = MAFArchitecture(features: d, context: c + settings.contextTransform.extraEntries, hidden: settings.hiddenFeatures,
-                                           transforms: settings.numTransforms, embedding: settings.embeddingFeatures)
+                                           transforms: settings.numTransforms, embedding: settings.embeddingFeatures,
+                                           splineBins: settings.splineBins, splineTailBound: settings.splineTailBound)
         let trainer = try FlowTrainer(architecture: architecture, settings: settings, data: training, seed: seed, workers: threads)
         if let previous, previous.maf?.architecture != architecture {
             throw DigsError.invalidProduct(path: output, field: "architecture",
@@ -52,8 +53,9 @@ public enum TrainStage {
         let clock = ContinuousClock()
         let began = clock.now
         let embedding = settings.embeddingFeatures.isEmpty ? "" : " after an embedding network of \(settings.embeddingFeatures.map(String.init).joined(separator: " → ")) tanh units"
-        log(String(format: "training a %d × %d MAF%@ (%d weights) on %d pairs, %d for validation; context: %@ (%d values)",
-                   settings.hiddenFeatures, settings.numTransforms, embedding, architecture.layout.total,
+        let kind = settings.family == .maf ? "MAF" : String(format: "spline flow (%d bins on ±%g)", settings.splineBins, settings.splineTailBound)
+        log(String(format: "training a %d × %d %@%@ (%d weights) on %d pairs, %d for validation; context: %@ (%d values)",
+                   settings.hiddenFeatures, settings.numTransforms, kind, embedding, architecture.layout.total,
                    trainer.trainRows.count, trainer.validationRows.count, layout.rawValue, c))
         func save(_ state: TrainerState) throws {
             let posterior = try FlowPosterior(network: try MAFNetwork(architecture: architecture, parameters: state.bestParameters,

@@ -9,6 +9,8 @@ struct MAFNetworkTests {
     static let small = MAFArchitecture(features: 3, context: 4, hidden: 7, transforms: 2)
     /// The same with a two-layer embedding network between x and the MADEs.
     static let embedded = MAFArchitecture(features: 3, context: 4, hidden: 7, transforms: 2, embedding: [6, 5])
+    /// Rational-quadratic spline transforms instead of affine ones (a neural spline flow).
+    static let spline = MAFArchitecture(features: 3, context: 4, hidden: 7, transforms: 2, embedding: [6, 5], splineBins: 5, splineTailBound: 2.5)
 
     /// A flow with non-trivial parameters (the default init scaled up so tanh is not linear).
     static func flow(_ a: MAFArchitecture = small, seed: UInt64 = 5, scale: Double = 2.5) -> MAFNetwork<Double> {
@@ -30,7 +32,7 @@ struct MAFNetworkTests {
         return out
     }
 
-    @Test(arguments: [small, embedded])
+    @Test(arguments: [small, embedded, spline])
     func parameterGradientMatchesCentralDifferences(_ a: MAFArchitecture) {
         let f = Self.flow(a), rows = 4
         let (u, x) = Self.batch(a, rows: rows, seed: 9)
@@ -69,7 +71,7 @@ struct MAFNetworkTests {
         }
     }
 
-    @Test(arguments: [small, embedded])
+    @Test(arguments: [small, embedded, spline])
     func inputGradientMatchesCentralDifferences(_ a: MAFArchitecture) {
         let f = Self.flow(a), rows = 3
         var (u, x) = Self.batch(a, rows: rows, seed: 10)
@@ -93,10 +95,10 @@ struct MAFNetworkTests {
         }
     }
 
-    @Test(arguments: [[], [5, 4]])
-    func theDensityIsNormalised(_ embedding: [Int]) {
+    @Test(arguments: [([], 0), ([5, 4], 0), ([5, 4], 8)])
+    func theDensityIsNormalised(_ embedding: [Int], _ bins: Int) {
         // D = 2: ∫∫ q(u | x) du ≈ 1 on a grid wide enough for the tails.
-        let a = MAFArchitecture(features: 2, context: 3, hidden: 6, transforms: 3, embedding: embedding)
+        let a = MAFArchitecture(features: 2, context: 3, hidden: 6, transforms: 3, embedding: embedding, splineBins: bins)
         // Parameters at 1.5× the default init: far from a standard normal, tails still on the grid.
         let f = Self.flow(a, seed: 21, scale: 1.0)
         let n = 600, lo = -15.0, step = 30.0 / Double(n)
@@ -122,7 +124,9 @@ struct MAFNetworkTests {
                       MAFArchitecture(features: 1, context: 4, hidden: 4, transforms: 3),
                       MAFArchitecture(features: 5, context: 4, hidden: 25, transforms: 10),
                       MAFArchitecture(features: 10, context: 4, hidden: 20, transforms: 2),
-                      MAFArchitecture(features: 5, context: 4, hidden: 25, transforms: 10, embedding: [16, 8])])
+                      MAFArchitecture(features: 5, context: 4, hidden: 25, transforms: 10, embedding: [16, 8]),
+                      MAFArchitecture(features: 1, context: 4, hidden: 4, transforms: 3, splineBins: 4),
+                      MAFArchitecture(features: 5, context: 4, hidden: 25, transforms: 5, embedding: [16, 8], splineBins: 10)])
     func samplesCarryTheirForwardLogProbability(_ a: MAFArchitecture) {
         let f = Self.flow(a, scale: a.hidden > 10 ? 1 : 2.5)
         var g = Xoshiro256StarStar(seed: 3)
