@@ -188,25 +188,8 @@ public enum ExportStage {
             let width = max(200, rejected.map(\.reason.utf8.count).max() ?? 1)
             columns.append(FITSColumn(name: "PROBLEM", format: "\(width)A", unit: "",
                                       comment: "the flags in words, or why the object could not be ingested (flag 16); empty: none", ucd: "meta.note"))
-            let percentiles = try product.dataset("percentiles", dtype: .float64, rank: 3)
-            let low = try product.file.attribute("prior_low")?.doublesValue ?? [], high = try product.file.attribute("prior_high")?.doublesValue ?? []
-            let ppc = product.file.exists("ppc/chi2")
-                ? (try product.dataset("ppc/chi2", dtype: .float64, rank: 1), try product.dataset("ppc/dof", rank: 1),
-                   try product.dataset("ppc/pvalue", dtype: .float64, rank: 1)) : nil
-            let paretoK = product.file.exists("importance/pareto_k") ? try product.dataset("importance/pareto_k", dtype: .float64, rank: 1) : nil
-            fillers.append { rows in
-                let f = try flags.readRows(rows, as: UInt8.self).data, p: [Double] = try blocks.read(percentiles, rows).data
-                let chi2 = try ppc?.0.readRows(rows, as: Double.self).data, dof = try ppc?.1.readRows(rows, as: Int32.self).data
-                let pValue = try ppc?.2.readRows(rows, as: Double.self).data, k = try paretoK?.readRows(rows, as: Double.self).data
-                return .strings((0..<rows.count).map { i in
-                    let text = PosteriorFlags(rawValue: f[i]).describe(
-                        names: names, p50: Array(p[((i * 3 + 1) * d)..<((i * 3 + 2) * d)]),
-                        low: low.count == d ? low : [Double](repeating: -.infinity, count: d),
-                        high: high.count == d ? high : [Double](repeating: .infinity, count: d),
-                        chi2: chi2?[i] ?? .nan, dof: Int(dof?[i] ?? 0), pValue: pValue?[i] ?? .nan, paretoK: k?[i] ?? .nan)
-                    return String(text.utf8.prefix(width)) ?? text
-                })
-            }
+            let problems = try PosteriorProblems(product)
+            fillers.append { rows in .strings(try problems.texts(rows).map { String($0.utf8.prefix(width)) ?? $0 }) }
         }
         if includeSamples {
             columns.append(FITSColumn(name: "SAMPLES", format: "\(s * d)E", unit: "",

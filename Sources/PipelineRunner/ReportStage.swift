@@ -54,6 +54,11 @@ public enum ReportStage {
             page.section("NPE against MCMC on the exact likelihood")
             page.preformatted(result.text)
         }
+        let observed = path(.posterior(set: PipelinePlan.observedSet))
+        if exists(observed) {
+            try observedProblems(Product.open(observed, expecting: .posteriorSamples),
+                                 observations: path(.observations(set: PipelinePlan.observedSet)), into: &page)
+        }
         let captions: [PlotStage.Figure: String] = [
             .training: "Training and validation loss per epoch; the flow kept is the best validation epoch.",
             .ranks: "SBC rank histograms with the 95 % band of a uniform histogram (paper Fig. 5): bars outside the band are bins a calibrated posterior would rarely produce.",
@@ -148,6 +153,34 @@ public enum ReportStage {
             return ["\(flag.rawValue)", meaning, "\(count) of \(flags.count)", String(format: "%.1f %%", 100 * fraction),
                     fraction > 0.05 ? "problem: more than 5 % of the galaxies" : ""]
         })
+    }
+
+    /// Real targets (the observed set): how many carry each flag, and each object with a problem
+    /// by its id with the problem in words (the catalog's PROBLEM column), the first
+    /// `listed` of them, then the objects that could not be ingested with their reasons.
+    static func observedProblems(_ product: Product, observations: String, listed: Int = 50, into page: inout ReportPage) throws {
+        let problems = try PosteriorProblems(product)
+        let flags = try problems.flags.read(as: UInt8.self).data
+        let ids = try ObservationIDs.read(product)
+        var rejected: [(id: String, reason: String)] = []
+        if FileManager.default.fileExists(atPath: observations) {
+            let o = try Product.open(observations, expecting: .observationSet)
+            if o.file.exists("rejected/id") {
+                rejected = zip(try o.dataset("rejected/id", rank: 1).readStrings(), try o.dataset("rejected/reason", rank: 1).readStrings())
+                    .map { ($0, $1) }
+            }
+        }
+        let flagged = flags.indices.filter { flags[$0] != 0 }
+        page.section("Real targets: problems")
+        page.paragraph("\(flags.count) objects of the observed set have a posterior; \(flagged.count) of them carry a quality flag, and \(rejected.count) could not be ingested. Each problem is in the catalog's PROBLEM column too.")
+        var rows = [[String]]()
+        for g in flagged.prefix(listed) {
+            rows.append([ids.text(at: g), "\(flags[g])", try problems.texts(g..<(g + 1))[0]])
+        }
+        for object in rejected.prefix(max(0, listed - rows.count)) { rows.append([object.id, "16", "not ingested: " + object.reason]) }
+        if !rows.isEmpty { page.table(header: ["object", "flags", "problem"], rows: rows) }
+        let unlisted = flagged.count + rejected.count - rows.count
+        if unlisted > 0 { page.paragraph("\(unlisted) more objects with problems are not listed here; the catalog lists all.") }
     }
 
     /// The flow against the exact posterior, galaxy by galaxy, from the importance weights of its

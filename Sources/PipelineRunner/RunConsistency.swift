@@ -23,7 +23,7 @@ public enum RunConsistency {
         for step in plan.steps {
             guard let output = step.output, exists(output) else { continue }
             if output.hasSuffix(".fits") {
-                try checkCatalog(output, posterior: step.inputs[0], sbc: step.inputs[1], digest: digest)
+                try checkCatalog(output, posterior: step.inputs[0], second: step.inputs[1], digest: digest)
                 continue
             }
             let recorded = try Product.open(output).provenance.inputs
@@ -39,10 +39,15 @@ public enum RunConsistency {
         }
     }
 
-    /// The catalog's POSTDIG (primary header) and SBCDIG (DIGS_CALIBRATION) keywords against the products.
-    static func checkCatalog(_ path: String, posterior: String, sbc: String, digest: (String) throws -> String) throws {
+    /// The catalog's POSTDIG (primary header) keyword against the posterior, and its second
+    /// input's: SBCDIG (DIGS_CALIBRATION) against the SBC product of a test-set catalog, OBSDIG
+    /// (primary header) against the observations of an observed-set catalog (which has no
+    /// calibration extension).
+    static func checkCatalog(_ path: String, posterior: String, second: String, digest: (String) throws -> String) throws {
         let fits = try FITSFile(readingFrom: path)
-        for (keyword, extname, product) in [("POSTDIG", nil, posterior), ("SBCDIG", "DIGS_CALIBRATION", sbc)]
+        let isSBC = (try? Product.open(second).provenance.kind) == .sbcResult
+        let secondKeyword: (String, String?, String) = isSBC ? ("SBCDIG", "DIGS_CALIBRATION", second) : ("OBSDIG", nil, second)
+        for (keyword, extname, product) in [("POSTDIG", nil, posterior), secondKeyword]
         where FileManager.default.fileExists(atPath: product) {
             if let extname { try fits.moveTo(extname: extname) } else { try fits.moveTo(hdu: 1) }
             let recorded = try fits.stringKeyword(keyword)

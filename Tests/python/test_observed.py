@@ -4,6 +4,7 @@ DESI coadd and redrock files are written here to the DESI data model from simula
 known θ (`survey_files.py`), as the SDSS tests do; object tables mix SDSS, DESI and table
 spectra with bad files among them; an observed set of ≥ 1000 objects runs through `digs run`
 and through Snakemake with 4 shards, which must give the same catalog."""
+import html
 import os
 import re
 import shutil
@@ -394,6 +395,19 @@ def test_an_observed_set_runs_in_digs_run_and_in_snakemake_with_four_shards(surv
     bad = np.asarray(catalog["FLAG"]) & 16 != 0
     assert sorted(str(i).strip() for i in catalog["ID"][bad]) == ["bad-missing", "bad-target", "bad-truncated"]
     assert sorted(catalog["INPUT_ROW"][bad]) == [17, 333, 811]
+    # The report lists the real targets with problems, in the catalog's words, and the objects
+    # that could not be ingested with their reasons.
+    digs("report", "-c", pipeline)
+    page = html.unescape((run / "report" / "index.html").read_text())
+    assert "Real targets: problems" in page
+    flagged = [(str(i).strip(), str(p).strip()) for i, f, p in zip(catalog["ID"], catalog["FLAG"], catalog["PROBLEM"])
+               if f != 0 and f & 16 == 0]
+    assert f"{count - 3} objects of the observed set have a posterior; {len(flagged)} of them carry a quality flag, and 3 could not be ingested" in page
+    for object_id, problem in flagged[:50]:
+        assert problem and f"<td>{object_id}</td><td>" in page and problem in page, (object_id, problem)
+    if len(flagged) < 50:
+        for object_id in ("bad-missing", "bad-target", "bad-truncated"):
+            assert f"<td>{object_id}</td><td>16</td><td>not ingested: " in page
     # digs run keeps the observed set up to date: unchanged spectra, nothing to ingest; a spectrum
     # file changed since (its modification time), ingest is stale. (The stages before it were not
     # made by digs run here, so they show as stale too.)
