@@ -73,9 +73,9 @@ public enum FlowModelFile {
                                   axes: ["parameter"], parameterNames: names, parameterUnits: parameterUnits,
                                   description: "upper prior bound (logit transform)")
         try w.write("transforms/z_mean", NDArray(shape: [a.features], data: s.thetaMean), axes: ["parameter"], units: "",
-                    description: "mean of logit(theta) over the training set")
+                    description: "mean of logit(theta) (probit with theta_transform probit) over the training set")
         try w.write("transforms/z_std", NDArray(shape: [a.features], data: s.thetaStd), axes: ["parameter"], units: "",
-                    description: "standard deviation of logit(theta) over the training set")
+                    description: "standard deviation of logit(theta) (probit with theta_transform probit) over the training set")
         let trainLoss = state?.trainLoss ?? [], valLoss = state?.validationLoss ?? []
         try w.write("training/train_loss", NDArray(shape: [trainLoss.count], data: trainLoss), axes: ["epoch"], units: "",
                     description: "mean negative log-probability per training pair, per epoch")
@@ -102,6 +102,9 @@ public enum FlowModelFile {
         try w.file.setAttribute("context_layout", .string(posterior.contextLayout.rawValue))
         try w.file.setAttribute("hidden_features", .int(Int64(a.hidden)))
         try w.file.setAttribute("num_transforms", .int(Int64(a.transforms)))
+        if posterior.standardization.thetaTransform != .logit {
+            try w.file.setAttribute("theta_transform", .string(posterior.standardization.thetaTransform.rawValue))
+        }
         if posterior.standardization.contextTransform != .pixels {
             try w.file.setAttribute("context_transform", .string(posterior.standardization.contextTransform.rawValue))
         }
@@ -224,9 +227,15 @@ public enum FlowModelFile {
             throw DigsError.invalidProduct(path: path, field: "root attribute 'context_transform'",
                                            problem: "is '\(transformName)'; expected one of \(ContextTransform.allCases.map(\.rawValue))")
         }
+        let thetaName = try file.attribute("theta_transform")?.stringValue ?? ThetaTransform.logit.rawValue
+        guard let thetaTransform = ThetaTransform(rawValue: thetaName) else {
+            throw DigsError.invalidProduct(path: path, field: "root attribute 'theta_transform'",
+                                           problem: "is '\(thetaName)'; expected one of \(ThetaTransform.allCases.map(\.rawValue))")
+        }
         let s = Standardization(low: try doubles("transforms/prior_low"), high: try doubles("transforms/prior_high"),
                                 thetaMean: try doubles("transforms/z_mean"), thetaStd: try doubles("transforms/z_std"),
-                                xMean: xMean, xStd: try doubles("transforms/x_std"), contextTransform: transform, layout: layout)
+                                xMean: xMean, xStd: try doubles("transforms/x_std"), contextTransform: transform, layout: layout,
+                                thetaTransform: thetaTransform)
         return try FlowPosterior(network: network, standardization: s, parameterNames: names, contextLayout: layout)
     }
 }

@@ -1,7 +1,7 @@
 import DigsCore
 import Foundation
 
-/// Training pairs in network coordinates: u = standardised logit(θ) [N × D], x standardised
+/// Training pairs in network coordinates: u = standardised logit (or probit) of θ [N × D], x standardised
 /// [N × C], and log|du/dθ| per row (so reported losses are −log q(θ | x) in physical units).
 public struct TrainingData: Sendable {
     public let count: Int
@@ -11,7 +11,8 @@ public struct TrainingData: Sendable {
 
     /// Standardises raw pairs and records the constants in `standardization`.
     public static func prepare(theta: NDArray<Double>, x raw: NDArray<Float>, low: [Double], high: [Double],
-                               contextTransform: ContextTransform = .pixels, layout: ContextLayout = .flux)
+                               contextTransform: ContextTransform = .pixels, layout: ContextLayout = .flux,
+                               thetaTransform: ThetaTransform = .logit)
         -> (TrainingData, Standardization) {
         let n = theta.shape[0], d = theta.shape[1]
         // The transformed context of every row (the raw one for `pixels`).
@@ -28,12 +29,12 @@ public struct TrainingData: Sendable {
         let c = x.shape[1]
         var y = [Double](repeating: 0, count: n * d)
         for r in 0..<n {
-            for i in 0..<d { y[r * d + i] = Standardization.logit(theta.data[r * d + i], low: low[i], high: high[i]).y }
+            for i in 0..<d { y[r * d + i] = thetaTransform.forward(theta.data[r * d + i], low: low[i], high: high[i]).y }
         }
         let (tm, ts) = Standardization.moments(rows: n, columns: d) { y[$0 * d + $1] }
         let (xm, xs) = Standardization.moments(rows: n, columns: c) { Double(x.data[$0 * c + $1]) }
         let s = Standardization(low: low, high: high, thetaMean: tm, thetaStd: ts, xMean: xm, xStd: xs,
-                                contextTransform: contextTransform, layout: layout)
+                                contextTransform: contextTransform, layout: layout, thetaTransform: thetaTransform)
         var u = [Float](repeating: 0, count: n * d), xz = [Float](repeating: 0, count: n * c)
         var jac = [Double](repeating: 0, count: n)
         for r in 0..<n {

@@ -4,8 +4,9 @@ import Foundation
 /// The fixed maps between physical and network coordinates, stored with the flow so a
 /// trained model is self-contained.
 ///
-/// θ: the prior box [low, high] is mapped to ℝ by y = logit((θ − low)/(high − low)), then
-/// z-scored: u = (y − μ_y)/σ_y. So every sample mapped back lies inside the prior.
+/// θ: the prior box [low, high] is mapped to ℝ by y = logit((θ − low)/(high − low)) (or its
+/// probit, `ThetaTransform`), then z-scored: u = (y − μ_y)/σ_y. So every sample mapped back lies
+/// inside the prior.
 /// x: z-scored per entry, (x − μ_x)/σ_x, after the `ContextTransform`.
 public struct Standardization: Codable, Equatable, Sendable {
     public var low: [Double]
@@ -18,12 +19,14 @@ public struct Standardization: Codable, Equatable, Sendable {
     public var contextTransform: ContextTransform
     /// The layout of the raw context (where its flux and mask entries are).
     public var layout: ContextLayout
+    /// How θ's box is mapped to ℝ before z-scoring (thetaMean and thetaStd are of that).
+    public var thetaTransform: ThetaTransform
 
     /// Smallest σ used for z-scoring (a constant pixel or parameter).
     public static let minimumStd = 1e-8
 
     public init(low: [Double], high: [Double], thetaMean: [Double], thetaStd: [Double], xMean: [Double], xStd: [Double],
-                contextTransform: ContextTransform = .pixels, layout: ContextLayout = .flux) {
+                contextTransform: ContextTransform = .pixels, layout: ContextLayout = .flux, thetaTransform: ThetaTransform = .logit) {
         self.low = low
         self.high = high
         self.thetaMean = thetaMean
@@ -32,26 +35,18 @@ public struct Standardization: Codable, Equatable, Sendable {
         self.xStd = xStd
         self.contextTransform = contextTransform
         self.layout = layout
+        self.thetaTransform = thetaTransform
     }
 
     /// Length of the raw context the flow takes (its encoding of an observation).
     public var rawContextCount: Int { xMean.count - contextTransform.extraEntries }
-
-    /// logit((θ − low)/(high − low)) for one parameter; t clamped to [1e-12, 1 − 1e-12] so a
-    /// value on the prior's edge stays finite.
-    @inlinable
-    public static func logit(_ theta: Double, low: Double, high: Double) -> (y: Double, logJacobian: Double) {
-        let t = min(max((theta - low) / (high - low), 1e-12), 1 - 1e-12)
-        // dy/dθ = 1 / ((high − low)·t·(1 − t))
-        return (Foundation.log(t) - Foundation.log1p(-t), -Foundation.log(high - low) - Foundation.log(t) - Foundation.log1p(-t))
-    }
 
     /// u for one θ row, and log|du/dθ| (so log q(θ) = log q(u) + logJacobian).
     public func forward(theta: ArraySlice<Double>) -> (u: [Double], logJacobian: Double) {
         var u = [Double](repeating: 0, count: low.count)
         var lj = 0.0
         for (i, value) in theta.enumerated() {
-            let (y, j) = Self.logit(value, low: low[i], high: high[i])
+            let (y, j) = thetaTransform.forward(value, low: low[i], high: high[i])
             u[i] = (y - thetaMean[i]) / thetaStd[i]
             lj += j - Foundation.log(thetaStd[i])
         }
@@ -63,10 +58,9 @@ public struct Standardization: Codable, Equatable, Sendable {
         var theta = [Double](repeating: 0, count: low.count)
         var lj = 0.0
         for (i, value) in u.enumerated() {
-            let y = value * thetaStd[i] + thetaMean[i]
-            let t = 1 / (1 + Foundation.exp(-y))
-            theta[i] = low[i] + (high[i] - low[i]) * t
-            lj += Self.logit(theta[i], low: low[i], high: high[i]).logJacobian - Foundation.log(thetaStd[i])
+            let (t, j) = thetaTransform.inverse(value * thetaStd[i] + thetaMean[i], low: low[i], high: high[i])
+            theta[i] = t
+            lj += j - Foundation.log(thetaStd[i])
         }
         return (theta, lj)
     }

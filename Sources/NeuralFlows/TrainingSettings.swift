@@ -32,6 +32,8 @@ public struct TrainingSettings: Settings {
     /// Widths of an embedding network's tanh layers between x and the flow, trained jointly
     /// ([] = none: the flow sees x itself, as the paper's and sbi's default).
     public var embeddingFeatures: [Int] = []
+    /// How θ's prior box is mapped to ℝ (`logit` when not given: sbi's; `probit`: Φ⁻¹).
+    public var thetaTransform: ThetaTransform?
     /// What the context becomes before z-scoring (`pixels`: itself, sbi's way; `level_shape`:
     /// the spectrum's mean log flux and each pixel relative to it).
     public var contextTransform = ContextTransform.pixels
@@ -57,7 +59,7 @@ public struct TrainingSettings: Settings {
     enum CodingKeys: String, CodingKey {
         case flow, numBins = "num_bins", tailBound = "tail_bound"
         case hiddenFeatures = "hidden_features", numTransforms = "num_transforms", learningRate = "learning_rate"
-        case embeddingFeatures = "embedding_features", contextTransform = "context_transform"
+        case embeddingFeatures = "embedding_features", contextTransform = "context_transform", thetaTransform = "theta_transform"
         case batchSize = "batch_size", validationFraction = "validation_fraction", stopAfterEpochs = "stop_after_epochs"
         case maxEpochs = "max_epochs", clipMaxNorm = "clip_max_norm", lrDecayFactor = "lr_decay_factor"
         case lrDecayPatience = "lr_decay_patience", minLearningRate = "min_learning_rate"
@@ -65,6 +67,8 @@ public struct TrainingSettings: Settings {
     }
 
 
+    /// The θ map (`logit` when not given).
+    public var resolvedThetaTransform: ThetaTransform { thetaTransform ?? .logit }
     /// The flow's family (`maf` when not given).
     public var family: FlowFamily { flow ?? .maf }
     /// Bins of each spline transform, 0 for the MAF's affine ones.

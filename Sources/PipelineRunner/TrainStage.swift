@@ -36,7 +36,8 @@ public enum TrainStage {
         }
         let (training, standardization) = try loadPairs(xSet, thetaSet, noise: noiseSets, rows: m, priors: priors, dataPath: dataPath,
                                                         dropInvalid: dropInvalid, layout: layout,
-                                                        transform: settings.contextTransform, log: log)
+                                                        transform: settings.contextTransform, thetaTransform: settings.resolvedThetaTransform,
+                                                        log: log)
         let d = priors.count
         let architecture = MAFArchitecture(features: d, context: c + settings.contextTransform.extraEntries, hidden: settings.hiddenFeatures,
                                            transforms: settings.numTransforms, embedding: settings.embeddingFeatures,
@@ -83,7 +84,7 @@ public enum TrainStage {
     /// peak memory during training is one copy of x (float32) plus the flow.
     static func loadPairs(_ xSet: HDF5Dataset, _ thetaSet: HDF5Dataset, noise: (sigma: HDF5Dataset, mask: HDF5Dataset)?, rows m: Int,
                           priors: PriorSet, dataPath: String, dropInvalid: Bool, layout: ContextLayout, transform: ContextTransform,
-                          log: (String) -> Void) throws -> (TrainingData, Standardization) {
+                          thetaTransform: ThetaTransform = .logit, log: (String) -> Void) throws -> (TrainingData, Standardization) {
         let p = xSet.shape[1], d = priors.count
         log("reading \(m) training pairs from \(dataPath)")
         var x: NDArray<Float> = try xSet.readRows(0..<m)
@@ -123,7 +124,7 @@ public enum TrainStage {
         for r in 0..<theta.shape[0] { try priors.check(theta.row(r), row: r, source: dataPath) }
         let low = priors.entries.map(\.prior.low), high = priors.entries.map(\.prior.high)
         let (training, standardization) = TrainingData.prepare(theta: theta, x: x, low: low, high: high, contextTransform: transform,
-                                                               layout: layout)
+                                                               layout: layout, thetaTransform: thetaTransform)
         return (training, standardization)
     }
 }

@@ -156,7 +156,7 @@ enum HDF5StringType {
         defer { H5Tclose(memType) }
         var buffer: UnsafeMutablePointer<CChar>?
         var length = 0, signal: Int32 = 0
-        let timeout = Int32(min(60_000, 5000 + count / 100))
+        let timeout = Int32(min(60_000, 15_000 + count / 100))  // a loaded machine took over 5 s for a sound file
         let status = digs_read_vlen_strings_isolated(object, isDataset ? 1 : 0, memType, count, timeout, &buffer, &length, &signal)
         defer { free(buffer) }
         func fail(_ reason: String) -> DigsError {

@@ -1,10 +1,12 @@
 """The flow product is self-contained: a numpy re-implementation of q(θ | x) from nothing but
 05_flow.h5 (weights, permutations, transforms) reproduces the log q(θ_true | x) that
 `digs infer` stores, for a flow with every option (embedding network, level_shape context), and
-for a neural spline flow (flow: nsf), whose spline is written here from nflows' formulas."""
+for a neural spline flow (flow: nsf, theta_transform: probit), whose spline is written here from
+nflows' formulas."""
 import h5py
 import numpy as np
 import pytest
+from scipy.special import ndtri
 
 from conftest import smoke_pipeline
 from digs_cli import digs
@@ -46,10 +48,15 @@ def numpy_log_q(flow, theta, x):
     f = flow
     low, high = f["transforms/prior_low"][()], f["transforms/prior_high"][()]
     t = np.clip((theta - low) / (high - low), 1e-12, 1 - 1e-12)
-    y = np.log(t) - np.log1p(-t)
     z_mean, z_std = f["transforms/z_mean"][()], f["transforms/z_std"][()]
+    if f.attrs.get("theta_transform", "logit") == "probit":
+        y = ndtri(t)
+        log_dy = -np.log(high - low) + 0.5 * y ** 2 + 0.5 * np.log(2 * np.pi)
+    else:
+        y = np.log(t) - np.log1p(-t)
+        log_dy = -np.log(high - low) - np.log(t) - np.log1p(-t)
     u = (y - z_mean) / z_std
-    log_jac = np.sum(-np.log(high - low) - np.log(t) - np.log1p(-t) - np.log(z_std))
+    log_jac = np.sum(log_dy - np.log(z_std))
     if f.attrs.get("context_transform", "pixels") == "level_shape":
         level = x.mean()
         x = np.concatenate([[level], x - level])
@@ -112,7 +119,8 @@ def spline_flow(run, tmp_path_factory):
     source, _ = run
     d = tmp_path_factory.mktemp("nsf")
     pipeline = smoke_pipeline(d, d, [("  num_transforms: 3\n", "  num_transforms: 3\n  flow: nsf\n  num_bins: 7\n"
-                                                                "  tail_bound: 2.5\n  embedding_features: [12]\n")])
+                                                                "  tail_bound: 2.5\n  embedding_features: [12]\n"
+                                                                "  theta_transform: probit\n")])
     digs("train", "-c", pipeline, "--data", source / "04_augmented.h5", "-o", d / "flow.h5")
     digs("infer", "-c", pipeline, "--observations", source / "06_observations_test.h5", "--flow", d / "flow.h5",
          "--ssp", source / "01_ssp_library.h5", "--samples", 50, "-o", d / "posterior.h5")
@@ -123,7 +131,7 @@ def test_numpy_spline_flow_reproduces_the_stored_log_q(spline_flow):
     d, source = spline_flow
     with h5py.File(d / "flow.h5", "r") as f, h5py.File(d / "posterior.h5", "r") as p, \
             h5py.File(source / "06_observations_test.h5", "r") as o:
-        assert f.attrs["architecture"] == "nsf"
+        assert f.attrs["architecture"] == "nsf" and f.attrs["theta_transform"] == "probit"
         assert int(f.attrs["spline_bins"]) == 7 and float(f.attrs["spline_tail_bound"]) == 2.5
         assert f["weights/transform_00/output_weight"].shape == (5 * 20, 16)
         x, truth, stored = o["log_flux"][()].astype(np.float64), p["theta_true"][()], p["log_prob_true"][()]
