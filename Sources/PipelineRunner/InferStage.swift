@@ -2,6 +2,7 @@ import DigsCore
 import Diagnostics
 import ForwardModel
 import Foundation
+import MCMC
 import NeuralFlows
 import ProductIO
 import SpectralSynthesis
@@ -24,6 +25,11 @@ public struct InferSettings: Settings {
     /// the stored posterior is the exact one wherever the weights are reliable (k̂ below its
     /// threshold; flag 8 otherwise). ~7 µs of simulation per draw.
     public var importanceResampling = false
+    /// With resampling: where the flow's weights fail k̂, up to this many rounds of adaptive
+    /// importance sampling (`AdaptiveImportanceSampler`, `importanceSamples` draws each) started
+    /// from them; the first round that passes k̂ gives the stored samples. nil or 0: none (the
+    /// flow's own draws are kept, flag 8).
+    public var refinementRounds: Int?
     /// Galaxies per chunk (memory is flat in the number of galaxies).
     public var chunk: Int = 128
 
@@ -45,7 +51,7 @@ public struct InferSettings: Settings {
 
     enum CodingKeys: String, CodingKey {
         case samples, ppcSamples = "ppc_samples", ppcPValue = "ppc_pvalue", importanceSamples = "importance_samples"
-        case importanceResampling = "importance_resampling", chunk
+        case importanceResampling = "importance_resampling", refinementRounds = "refinement_rounds", chunk
     }
 
     public func validate() throws {
@@ -59,6 +65,15 @@ public struct InferSettings: Settings {
         guard !importanceResampling || importanceSamples >= samples else {
             throw DigsError.invalidInput(field: "infer.importance_samples",
                                          problem: "must be at least infer.samples (\(samples)) with importance_resampling (is \(importanceSamples)): the stored samples are chosen from these draws")
+        }
+        if let refinementRounds {
+            guard (0...10).contains(refinementRounds) else {
+                throw DigsError.invalidInput(field: "infer.refinement_rounds", problem: "must be 0…10 rounds (is \(refinementRounds))")
+            }
+            guard importanceResampling || refinementRounds == 0 else {
+                throw DigsError.invalidInput(field: "infer.refinement_rounds",
+                                             problem: "is \(refinementRounds), but it refines the resampled posterior: set importance_resampling: true, or remove it")
+            }
         }
         guard ppcPValue >= 0 && ppcPValue < 1 else { throw DigsError.invalidInput(field: "infer.ppc_pvalue", problem: "must be in [0, 1)") }
         guard chunk >= 1 else { throw DigsError.invalidInput(field: "infer.chunk", problem: "must be at least 1") }
@@ -166,6 +181,9 @@ public enum InferStage {
                          "effective sample size of the self-normalised importance weights over the number of weighted samples"),
             paretoK: try set("importance/pareto_k", .float64, [0], ["galaxy"], "",
                              "Pareto-smoothed importance sampling diagnostic k-hat of the weights (Vehtari et al. 2024)"))
+        let refinementSet = (settings.refinementRounds ?? 0) == 0 ? nil
+            : try set("importance/refinement_rounds", .int32, [0], ["galaxy"], "",
+                      "rounds of adaptive importance sampling after which the stored samples passed k-hat: 0 none needed (the flow's weights passed), -1 none passed (the flow's own draws are stored, flag 8)")
         let pvalueSet = try set("ppc/pvalue", .float64, [0], ["galaxy"], "",
                                 "posterior predictive p-value: mean over the predictive samples of the chi-square survival probability of sum((observed - model)/sigma)^2 with dof degrees of freedom")
         try writer.file.setAttribute("parameter_names", .strings(names))
@@ -231,6 +249,7 @@ public enum InferStage {
                 try importanceSets.ess.append(rows([]) { [$0.importance?.essFraction ?? .nan] })
                 try importanceSets.paretoK.append(rows([]) { [$0.importance?.paretoK ?? .nan] })
             }
+            if let refinementSet { try refinementSet.append(rows([]) { [Int32($0.refinementRounds)] }) }
             for g in r { for flag in PosteriorFlags.all where g.flags.contains(flag) { flagged[flag, default: 0] += 1 } }
             for (k, g) in r.enumerated() {
                 guard let reason = g.refusal else { continue }
@@ -299,6 +318,9 @@ struct GalaxyPosterior {
     /// log w = log p(x | θ) + log p(θ) − log q(θ | x) (+ const) of the first importanceDraws samples.
     var logWeights: [Double] = []
     var importance: ImportanceWeights?
+    /// Adaptive importance-sampling rounds that made the stored samples pass k̂ (0: none were
+    /// needed; −1: none passed).
+    var refinementRounds = 0
     var flags: PosteriorFlags = []
     /// Why the flow cannot take this observation (flag 2), in words.
     var refusal: String?
@@ -307,10 +329,10 @@ struct GalaxyPosterior {
     /// `count`; log q renormalised to that region by the accepted fraction. nil when fewer than
     /// `count` pass in 100 rounds (the flow puts < 1 % of its mass there).
     static func draw(_ posterior: any PosteriorFlow, context: [Float], count: Int, ageLimit: Double, tAge: Int,
-                     generator g: inout Xoshiro256StarStar) -> (theta: [Double], logProb: [Double])? {
+                     generator g: inout Xoshiro256StarStar) -> (theta: [Double], logProb: [Double], logShift: Double)? {
         let d = posterior.parameterNames.count
         let first = posterior.sample(x: context[...], count: count, generator: &g)
-        guard ageLimit < posterior.priorHigh[tAge] else { return (first.theta.data, first.logProb) }
+        guard ageLimit < posterior.priorHigh[tAge] else { return (first.theta.data, first.logProb, 0) }
         var theta = [Double](), logProb = [Double](), drawn = 0, passed = 0
         var round = first
         while true {
@@ -327,7 +349,7 @@ struct GalaxyPosterior {
         }
         // q restricted to t_age ≤ limit: q / P(t_age ≤ limit), P estimated by the passing fraction.
         let shift = log(Double(drawn) / Double(passed))
-        return (theta, logProb.map { $0 + shift })
+        return (theta, logProb.map { $0 + shift }, shift)
     }
 
     /// The importance weights of `count` flow draws (their spectra simulated) against the exact
@@ -386,10 +408,43 @@ struct GalaxyPosterior {
             // Where k̂ fails the weights miss mass of the exact posterior and the resampled
             // posterior would be too narrow: the flow's own first draws are kept instead.
             let u = g.nextUniform()
-            let chosen = weights.isReliable ? ImportanceWeights.systematicResample(logWeights: logWeights, count: s, uniform: u)
-                                            : Array(0..<s)
-            draw = (chosen.flatMap { draw.theta[($0 * d)..<(($0 + 1) * d)] }, chosen.map { draw.logProb[$0] })
-            resampledSpectra = chosen.flatMap { spectra[($0 * p)..<(($0 + 1) * p)] }
+            let rounds = settings.refinementRounds ?? 0
+            if !weights.isReliable && rounds > 0 {
+                // Adaptive importance sampling from the flow's weighted draws; the stored samples
+                // are the first round's that passes k̂, with the flow's log q at them.
+                var sampler = AdaptiveImportanceSampler(box: BoxCoordinates(low: posterior.priorLow, high: posterior.priorHigh))
+                (sampler.rounds, sampler.draws) = (rounds, n)
+                // The flow itself takes a fifth of every round's draws: wherever it covers the exact
+                // posterior (it is trained to cover), no round can miss that mass.
+                let defensive = AdaptiveImportanceSampler.Defensive(
+                    weight: 0.2,
+                    draw: { count, g in posterior.sample(x: context[...], count: count, generator: &g).theta.data },
+                    logDensity: { rows, count in
+                        let x = try! NDArray(shape: [count, context.count], data: (0..<count).flatMap { _ in context })
+                        return (try? posterior.logProb(theta: NDArray(shape: [count, d], data: rows), x: x)) ?? .nans(count)
+                    })
+                let refined = sampler.refine(theta: draw.theta, logWeights: logWeights, logTarget: { rows, count in
+                    exact.logDensity(rows, count: count, spectra: simulator.simulate(try! NDArray(shape: [count, d], data: rows), threads: 1).logFlux.data)
+                }, defensive: defensive, generator: &g)
+                if let refined {
+                    let chosen = ImportanceWeights.systematicResample(logWeights: refined.logWeights, count: s, uniform: u)
+                    let theta = chosen.flatMap { refined.theta[($0 * d)..<(($0 + 1) * d)] }
+                    let contexts = try! NDArray(shape: [s, context.count], data: (0..<s).flatMap { _ in context })
+                    let flowLogProb = (try? posterior.logProb(theta: NDArray(shape: [s, d], data: theta), x: contexts)) ?? .nans(s)
+                    draw = (theta, flowLogProb.map { $0 + draw.logShift }, draw.logShift)
+                    resampledSpectra = simulator.simulate(try! NDArray(shape: [s, d], data: theta), threads: 1).logFlux.data
+                    flags.remove(.unreliableFlow)
+                    refinementRounds = refined.rounds
+                } else {
+                    refinementRounds = -1
+                }
+            }
+            if refinementRounds <= 0 {
+                let chosen = weights.isReliable ? ImportanceWeights.systematicResample(logWeights: logWeights, count: s, uniform: u)
+                                                : Array(0..<s)
+                draw = (chosen.flatMap { draw.theta[($0 * d)..<(($0 + 1) * d)] }, chosen.map { draw.logProb[$0] }, draw.logShift)
+                resampledSpectra = chosen.flatMap { spectra[($0 * p)..<(($0 + 1) * p)] }
+            }
         }
         samples = draw.theta
         logProb = draw.logProb
