@@ -28,6 +28,7 @@ CASES = {
     "spline bins for a MAF": (("batch_size: 200", "batch_size: 200\n  num_bins: 8"), ["train.num_bins (line 35)", "belongs to flow: nsf"]),
     "one spline bin": (("batch_size: 200", "batch_size: 200\n  flow: nsf\n  num_bins: 1"), ["train.num_bins (line 36)", "2…64 bins"]),
     "unknown flow": (("batch_size: 200", "batch_size: 200\n  flow: realnvp"), ["train.flow (line 35)", "realnvp", "maf, nsf"]),
+    "refinement without resampling": (("  samples: 200", "  samples: 200\n  refinement_rounds: 3"), ["infer.refinement_rounds (line 41)", "importance_resampling: true"]),
     "zero samples": (("  samples: 200", "  samples: 0"), ["infer.samples (line 40)", "at least 1"]),
     "odd walkers": (("walkers: 16", "walkers: 3"), ["mcmc.walkers (line 44)", "even and at least twice"]),
     "empty SSP range": (("wavelength_max: 25000", "wavelength_max: 100"), ["ssp.wavelength_min (line 8)", "wavelength_min < wavelength_max"]),
