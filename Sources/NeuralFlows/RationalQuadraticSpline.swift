@@ -80,36 +80,47 @@ public struct RationalQuadraticSpline<T: BLASScalar>: Sendable {
         return j
     }
 
+    /// Bin j of the knots in `scratch`: its lower knot (x_j, y_j), width, height, slope s and
+    /// the derivatives at its ends.
+    private struct Bin {
+        let x0: T, y0: T, w: T, h: T, s: T, d0: T, d1: T
+
+        init(_ j: Int, knots scratch: UnsafeMutablePointer<T>, bins k: Int) {
+            let cw = scratch, ch = scratch + (k + 1), dv = scratch + 2 * (k + 1)
+            (x0, y0, w, h) = (cw[j], ch[j], cw[j + 1] - cw[j], ch[j + 1] - ch[j])
+            (s, d0, d1) = (h / w, dv[j], dv[j + 1])
+        }
+
+        /// log dy/dx at ξ = (x − x_j)/w.
+        func logDerivative(_ xi: T) -> T {
+            let t = xi * (1 - xi)
+            let den = s + (d0 + d1 - 2 * s) * t
+            let q = d1 * xi * xi + 2 * s * t + d0 * (1 - xi) * (1 - xi)
+            return 2 * T.log(s) + T.log(q) - 2 * T.log(den)
+        }
+    }
+
     /// y and log dy/dx at x, for the spline of the 3K − 1 values at `p`.
     public func forward(_ x: T, _ p: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>) -> (y: T, logDet: T) {
         guard x >= -tailBound && x <= tailBound else { return (x, 0) }
         knots(p, scratch)
-        let k = bins, cw = scratch, ch = scratch + (k + 1), dv = scratch + 2 * (k + 1)
-        let j = bin(x, cw)
-        let w = cw[j + 1] - cw[j], h = ch[j + 1] - ch[j], s = h / w, d0 = dv[j], d1 = dv[j + 1]
-        let xi = (x - cw[j]) / w, t = xi * (1 - xi)
-        let den = s + (d0 + d1 - 2 * s) * t
-        let q = d1 * xi * xi + 2 * s * t + d0 * (1 - xi) * (1 - xi)
-        let y = ch[j] + h * (s * xi * xi + d0 * t) / den
-        return (y, 2 * T.log(s) + T.log(q) - 2 * T.log(den))
+        let b = Bin(bin(x, scratch), knots: scratch, bins: bins)
+        let xi = (x - b.x0) / b.w, t = xi * (1 - xi)
+        let den = b.s + (b.d0 + b.d1 - 2 * b.s) * t
+        return (b.y0 + b.h * (b.s * xi * xi + b.d0 * t) / den, b.logDerivative(xi))
     }
 
     /// The inverse: x with forward(x) = y, and the forward's log dy/dx at that x.
     public func inverse(_ y: T, _ p: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>) -> (x: T, logDet: T) {
         guard y >= -tailBound && y <= tailBound else { return (y, 0) }
         knots(p, scratch)
-        let k = bins, cw = scratch, ch = scratch + (k + 1), dv = scratch + 2 * (k + 1)
-        let j = bin(y, ch)
-        let w = cw[j + 1] - cw[j], h = ch[j + 1] - ch[j], s = h / w, d0 = dv[j], d1 = dv[j + 1]
-        let dy = y - ch[j], e = d0 + d1 - 2 * s
-        let a = h * (s - d0) + dy * e, bq = h * d0 - dy * e, c = -s * dy
+        let b = Bin(bin(y, scratch + (bins + 1)), knots: scratch, bins: bins)
+        let dy = y - b.y0, e = b.d0 + b.d1 - 2 * b.s
+        let a = b.h * (b.s - b.d0) + dy * e, bq = b.h * b.d0 - dy * e, c = -b.s * dy
         let disc = max(0, bq * bq - 4 * a * c)
         // nflows' root: 2c / (−b − √disc), stable where a → 0.
         let xi = min(1, max(0, (2 * c) / (-bq - disc.squareRoot())))
-        let t = xi * (1 - xi)
-        let den = s + e * t
-        let q = d1 * xi * xi + 2 * s * t + d0 * (1 - xi) * (1 - xi)
-        return (cw[j] + xi * w, 2 * T.log(s) + T.log(q) - 2 * T.log(den))
+        return (b.x0 + xi * b.w, b.logDerivative(xi))
     }
 
     /// The gradient of gy·y(x) + gl·log dy/dx: writes ∂/∂p into `gp` (all 3K − 1 entries, zeros
@@ -120,11 +131,11 @@ public struct RationalQuadraticSpline<T: BLASScalar>: Sendable {
         for i in 0..<parameterCount { gp[i] = 0 }
         guard x >= -tailBound && x <= tailBound else { return gy }
         knots(p, scratch)
-        let cw = scratch, ch = scratch + (k + 1), dv = scratch + 2 * (k + 1)
         let sw = scratch + 3 * (k + 1), sh = sw + k
-        let j = bin(x, cw)
-        let w = cw[j + 1] - cw[j], h = ch[j + 1] - ch[j], s = h / w, d0 = dv[j], d1 = dv[j + 1]
-        let xi = (x - cw[j]) / w, t = xi * (1 - xi)
+        let j = bin(x, scratch)
+        let b = Bin(j, knots: scratch, bins: k)
+        let (w, h, s, d0, d1) = (b.w, b.h, b.s, b.d0, b.d1)
+        let xi = (x - b.x0) / w, t = xi * (1 - xi)
         let e = d0 + d1 - 2 * s
         let den = s + e * t, num = s * xi * xi + d0 * t
         let q = d1 * xi * xi + 2 * s * t + d0 * (1 - xi) * (1 - xi)

@@ -87,16 +87,21 @@ def numpy_log_q(flow, theta, x):
     return -0.5 * u @ u - 0.5 * len(u) * np.log(2 * np.pi) + log_det + log_jac
 
 
-@pytest.fixture(scope="module")
-def flow_with_options(run, tmp_path_factory):
+def trained_and_inferred(run, tmp_path_factory, name, train_lines):
+    """A smoke flow with `train_lines` added to its train section, and its posterior of the
+    smoke test set (50 samples): (folder, source folder)."""
     source, _ = run
-    d = tmp_path_factory.mktemp("options")
-    pipeline = smoke_pipeline(d, d, [("  num_transforms: 3\n", "  num_transforms: 3\n  embedding_features: [12, 6]\n"
-                                                                "  context_transform: level_shape\n")])
+    d = tmp_path_factory.mktemp(name)
+    pipeline = smoke_pipeline(d, d, [("  num_transforms: 3\n", "  num_transforms: 3\n" + train_lines)])
     digs("train", "-c", pipeline, "--data", source / "04_augmented.h5", "-o", d / "flow.h5")
     digs("infer", "-c", pipeline, "--observations", source / "06_observations_test.h5", "--flow", d / "flow.h5",
          "--ssp", source / "01_ssp_library.h5", "--samples", 50, "-o", d / "posterior.h5")
     return d, source
+
+
+@pytest.fixture(scope="module")
+def flow_with_options(run, tmp_path_factory):
+    return trained_and_inferred(run, tmp_path_factory, "options", "  embedding_features: [12, 6]\n  context_transform: level_shape\n")
 
 
 def test_numpy_reimplementation_reproduces_the_stored_log_q(flow_with_options):
@@ -116,15 +121,8 @@ def test_numpy_reimplementation_reproduces_the_stored_log_q(flow_with_options):
 
 @pytest.fixture(scope="module")
 def spline_flow(run, tmp_path_factory):
-    source, _ = run
-    d = tmp_path_factory.mktemp("nsf")
-    pipeline = smoke_pipeline(d, d, [("  num_transforms: 3\n", "  num_transforms: 3\n  flow: nsf\n  num_bins: 7\n"
-                                                                "  tail_bound: 2.5\n  embedding_features: [12]\n"
-                                                                "  theta_transform: probit\n")])
-    digs("train", "-c", pipeline, "--data", source / "04_augmented.h5", "-o", d / "flow.h5")
-    digs("infer", "-c", pipeline, "--observations", source / "06_observations_test.h5", "--flow", d / "flow.h5",
-         "--ssp", source / "01_ssp_library.h5", "--samples", 50, "-o", d / "posterior.h5")
-    return d, source
+    return trained_and_inferred(run, tmp_path_factory, "nsf", "  flow: nsf\n  num_bins: 7\n  tail_bound: 2.5\n"
+                                "  embedding_features: [12]\n  theta_transform: probit\n")
 
 
 def test_numpy_spline_flow_reproduces_the_stored_log_q(spline_flow):
