@@ -9,8 +9,8 @@ import Foundation
 /// weights sit on a handful of draws), fits a Gaussian mixture to those points in the box's
 /// unbounded coordinates (`GaussianMixture.fit`, `BoxCoordinates`), widens it by `widening`,
 /// draws `draws` new points from it and weighs them by target / mixture. It stops at the first
-/// round whose weights pass the Pareto-k̂ check (`ImportanceWeights.isReliable`) and whose
-/// proposal was fitted to weighted draws (not to an elite): those weighted draws then represent
+/// round whose weights pass the Pareto-k̂ check (`ImportanceWeights.isReliable`) with ESS/N of
+/// at least `minimumESSFraction`, and whose proposal was fitted to weighted draws (not to an elite): those weighted draws then represent
 /// the target — whatever the proposal, each round's weights are exact
 /// importance weights of its own draws, so how a proposal is chosen affects only how fast this
 /// gets there. nil when `rounds` rounds do not get there.
@@ -30,6 +30,10 @@ public struct AdaptiveImportanceSampler: Sendable {
     /// Where the weights sit on fewer than max(4D, 20) draws, the mixture is fitted to this
     /// fraction of the draws with the largest weights instead.
     public var topFraction = 0.02
+    /// A passing round's ESS/N must reach this too: a proposal converged onto the target has
+    /// weights near one another, and one with a few per mille of effective draws may have
+    /// settled on a part of the target (another mode) that k̂ alone does not reveal.
+    public var minimumESSFraction = 0.05
     /// Each round's mixture gets one more component of this weight: a Gaussian with the fitted
     /// points' mean and `defensiveScale`² times their covariance (Hesterberg 1995's defensive
     /// mixture), so draws keep reaching a little beyond where the last round's were.
@@ -129,7 +133,7 @@ public struct AdaptiveImportanceSampler: Sendable {
             // elite; a weighted fit to a narrow round's draws can inherit that. So a result needs
             // two passing weighted rounds in a row: the second fitted to the first's draws, which
             // the defensive component spread beyond it.
-            let passed = weights.isReliable && !elite
+            let passed = weights.isReliable && weights.essFraction >= minimumESSFraction && !elite
             if passed && previousPassed { return Result(theta: drawn, logWeights: logW, weights: weights, rounds: round) }
             previousPassed = passed
             current = (drawn, logW)

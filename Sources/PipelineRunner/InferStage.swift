@@ -67,8 +67,8 @@ public struct InferSettings: Settings {
                                          problem: "must be at least infer.samples (\(samples)) with importance_resampling (is \(importanceSamples)): the stored samples are chosen from these draws")
         }
         if let refinementRounds {
-            guard (0...10).contains(refinementRounds) else {
-                throw DigsError.invalidInput(field: "infer.refinement_rounds", problem: "must be 0…10 rounds (is \(refinementRounds))")
+            guard (0...30).contains(refinementRounds) else {
+                throw DigsError.invalidInput(field: "infer.refinement_rounds", problem: "must be 0…30 rounds (is \(refinementRounds))")
             }
             guard importanceResampling || refinementRounds == 0 else {
                 throw DigsError.invalidInput(field: "infer.refinement_rounds",
