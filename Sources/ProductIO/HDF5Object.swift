@@ -156,7 +156,7 @@ enum HDF5StringType {
         defer { H5Tclose(memType) }
         var buffer: UnsafeMutablePointer<CChar>?
         var length = 0, signal: Int32 = 0
-        let timeout = Int32(min(60_000, 15_000 + count / 100))  // a loaded machine took over 5 s for a sound file
+        let timeout = Int32(min(60_000, 8000 + count / 100))  // a sound file took over 5 s on a loaded machine; damaged ones must fail in < 12 s
         let status = digs_read_vlen_strings_isolated(object, isDataset ? 1 : 0, memType, count, timeout, &buffer, &length, &signal)
         defer { free(buffer) }
         func fail(_ reason: String) -> DigsError {
