@@ -387,6 +387,11 @@ struct GalaxyPosterior {
             return
         }
         let context = layout.encode(observation)
+        /// The flow's log q(θ | this observation) of `count` θ rows (NaN where it cannot say).
+        func flowLogProb(_ rows: [Double], _ count: Int) -> [Double] {
+            let x = try! NDArray(shape: [count, context.count], data: (0..<count).flatMap { _ in context })  // count rows of the context
+            return (try? posterior.logProb(theta: NDArray(shape: [count, d], data: rows), x: x)) ?? .nans(count)
+        }
         // A real galaxy is no older than the Universe at its redshift: the prior truncated at
         // that age, under which the exact posterior is the flow's restricted there.
         let ageLimit = chunk.ageLimit?[i] ?? .infinity
@@ -419,19 +424,14 @@ struct GalaxyPosterior {
                 let defensive = AdaptiveImportanceSampler.Defensive(
                     weight: 0.2,
                     draw: { count, g in posterior.sample(x: context[...], count: count, generator: &g).theta.data },
-                    logDensity: { rows, count in
-                        let x = try! NDArray(shape: [count, context.count], data: (0..<count).flatMap { _ in context })
-                        return (try? posterior.logProb(theta: NDArray(shape: [count, d], data: rows), x: x)) ?? .nans(count)
-                    })
+                    logDensity: flowLogProb)
                 let refined = sampler.refine(theta: draw.theta, logWeights: logWeights, logTarget: { rows, count in
                     exact.logDensity(rows, count: count, spectra: simulator.simulate(try! NDArray(shape: [count, d], data: rows), threads: 1).logFlux.data)
                 }, defensive: defensive, generator: &g)
                 if let refined {
                     let chosen = ImportanceWeights.systematicResample(logWeights: refined.logWeights, count: s, uniform: u)
                     let theta = chosen.flatMap { refined.theta[($0 * d)..<(($0 + 1) * d)] }
-                    let contexts = try! NDArray(shape: [s, context.count], data: (0..<s).flatMap { _ in context })
-                    let flowLogProb = (try? posterior.logProb(theta: NDArray(shape: [s, d], data: theta), x: contexts)) ?? .nans(s)
-                    draw = (theta, flowLogProb.map { $0 + draw.logShift }, draw.logShift)
+                    draw = (theta, flowLogProb(theta, s).map { $0 + draw.logShift }, draw.logShift)
                     resampledSpectra = simulator.simulate(try! NDArray(shape: [s, d], data: theta), threads: 1).logFlux.data
                     flags.remove(.unreliableFlow)
                     refinementRounds = refined.rounds
@@ -454,8 +454,7 @@ struct GalaxyPosterior {
         derivedSamples = (0..<s).flatMap { [derivedValues.logLivingMass[$0], derivedValues.massWeightedAge[$0]] }
         derived = SampleSummary(samples: derivedSamples, logProb: logProb, dimensions: q)
         if let truth = chunk.thetaTrue, ageLimit == .infinity {
-            let t = try! NDArray(shape: [1, d], data: Array(truth[(i * d)..<((i + 1) * d)]))
-            truthLogProb = (try? posterior.logProb(theta: t, x: NDArray(shape: [1, context.count], data: context)))?.first ?? .nan
+            truthLogProb = flowLogProb(Array(truth[(i * d)..<((i + 1) * d)]), 1)[0]
         }
         // The flow's own prior box (equal to the pipeline's: `InferStage.checkCompatible`).
         if !PosteriorFlags.priorEdges(p50: summary.p50, low: posterior.priorLow, high: posterior.priorHigh).isEmpty {
