@@ -122,10 +122,7 @@ public struct AdaptiveImportanceSampler: Sendable {
                 }
                 let alpha = Double(shared) / Double(draws)
                 let logQ = defensive.logDensity(drawn, draws)
-                logProposal = zip(logProposal, logQ).map { lg, lq in
-                    let a = log1p(-alpha) + lg, b = log(alpha) + lq, top = max(a, b)
-                    return top == -.infinity ? -.infinity : top + log(exp(a - top) + exp(b - top))
-                }
+                logProposal = zip(logProposal, logQ).map { GaussianMixture.logSumExp([log1p(-alpha) + $0, log(alpha) + $1]) }
             }
             let logW = zip(logTarget(drawn, draws), logProposal).map { $0 - $1 }
             let weights = ImportanceWeights(logWeights: logW)
@@ -153,11 +150,6 @@ public struct AdaptiveImportanceSampler: Sendable {
             }
         }
         for j in 0..<d { cov[j * d + j] += 1e-9 + 1e-6 * cov[j * d + j] }  // a ridge: never singular
-        // Each fitted component's covariance back from its Cholesky factor, L·Lᵀ.
-        let covariances = mixture.choleskys.map { l in
-            (0..<(d * d)).map { e in (0..<d).reduce(0.0) { $0 + l[(e / d) * d + $1] * l[(e % d) * d + $1] } }
-        }
-        return GaussianMixture(weights: mixture.weights.map { $0 * (1 - weight) } + [weight], means: mixture.means + [mean],
-                               covariances: covariances + [cov.map { $0 * scale * scale }])
+        return mixture.adding(weight: weight, mean: mean, covariance: cov.map { $0 * scale * scale })
     }
 }

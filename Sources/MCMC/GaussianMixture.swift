@@ -52,6 +52,17 @@ public struct GaussianMixture: Sendable, Equatable {
         return (0..<d).map { i in means[k][i] + (0...i).reduce(0) { $0 + l[i * d + $1] * z[$1] } }
     }
 
+    /// This mixture with weight 1 − `weight`, plus one component of that weight (its covariance
+    /// symmetric positive-definite); the existing components keep their factors.
+    public func adding(weight: Double, mean: [Double], covariance: [Double]) -> GaussianMixture {
+        precondition(weight > 0 && weight < 1 && mean.count == dimensions && covariance.count == dimensions * dimensions)
+        var copy = self
+        copy.weights = weights.map { $0 * (1 - weight) } + [weight]
+        copy.means = means + [mean]
+        copy.choleskys = choleskys + [Self.cholesky(covariance, dimensions)!]  // didSet renews the normalisers
+        return copy
+    }
+
     /// The same mixture with every standard deviation multiplied by `factor` (covariances by its square).
     public func widened(by factor: Double) -> GaussianMixture {
         var copy = self

@@ -210,6 +210,18 @@ struct GaussianMixtureTests {
         #expect(abs(total - 1) < 2e-3)
     }
 
+    @Test("adding a component gives (1 − w)·the mixture + w·that Gaussian, in closed form")
+    func addingAComponent() {
+        let m = GaussianMixture(weights: [0.4, 0.6], means: [[0, 0], [2, 1]], covariances: [[1, 0.5, 0.5, 1], [0.25, 0, 0, 0.5]])
+        let added = m.adding(weight: 0.2, mean: [1, -1], covariance: [4, 0, 0, 9])
+        for y in [[0.0, 0.0], [1.5, -2.0], [3.0, 1.0]] {
+            let gaussian = exp(-((y[0] - 1) * (y[0] - 1) / 4 + (y[1] + 1) * (y[1] + 1) / 9) / 2) / (2 * Double.pi * 6)
+            let expected = 0.8 * exp(m.logDensity(y)) + 0.2 * gaussian
+            #expect(abs(exp(added.logDensity(y)) / expected - 1) < 1e-12, "at \(y)")
+        }
+        #expect(added.components == 3 && abs(added.weights.reduce(0, +) - 1) < 1e-15)
+    }
+
     @Test("in parameter coordinates the proposal is a normalised density on ℝ^D, and its draws follow it")
     func proposalInParameters() {
         let box = BoxCoordinates(low: [0, 0], high: [1, 1])
