@@ -257,26 +257,19 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
         madeForward(k, batch: batch, p: p, ws: ws)
         let perm = permutations[k]
         let u = ws.inputs[k], o = ws.outputs[k], s = ws.scales[k], next = ws.inputs[k + 1], z = ws.gZ
-        if let spline = architecture.spline(T.self) {
-            let po = architecture.outputsPerFeature
-            for r in 0..<batch {
-                var ld: T = 0
-                for i in 0..<d {
-                    let (y, l) = spline.forward(u[r * d + i], o + (r * d + i) * po, scratch: ws.splineScratch)
-                    z[i] = y
-                    ld += l
-                }
-                for i in 0..<d { next[r * d + i] = z[perm[i]] }
-                logDet[r] += ld
-            }
-            return
-        }
+        let spline = architecture.spline(T.self), po = architecture.outputsPerFeature
         for r in 0..<batch {
             var ld: T = 0
             for i in 0..<d {
-                let scale = s[r * d + i]
-                z[i] = scale * u[r * d + i] + o[r * 2 * d + 2 * i + 1]
-                ld += T.log(scale)
+                if let spline {
+                    let (y, l) = spline.forward(u[r * d + i], o + (r * d + i) * po, scratch: ws.splineScratch)
+                    z[i] = y
+                    ld += l
+                } else {
+                    let scale = s[r * d + i]
+                    z[i] = scale * u[r * d + i] + o[r * 2 * d + 2 * i + 1]
+                    ld += T.log(scale)
+                }
             }
             for i in 0..<d { next[r * d + i] = z[perm[i]] }
             logDet[r] += ld
