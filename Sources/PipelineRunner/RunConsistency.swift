@@ -23,7 +23,8 @@ public enum RunConsistency {
         for step in plan.steps {
             guard let output = step.output, exists(output) else { continue }
             if output.hasSuffix(".fits") {
-                try checkCatalog(output, posterior: step.inputs[0], second: step.inputs[1], digest: digest)
+                try checkCatalog(output, posterior: step.inputs[0], second: step.inputs[1],
+                                 observed: step.set == PipelinePlan.observedSet, digest: digest)
                 continue
             }
             let recorded = try Product.open(output).provenance.inputs
@@ -43,10 +44,10 @@ public enum RunConsistency {
     /// input's: SBCDIG (DIGS_CALIBRATION) against the SBC product of a test-set catalog, OBSDIG
     /// (primary header) against the observations of an observed-set catalog (which has no
     /// calibration extension).
-    static func checkCatalog(_ path: String, posterior: String, second: String, digest: (String) throws -> String) throws {
+    static func checkCatalog(_ path: String, posterior: String, second: String, observed: Bool,
+                             digest: (String) throws -> String) throws {
         let fits = try FITSFile(readingFrom: path)
-        let isSBC = (try? Product.open(second).provenance.kind) == .sbcResult
-        let secondKeyword: (String, String?, String) = isSBC ? ("SBCDIG", "DIGS_CALIBRATION", second) : ("OBSDIG", nil, second)
+        let secondKeyword: (String, String?, String) = observed ? ("OBSDIG", nil, second) : ("SBCDIG", "DIGS_CALIBRATION", second)
         for (keyword, extname, product) in [("POSTDIG", nil, posterior), secondKeyword]
         where FileManager.default.fileExists(atPath: product) {
             if let extname { try fits.moveTo(extname: extname) } else { try fits.moveTo(hdu: 1) }
