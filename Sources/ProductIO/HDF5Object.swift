@@ -156,8 +156,16 @@ enum HDF5StringType {
         defer { H5Tclose(memType) }
         var buffer: UnsafeMutablePointer<CChar>?
         var length = 0, signal: Int32 = 0
-        let timeout = Int32(min(60_000, 8000 + count / 100))  // a sound file took over 5 s on a loaded machine; damaged ones must fail in < 12 s
-        let status = digs_read_vlen_strings_isolated(object, isDataset ? 1 : 0, memType, count, timeout, &buffer, &length, &signal)
+        // The child is forked from a multithreaded process: it can inherit a lock another thread
+        // held at that instant (libhdf5's, the allocator's) and wait forever — a sound file then
+        // looked damaged under load. A second child, forked at another instant, does not; a
+        // damaged heap hangs both. Two tries of 5 s keep a damaged file's error under 12 s.
+        let timeout = Int32(min(30_000, 5000 + count / 100))
+        var status = digs_read_vlen_strings_isolated(object, isDataset ? 1 : 0, memType, count, timeout, &buffer, &length, &signal)
+        if status == -2 {
+            free(buffer)
+            status = digs_read_vlen_strings_isolated(object, isDataset ? 1 : 0, memType, count, timeout, &buffer, &length, &signal)
+        }
         defer { free(buffer) }
         func fail(_ reason: String) -> DigsError {
             let error = DigsError.unreadableFile(path: path, reason: reason)
@@ -167,7 +175,7 @@ enum HDF5StringType {
         switch status {
         case 0: break
         case -1: throw fail("damaged HDF5 file: reading \(what) crashed libhdf5 (signal \(signal); a corrupt string heap)")
-        case -2: throw fail("damaged HDF5 file: reading \(what) did not finish within \(timeout) ms (a corrupt string heap)")
+        case -2: throw fail("damaged HDF5 file: reading \(what) did not finish within \(timeout) ms, twice (a corrupt string heap)")
         case -3: throw DigsError.unreadableFile(path: path, reason: "damaged HDF5 file: \(what) cannot be read (libhdf5 reported an error)")
         default: throw DigsError.unreadableFile(path: path, reason: "reading \(what): a system call failed (\(String(cString: strerror(errno))))")
         }
