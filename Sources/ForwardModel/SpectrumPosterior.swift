@@ -31,6 +31,20 @@ public struct SpectrumPosterior: Sendable {
         calibration?.calibrated(model: model) ?? Array(model)
     }
 
+    /// The exact conditional posterior of log_mass given the other parameters, from the model
+    /// spectrum at any log_mass m₀: log_mass adds to every log-flux pixel (f = m + g(others)), so
+    /// χ² is exactly quadratic in a shift s of the model, χ²(s) = χ²(0) − 2bs + as² (the
+    /// calibration marginal too: generalised least squares), and under a uniform prior the
+    /// conditional is N(m₀ + b/a, 1/a) truncated to the prior's range. (mean, sd) in dex; nil
+    /// where log_mass's prior is not uniform or χ² is not finite.
+    public func massConditional<M: RandomAccessCollection<Float>>(model: M, logMass m0: Double) -> (mean: Double, sd: Double)? where M.Index == Int {
+        guard prior.entries[prior.index(of: .logMass)].prior.distribution == .uniform else { return nil }
+        let centre = chiSquare(model: model), up = chiSquare(model: model.map { $0 + 1 }), down = chiSquare(model: model.map { $0 - 1 })
+        let a = (up + down - 2 * centre) / 2, b = (down - up) / 4
+        guard a > 0, a.isFinite, b.isFinite else { return nil }
+        return (m0 + b / a, 1 / a.squareRoot())
+    }
+
     /// log p(θ | x) + const for `count` positions [count × D] (row-major), each simulated on one
     /// thread in one batch; −∞ outside the prior's support or where the model is not finite.
     public func logDensity(_ positions: [Double], count: Int) -> [Double] {

@@ -39,6 +39,10 @@ public struct AdaptiveImportanceSampler: Sendable {
     /// mixture), so draws keep reaching a little beyond where the last round's were.
     public var defensiveWeight = 0.2
     public var defensiveScale = 3.0
+    /// An elite round's mixture gives this weight to a Gaussian from the Laplace approximation
+    /// (`LaplaceApproximation`, in the box's unbounded coordinates) at the elite's most probable
+    /// draw, widened by `widening`; 0 turns it off.
+    public var laplaceWeight = 0.5
 
     public init(box: BoxCoordinates) { self.box = box }
 
@@ -68,12 +72,29 @@ public struct AdaptiveImportanceSampler: Sendable {
         }
     }
 
+    /// A coordinate whose exact conditional under the target, given the others, is a Gaussian
+    /// truncated to the box (log_mass of a spectrum: `SpectrumPosterior.massConditional`). Each
+    /// round's mixture then proposes the other coordinates (its marginal) and this one comes from
+    /// its conditional, so the weights depend on the others alone: a direction the target pins
+    /// far more tightly than any mixture could follow drops out of the problem.
+    public struct GaussianConditional {
+        public let index: Int
+        /// The conditional's (mean, sd) of θ_index for `count` θ rows, whatever their θ_index (nil
+        /// for a row where the target is 0).
+        public let moments: ([Double], Int) -> [(mean: Double, sd: Double)?]
+
+        public init(index: Int, moments: @escaping ([Double], Int) -> [(mean: Double, sd: Double)?]) {
+            (self.index, self.moments) = (index, moments)
+        }
+    }
+
     /// `theta` [S × D] and `logWeights` [S]: the first draws and their log weights against the
     /// target; `logTarget(rows, count)`: the log target density of `count` θ rows (−∞ where it
     /// is zero, e.g. outside a truncated prior); `defensive`: a proposal each round's draws are
     /// partly taken from (their weights then use the mixture's density, Owen & Zhou 2000).
     public func refine(theta: [Double], logWeights: [Double], logTarget: ([Double], Int) -> [Double],
-                       defensive: Defensive? = nil, generator g: inout Xoshiro256StarStar) -> Result? {
+                       defensive: Defensive? = nil, conditional: GaussianConditional? = nil,
+                       generator g: inout Xoshiro256StarStar) -> Result? {
         let d = box.dimensions
         var current = (theta: theta, logWeights: logWeights)
         var previousPassed = false
@@ -98,33 +119,57 @@ public struct AdaptiveImportanceSampler: Sendable {
             // Too few usable draws to fit a covariance.
             guard points.count >= (d + 2) * d else { return nil }
             // Not widened while narrowing in on the elite: each such round shrinks the proposal.
-            let fitted = GaussianMixture.fit(points: points, dimensions: d, components: components, generator: &g)
+            var fitted = GaussianMixture.fit(points: points, dimensions: d, components: components, generator: &g)
                 .widened(by: elite ? 1 : widening)
+            // The elite says where the mass is, not the shape of the mode there: a Laplace
+            // approximation at the most probable elite draw gives it half the proposal.
+            if elite, let laplace = laplace(around: picks, of: current.theta, points: points, logTarget: logTarget) {
+                fitted = fitted.adding(weight: laplaceWeight, mean: laplace.mode, covariance: laplace.covariance.map { $0 * widening * widening })
+            }
             let mixture = Self.withDefensiveComponent(fitted, points: points, weight: defensiveWeight, scale: defensiveScale)
             let shared = defensive.map { min(draws - 1, Int(($0.weight * Double(draws)).rounded())) } ?? 0
-            var drawn = [Double](), logProposal = [Double]()
+            var drawn = [Double]()
             drawn.reserveCapacity(draws * d)
-            while logProposal.count < draws - shared {
-                let y = mixture.draw(&g)
-                let t = box.bounded(y)
+            while drawn.count < (draws - shared) * d {
+                let t = box.bounded(mixture.draw(&g))
                 // A draw rounded onto the box's edge (|y| ≳ 36) has no finite density: drawn again.
-                guard box.isInterior(t) else { continue }
-                drawn += t
-                logProposal.append(mixture.logDensity(y) + box.logJacobian(t))
+                if box.isInterior(t) { drawn += t }
+            }
+            if let defensive, shared > 0 { drawn += defensive.draw(shared, &g) }
+            // With an exact conditional, the mixture's draws take that coordinate from it instead.
+            let moments = conditional.map { $0.moments(drawn, draws) }
+            var impossible = Set<Int>()
+            if let conditional, let moments {
+                let k = conditional.index
+                for r in 0..<(draws - shared) {
+                    guard let m = moments[r],
+                          let x = TruncatedNormal.draw(mean: m.mean, sd: m.sd, low: box.low[k], high: box.high[k], generator: &g) else {
+                        impossible.insert(r)  // the target has no mass at these other coordinates
+                        continue
+                    }
+                    drawn[r * d + k] = x
+                }
+            }
+            let marginal = conditional.map { mixture.marginal(dropping: $0.index) }
+            var logProposal = (0..<draws).map { r -> Double in
+                let t = drawn[(r * d)..<((r + 1) * d)]
+                guard box.isInterior(t) else { return -.infinity }
+                var y = box.unbounded(t)
+                guard let conditional, let marginal, let moments else { return mixture.logDensity(y) + box.logJacobian(t) }
+                let k = conditional.index, (l, h) = (box.low[k], box.high[k])
+                guard let m = moments[r] else { return 0 }  // the target is 0 there: any finite value
+                y.remove(at: k)
+                return marginal.logDensity(y) + box.logJacobian(t) - log((h - l) / ((t[t.startIndex + k] - l) * (h - t[t.startIndex + k])))
+                    + TruncatedNormal.logDensity(t[t.startIndex + k], mean: m.mean, sd: m.sd, low: l, high: h)
             }
             if let defensive, shared > 0 {
                 // Draws in fixed shares: the proposal is the mixture (1 − α)·g + α·q exactly.
-                let extra = defensive.draw(shared, &g)
-                for i in 0..<shared {
-                    let t = extra[(i * d)..<((i + 1) * d)]
-                    drawn += t
-                    logProposal.append(box.isInterior(t) ? mixture.logDensity(box.unbounded(t)) + box.logJacobian(t) : -.infinity)
-                }
                 let alpha = Double(shared) / Double(draws)
                 let logQ = defensive.logDensity(drawn, draws)
                 logProposal = zip(logProposal, logQ).map { GaussianMixture.logSumExp([log1p(-alpha) + $0, log(alpha) + $1]) }
             }
-            let logW = zip(logTarget(drawn, draws), logProposal).map { $0 - $1 }
+            var logW = zip(logTarget(drawn, draws), logProposal).map { $0 - $1 }
+            for r in impossible { logW[r] = -.infinity }
             let weights = ImportanceWeights(logWeights: logW)
             // k̂ cannot see mass no draw went to. An elite round's proposal is as narrow as the
             // elite; a weighted fit to a narrow round's draws can inherit that. So a result needs
@@ -136,6 +181,32 @@ public struct AdaptiveImportanceSampler: Sendable {
             current = (drawn, logW)
         }
         return nil
+    }
+
+    /// The Laplace approximation of the target in unbounded coordinates (log target + log
+    /// Jacobian of θ(y)) at the most probable of the `picks` rows of `theta`; its starting scale the
+    /// spread of `points` (their unbounded coordinates). nil when it has no negative-definite
+    /// curvature there or `laplaceWeight` is 0.
+    func laplace(around picks: [Int], of theta: [Double], points: [Double], logTarget: ([Double], Int) -> [Double]) -> LaplaceApproximation? {
+        let d = box.dimensions, n = points.count / d
+        guard laplaceWeight > 0, n >= 2 else { return nil }
+        let rows = picks.flatMap { theta[($0 * d)..<(($0 + 1) * d)] }
+        let target = logTarget(rows, picks.count)
+        guard let top = target.indices.filter({ target[$0].isFinite }).max(by: { target[$0] < target[$1] }) else { return nil }
+        let start = Array(rows[(top * d)..<((top + 1) * d)])
+        guard box.isInterior(start) else { return nil }
+        let scale = (0..<d).map { j -> Double in
+            let mean = (0..<n).reduce(0) { $0 + points[$1 * d + j] } / Double(n)
+            return max(1e-6, ((0..<n).reduce(0) { $0 + pow(points[$1 * d + j] - mean, 2) } / Double(n)).squareRoot())
+        }
+        return LaplaceApproximation(logDensity: { y, count in
+            let t = (0..<count).flatMap { box.bounded(Array(y[($0 * d)..<(($0 + 1) * d)])) }
+            let value = logTarget(t, count)
+            return (0..<count).map { r in
+                let row = t[(r * d)..<((r + 1) * d)]
+                return box.isInterior(row) ? value[r] - box.logJacobian(row) : -.infinity  // density in y: p(θ)·|dθ/dy|
+            }
+        }, start: box.unbounded(start), scale: scale)
     }
 
     /// `mixture` × (1 − weight) plus a Gaussian of the points' mean and scale² × their covariance.

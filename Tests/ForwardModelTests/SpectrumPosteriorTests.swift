@@ -40,6 +40,36 @@ struct SpectrumPosteriorTests {
         }
     }
 
+    /// log_mass adds to every log-flux pixel, so along it the log posterior is exactly the
+    /// Gaussian massConditional gives: at μ + kσ it lies k²/2 below its value at μ — with and
+    /// without a marginalised calibration polynomial.
+    @Test func massConditionalIsTheExactConditional() throws {
+        let simulator = try SpectrumSimulator(library: SpectrumSimulatorTests.library(), settings: SpectrumSimulatorTests.settings())
+        let truth = [10.0, 1.0, 0.2, -0.5, 0.4]
+        let clean = simulator.simulate(try NDArray(shape: [1, 5], data: truth), threads: 1).logFlux.data
+        var g = Xoshiro256StarStar(seed: 6)
+        let sigma = clean.map { _ in Float(0.01 + 0.02 * g.nextUniform()) }
+        let x = zip(clean, sigma).map { $0 + $1 * Float(g.nextNormal()) }
+        let observation = NoisySpectrum(logFlux: x, sigma: sigma, mask: [UInt8](repeating: 1, count: x.count))
+        for calibration in [nil, FluxCalibration(degree: 3, sigmaDex: 0.1)] {
+            let posterior = SpectrumPosterior(prior: .paper, simulator: simulator, observation: observation, fluxCalibration: calibration)
+            let others = [9.0, 0.8, 0.1, -0.3, 0.5]  // log_mass 9: any value gives the same conditional
+            let model = simulator.simulate(try NDArray(shape: [1, 5], data: others), threads: 1).logFlux.data
+            let c = try #require(posterior.massConditional(model: model, logMass: others[0]))
+            let ks = [-2.0, -1, 0, 1, 2]
+            let rows = ks.flatMap { k -> [Double] in var r = others; r[0] = c.mean + k * c.sd; return r }
+            let values = posterior.logDensity(rows, count: ks.count)
+            for (i, k) in ks.enumerated() {
+                #expect(abs(values[i] - values[2] + k * k / 2) < 1e-3, "k = \(k): \(values[i] - values[2])")
+            }
+            // The conditional's sd: 1/√(Σ 1/σ²) without calibration (a constant shift of every pixel).
+            if calibration == nil {
+                let expected = 1 / sigma.reduce(0.0) { $0 + 1 / Double($1 * $1) }.squareRoot()
+                #expect(abs(c.sd / expected - 1) < 1e-4)
+            }
+        }
+    }
+
     @Test func outsideTheSupportIsMinusInfinityAndMaskedPixelsDoNotCount() throws {
         let simulator = try SpectrumSimulator(library: SpectrumSimulatorTests.library(), settings: SpectrumSimulatorTests.settings())
         let p = simulator.simulate(try NDArray(shape: [1, 5], data: [10, 1, 0, -0.5, 0.4]), threads: 1).logFlux.data.count

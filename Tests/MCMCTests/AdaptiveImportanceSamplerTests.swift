@@ -72,6 +72,43 @@ struct AdaptiveImportanceSamplerTests {
         }
     }
 
+    /// A thin ridge in [0, 10]²: x₀ ~ N(2, 0.05²), x₁ | x₀ ~ N(7 + 4(x₀ − 2), 0.002²) — as a
+    /// spectrum's amplitude pins log_mass given the other parameters.
+    static func ridge(_ rows: [Double], _ n: Int) -> [Double] {
+        (0..<n).map { i in
+            let a = (rows[2 * i] - 2) / 0.05, b = (rows[2 * i + 1] - 7 - 4 * (rows[2 * i] - 2)) / 0.002
+            return -(a * a + b * b) / 2
+        }
+    }
+
+    @Test("with x₁'s exact conditional the rounds propose x₀ alone, and the weighted draws have the ridge's closed-form moments")
+    func exactConditional() throws {
+        var g = Xoshiro256StarStar(seed: 14)
+        // First draws: a wide Gaussian around (2.1, 7.3), far wider than the ridge.
+        var theta = [Double](), logQ = [Double]()
+        for _ in 0..<4000 {
+            let z = [g.nextNormal(), g.nextNormal()]
+            theta += [2.1 + 0.1 * z[0], 7.3 + 0.5 * z[1]]
+            logQ.append(-(z[0] * z[0] + z[1] * z[1]) / 2)
+        }
+        let logWeights = zip(Self.ridge(theta, 4000), logQ).map { $0 - $1 }
+        let conditional = AdaptiveImportanceSampler.GaussianConditional(index: 1) { rows, n in
+            (0..<n).map { i in (mean: 7 + 4 * (rows[2 * i] - 2), sd: 0.002) }
+        }
+        let sampler = AdaptiveImportanceSampler(box: BoxCoordinates(low: [0, 0], high: [10, 10]))
+        let r = try #require(sampler.refine(theta: theta, logWeights: logWeights, logTarget: Self.ridge, conditional: conditional, generator: &g))
+        #expect(r.weights.isReliable && r.weights.essFraction > 0.3, "ESS/N \(r.weights.essFraction)")
+        let top = r.logWeights.max()!, w = r.logWeights.map { exp($0 - top) }, total = w.reduce(0, +)
+        func moment(_ f: (Int) -> Double) -> Double { w.indices.reduce(0.0) { $0 + w[$1] * f($1) } / total }
+        let m0 = moment { r.theta[2 * $0] }, m1 = moment { r.theta[2 * $0 + 1] }
+        let s0 = moment { pow(r.theta[2 * $0] - m0, 2) }.squareRoot()
+        let across = moment { pow(r.theta[2 * $0 + 1] - 7 - 4 * (r.theta[2 * $0] - 2), 2) }.squareRoot()
+        let ess = r.weights.essFraction * Double(w.count)
+        #expect(abs(m0 - 2) < 5 * 0.05 / ess.squareRoot() && abs(m1 - 7) < 5 * 0.2 / ess.squareRoot(), "means \(m0), \(m1)")
+        #expect(abs(s0 / 0.05 - 1) < 0.05, "sd of x₀: \(s0)")
+        #expect(abs(across / 0.002 - 1) < 0.05, "sd across the ridge: \(across)")
+    }
+
     @Test("first draws with a single point of weight say too little: no result")
     func refusesWithoutInformation() {
         var g = Xoshiro256StarStar(seed: 9)
