@@ -19,17 +19,34 @@ public struct ChainResult: Sendable {
     public var burnInTrace: [Float]
     /// Production runs it took (`ReferenceSchedule` discards unconverged ones; the kept chain is the last).
     public var productionAttempts: Int
+    /// log p of `best`.
+    public var bestLogProb: Double
+    /// The highest log p of any production step (all steps, not only the stored ones).
+    public var productionBestLogProb: Double
 
     public init(chain: [Float], logProb: [Float], acceptanceFraction: Double, autocorrelationTime: [Double],
-                splitRHat: [Double], best: [Double], burnInTrace: [Float], productionAttempts: Int = 1) {
+                splitRHat: [Double], best: [Double], burnInTrace: [Float], productionAttempts: Int = 1,
+                bestLogProb: Double, productionBestLogProb: Double) {
         (self.chain, self.logProb, self.acceptanceFraction) = (chain, logProb, acceptanceFraction)
         (self.autocorrelationTime, self.splitRHat, self.best, self.burnInTrace) = (autocorrelationTime, splitRHat, best, burnInTrace)
-        self.productionAttempts = productionAttempts
+        (self.productionAttempts, self.bestLogProb, self.productionBestLogProb) = (productionAttempts, bestLogProb, productionBestLogProb)
+    }
+
+    /// How far, in log p, the best position known (the start, burn-in, a screening of other
+    /// candidates: `include`) lies above every production step: ≈ 0 when production reaches the
+    /// posterior's peak, large when it misses the mode that holds it.
+    public var missedLogProbability: Double { max(0, bestLogProb - productionBestLogProb) }
+
+    /// Makes `position` the best one when its log p is higher (a candidate evaluated outside the
+    /// run, e.g. a screened prior draw or NPE sample that did not become a walker).
+    public mutating func include(position: [Double], logProb: Double) {
+        if logProb > bestLogProb { (best, bestLogProb) = (position, logProb) }
     }
 
     /// Whether the production chain (`steps` long, before thinning) is a converged reference (`ChainConvergence`).
     public func convergence(steps: Int) -> ChainConvergence {
-        ChainConvergence(autocorrelationTime: autocorrelationTime, splitRHat: splitRHat, steps: steps)
+        ChainConvergence(autocorrelationTime: autocorrelationTime, splitRHat: splitRHat, steps: steps,
+                         missedLogProbability: missedLogProbability)
     }
 
     /// Burn-in steps until the median walker first reaches the typical set: a log-probability
@@ -82,8 +99,10 @@ struct ChainRun {
         var stored = [Float](), lp = [Float]()
         stored.reserveCapacity(steps / thin * w * d)
         var walkerChains = [[[Double]]](repeating: [[Double]](repeating: [], count: w), count: d)
+        var productionBest = -Double.infinity
         for t in 0..<steps {
             sampler.step(&state, move: choose(&g), logProb: logProb, generator: &g)
+            productionBest = max(productionBest, state.logProb.max()!)
             for k in 0..<w { for j in 0..<d { walkerChains[j][k].append(state.positions[k * d + j]) } }
             if (t + 1) % thin == 0 {
                 stored += state.positions.map(Float.init)
@@ -94,6 +113,7 @@ struct ChainRun {
         let accepted = Double(state.accepted.reduce(0, +) - acceptedBefore) / Double(steps * w)
         return ChainResult(chain: stored, logProb: lp, acceptanceFraction: accepted,
                            autocorrelationTime: walkerChains.map { Autocorrelation.integratedTime($0) },
-                           splitRHat: walkerChains.map(ChainConvergence.splitRHat), best: best, burnInTrace: trace)
+                           splitRHat: walkerChains.map(ChainConvergence.splitRHat), best: best, burnInTrace: trace,
+                           bestLogProb: bestLogProb, productionBestLogProb: productionBest)
     }
 }

@@ -180,7 +180,11 @@ public enum InferStage {
             ess: try set("importance/ess_fraction", .float64, [0], ["galaxy"], "",
                          "effective sample size of the self-normalised importance weights over the number of weighted samples"),
             paretoK: try set("importance/pareto_k", .float64, [0], ["galaxy"], "",
-                             "Pareto-smoothed importance sampling diagnostic k-hat of the weights (Vehtari et al. 2024)"))
+                             "Pareto-smoothed importance sampling diagnostic k-hat of the weights (Vehtari et al. 2024)"),
+            best: try parameterSet("importance/best", [0, d], ["galaxy", "parameter"],
+                                   "the most probable position evaluated (importance draws and refinement rounds): the best fit"),
+            bestLogProb: try set("importance/best_log_prob", .float64, [0], ["galaxy"], "",
+                                 "its log p(x|theta) + log p(theta), up to the likelihood's constant (the MCMC's log_prob scale)"))
         let refinementSet = (settings.refinementRounds ?? 0) == 0 ? nil
             : try set("importance/refinement_rounds", .int32, [0], ["galaxy"], "",
                       "rounds of adaptive importance sampling after which the stored samples passed k-hat: 0 none needed (the flow's weights passed), -1 none passed (the flow's own draws are stored, flag 8)")
@@ -248,6 +252,8 @@ public enum InferStage {
                 try importanceSets.logWeight.append(rows([w]) { $0.logWeights.map(Float.init) })
                 try importanceSets.ess.append(rows([]) { [$0.importance?.essFraction ?? .nan] })
                 try importanceSets.paretoK.append(rows([]) { [$0.importance?.paretoK ?? .nan] })
+                try importanceSets.best.append(rows([d]) { $0.best.isEmpty ? .nans(d) : $0.best })
+                try importanceSets.bestLogProb.append(rows([]) { [$0.best.isEmpty ? .nan : $0.bestLogProb] })
             }
             if let refinementSet { try refinementSet.append(rows([]) { [Int32($0.refinementRounds)] }) }
             for g in r { for flag in PosteriorFlags.all where g.flags.contains(flag) { flagged[flag, default: 0] += 1 } }
@@ -321,6 +327,10 @@ struct GalaxyPosterior {
     /// Adaptive importance-sampling rounds that made the stored samples pass k̂ (0: none were
     /// needed; −1: none passed).
     var refinementRounds = 0
+    /// The most probable position evaluated (importance draws and refinement rounds) and its
+    /// log p(x | θ) + log p(θ) (+ the likelihood's constant): the best fit, and a candidate for
+    /// the MCMC's screened start.
+    var best: [Double] = [], bestLogProb = -Double.infinity
     var flags: PosteriorFlags = []
     /// Why the flow cannot take this observation (flag 2), in words.
     var refusal: String?
@@ -356,11 +366,21 @@ struct GalaxyPosterior {
     /// posterior: stored with their ESS and k̂, flag 8 where k̂ fails.
     @discardableResult
     mutating func weigh(_ exact: SpectrumPosterior, theta: [Double], logProb: [Double], spectra: [Float], count: Int) -> ImportanceWeights {
-        logWeights = zip(exact.logDensity(theta, count: count, spectra: spectra), logProb).map { $0 - $1 }
+        let logTarget = exact.logDensity(theta, count: count, spectra: spectra)
+        Self.keepBest(theta, logTarget, in: &best, &bestLogProb)
+        logWeights = zip(logTarget, logProb).map { $0 - $1 }
         let weights = ImportanceWeights(logWeights: logWeights)
         importance = weights
         if !weights.isReliable { flags.insert(.unreliableFlow) }
         return weights
+    }
+
+    /// Keeps the row of `theta` with the highest finite `logTarget` in (best, bestLogProb) when it is higher.
+    static func keepBest(_ theta: [Double], _ logTarget: [Double], in best: inout [Double], _ bestLogProb: inout Double) {
+        let d = logTarget.isEmpty ? 0 : theta.count / logTarget.count
+        guard let i = logTarget.indices.filter({ logTarget[$0].isFinite }).max(by: { logTarget[$0] < logTarget[$1] }),
+              logTarget[i] > bestLogProb else { return }
+        (best, bestLogProb) = (Array(theta[(i * d)..<((i + 1) * d)]), logTarget[i])
     }
 
     /// `trainedSigma`: the σ (dex) per pixel a flow that sees x alone was trained with.
@@ -425,9 +445,24 @@ struct GalaxyPosterior {
                     weight: 0.2,
                     draw: { count, g in posterior.sample(x: context[...], count: count, generator: &g).theta.data },
                     logDensity: flowLogProb)
+                // log_mass adds to every log-flux pixel: its exact conditional comes from the
+                // model spectrum at any mass (a closed-form Gaussian), so the rounds propose the
+                // others only — the amplitude pins the mass far more tightly than they could follow.
+                let k = prior.index(of: .logMass)
+                let conditional = AdaptiveImportanceSampler.GaussianConditional(index: k) { rows, count in
+                    let spectra = simulator.simulate(try! NDArray(shape: [count, d], data: rows), threads: 1).logFlux.data
+                    return (0..<count).map { r in
+                        guard exact.prior.logDensity(rows[(r * d)..<((r + 1) * d)]) > -.infinity else { return nil }
+                        return exact.massConditional(model: spectra[(r * p)..<((r + 1) * p)], logMass: rows[r * d + k])
+                    }
+                }
+                var (best, bestLogProb) = (self.best, self.bestLogProb)
                 let refined = sampler.refine(theta: draw.theta, logWeights: logWeights, logTarget: { rows, count in
-                    exact.logDensity(rows, count: count, spectra: simulator.simulate(try! NDArray(shape: [count, d], data: rows), threads: 1).logFlux.data)
-                }, defensive: defensive, generator: &g)
+                    let logTarget = exact.logDensity(rows, count: count, spectra: simulator.simulate(try! NDArray(shape: [count, d], data: rows), threads: 1).logFlux.data)
+                    Self.keepBest(rows, logTarget, in: &best, &bestLogProb)
+                    return logTarget
+                }, defensive: defensive, conditional: exact.prior.entries[k].prior.distribution == .uniform ? conditional : nil, generator: &g)
+                (self.best, self.bestLogProb) = (best, bestLogProb)
                 if let refined {
                     let chosen = ImportanceWeights.systematicResample(logWeights: refined.logWeights, count: s, uniform: u)
                     let theta = chosen.flatMap { refined.theta[($0 * d)..<(($0 + 1) * d)] }

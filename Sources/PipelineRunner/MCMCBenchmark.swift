@@ -19,7 +19,7 @@ public enum MCMCBenchmark {
         let source = try ObservationSource(path: observationsPath, noise: noise, nuisances: nuisances, seed: 1)
         let simulator = try SpectrumSimulator(library: try SSPLibrary(product: try Product.open(sspPath, expecting: .sspLibrary)),
                                               settings: model)
-        let task = GalaxyTask(galaxy: galaxy, observation: try source.read(galaxy..<(galaxy + 1)), start: nil)
+        let task = GalaxyTask(galaxy: galaxy, observation: try source.read(galaxy..<(galaxy + 1)), npeSamples: nil)
         var g = RandomStreams(seed: 1).generator(.mcmc, index: UInt64(galaxy))
         let chain = try GalaxyChain.run(task: task, settings: settings, prior: model.parameters, simulator: simulator,
                                         fluxCalibration: nuisances.fluxCalibration, generator: &g)

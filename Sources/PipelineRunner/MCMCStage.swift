@@ -26,7 +26,7 @@ public struct MCMCSettings: Settings {
     /// the chain has not converged.
     public var attempts = 3
     /// Where the walkers start.
-    public var initialization = MCMCInitialization.prior
+    public var initialization = MCMCInitialization.screened
     /// Paper schedule: width of the restart ball per parameter, as a fraction of the prior range.
     public var ballFraction = 1e-3
 
@@ -67,7 +67,11 @@ public struct MCMCSettings: Settings {
     }
 
     /// Likelihood evaluations per galaxy (the reference schedule: with one production attempt).
-    public var likelihoodCalls: Int { sampler.logProbabilityCalls }
+    /// Likelihood evaluations per galaxy: the schedule's, and a screened start's prior draws
+    /// (its NPE samples, ~10³, not counted).
+    public var likelihoodCalls: Int {
+        sampler.logProbabilityCalls + (initialization == .screened ? MCMCInitialization.screeningDraws : 0)
+    }
 
     /// Stored production steps per galaxy.
     public var storedSteps: Int { resolvedProduction / resolvedThin }
@@ -117,6 +121,17 @@ public enum MCMCInitialization: String, SettingChoice, Sendable {
     case prior
     /// Samples of the flow's posterior (needs the posterior_samples product).
     case npe
+    /// Half at the most probable of `MCMCInitialization.screeningDraws` prior draws and the flow's
+    /// posterior samples where a posterior_samples product is at hand (`ScreenedStart`), half at
+    /// prior draws.
+    case screened
+
+    /// Prior draws weighed, besides the NPE's samples, for a screened start.
+    public static let screeningDraws = 4096
+
+    /// Whether the walkers' start reads the posterior_samples product (npe: it must; screened:
+    /// where there is one, so `digs run` makes it first).
+    public var readsPosterior: Bool { self != .prior }
 }
 
 /// `digs mcmc`: the exact-likelihood baseline → `mcmc_chains`. Per galaxy, an emcee-style
@@ -145,7 +160,11 @@ public enum MCMCStage {
         }
         let posterior = try posteriorPath.map { try Product.open($0, expecting: .posteriorSamples) }
         if settings.initialization == .npe && posterior == nil {
-            throw DigsError.invalidInput(field: "mcmc.init", problem: "'npe' needs a posterior_samples product (--posterior)")
+            throw DigsError.invalidInput(field: "mcmc.init", problem: "'npe' needs a posterior_samples product (--posterior; `digs infer` makes it), or set mcmc.init: prior or screened")
+        }
+        if settings.initialization == .screened {
+            log(posterior.map { "screened start: \(MCMCInitialization.screeningDraws) prior draws and the NPE samples of \($0.path)" }
+                ?? "screened start: \(MCMCInitialization.screeningDraws) prior draws (no posterior_samples product of these observations)")
         }
         if let posterior {
             let samples = try posterior.dataset("samples", rank: 3)
@@ -170,13 +189,18 @@ public enum MCMCStage {
         var tasks = [GalaxyTask]()
         for galaxy in selected {
             let chunk = try source.read(galaxy..<(galaxy + 1))
-            var start: [Double]?
-            if settings.initialization == .npe, let posterior {
-                let block: NDArray<Float> = try posterior.dataset("samples", rank: 3)
-                    .readHyperslab(start: [galaxy, 0, 0], count: [1, settings.resolvedWalkers, d])
-                start = block.data.map(Double.init)
+            var samples: [Double]?
+            if let posterior {
+                let dataset = try posterior.dataset("samples", rank: 3)
+                let block: NDArray<Float> = try dataset.readHyperslab(start: [galaxy, 0, 0], count: [1, dataset.shape[1], d])
+                samples = block.data.map(Double.init)
+                // The most probable position `digs infer` evaluated, where it stored one.
+                if posterior.file.exists("importance/best") {
+                    let best: NDArray<Double> = try posterior.dataset("importance/best", rank: 2).readHyperslab(start: [galaxy, 0], count: [1, d])
+                    if best.data.allSatisfy(\.isFinite) { samples! += best.data }
+                }
             }
-            tasks.append(GalaxyTask(galaxy: galaxy, observation: chunk, start: start))
+            tasks.append(GalaxyTask(galaxy: galaxy, observation: chunk, npeSamples: samples))
         }
         let work = tasks
         let results = ResultBox(count: tasks.count)
@@ -231,7 +255,9 @@ public enum MCMCStage {
                          units: "", description: "split-R-hat of each parameter over the walkers' production chains (Gelman et al., BDA3)")
         try writer.write("converged", NDArray(shape: [g], data: chains.map { UInt8($0.result.convergence(steps: settings.resolvedProduction).isConverged ? 1 : 0) }),
                          axes: ["galaxy"], units: "",
-                         description: "1 when the production chain is at least 50 autocorrelation times long for every parameter and every split-R-hat is at most 1.01")
+                         description: "1 when the production chain is at least 50 autocorrelation times long for every parameter, every split-R-hat is at most 1.01 and missed_log_prob is at most 2")
+        try writer.write("missed_log_prob", NDArray(shape: [g], data: chains.map(\.result.missedLogProbability)), axes: ["galaxy"], units: "",
+                         description: "log posterior of the best position evaluated (screened candidates, walker starts, burn-in) minus the best of production; above 2 the chain misses the posterior's main mode")
         try writer.write("production_attempts", NDArray(shape: [g], data: chains.map { Int64($0.result.productionAttempts) }), axes: ["galaxy"],
                          units: "", description: "production runs made; the reference schedule refits its proposals and runs again while the chain has not converged (the last is kept)")
         try writer.writeParameterArray("best", NDArray(shape: [g, d], data: chains.flatMap(\.result.best)), axes: ["galaxy", "parameter"],
@@ -261,6 +287,9 @@ public enum MCMCStage {
         try writer.file.setAttribute("thin", .int(Int64(settings.resolvedThin)))
         try writer.file.setAttribute("likelihood_calls", .int(Int64(settings.likelihoodCalls)))
         try writer.file.setAttribute("initialization", .string(settings.initialization.rawValue))
+        if settings.initialization == .screened {
+            try writer.file.setAttribute("screened_npe_samples", .int(posterior == nil ? 0 : 1))
+        }
         if !nuisances.isEmpty {
             try writer.file.setAttribute("observation_nuisances", .string(PipelineConfig.json(nuisances)))
         }
@@ -279,8 +308,9 @@ public enum MCMCStage {
 struct GalaxyTask: Sendable {
     let galaxy: Int
     let observation: ObservationChunk
-    /// Starting walker positions [W × D], or nil for prior draws.
-    let start: [Double]?
+    /// The NPE's posterior samples [S × D] of this observation, or nil: candidates of the
+    /// missed-mode check and of a screened start; with mcmc.init npe the first W are the starts.
+    let npeSamples: [Double]?
 }
 
 /// Results written by concurrent workers, one slot each.
@@ -297,7 +327,9 @@ struct GalaxyChain {
     var seconds: Double
 
 
-    /// Samples prior × likelihood with the settings' schedule; walkers start from prior draws, or from the task's NPE samples.
+    /// Samples prior × likelihood with the settings' schedule; walkers start from prior draws, the
+    /// task's NPE samples, or a screening of both (`ScreenedStart`), whose best candidate joins the
+    /// missed-mode check.
     static func run(task: GalaxyTask, settings: MCMCSettings, prior: PriorSet, simulator: SpectrumSimulator,
                     fluxCalibration: FluxCalibration?, generator g: inout Xoshiro256StarStar) throws -> GalaxyChain {
         let clock = ContinuousClock(), began = clock.now
@@ -307,9 +339,27 @@ struct GalaxyChain {
         let posterior = SpectrumPosterior(prior: prior, simulator: simulator,
                                           observation: NoisySpectrum(logFlux: o.logFlux, sigma: o.sigma, mask: o.mask),
                                           fluxCalibration: fluxCalibration)
-        let initial = task.start ?? (0..<settings.resolvedWalkers).flatMap { _ in prior.draw(&g) }
-        let result = try settings.sampler.run(initial: initial, low: prior.entries.map(\.prior.low),
+        let w = settings.resolvedWalkers, d = prior.count
+        var initial = (0..<w).flatMap { _ in prior.draw(&g) }
+        var screened: ScreenedStart?
+        switch settings.initialization {
+        case .prior: break
+        case .npe: initial = task.npeSamples.map { Array($0[0..<(w * d)]) } ?? initial
+        case .screened: break
+        }
+        // The NPE's samples (and, for a screened start, prior draws) weighed: the best of them
+        // joins the missed-mode check whatever the start.
+        if settings.initialization == .screened || task.npeSamples != nil {
+            let draws = settings.initialization == .screened ? MCMCInitialization.screeningDraws : 0
+            let candidates = (0..<draws).flatMap { _ in prior.draw(&g) } + (task.npeSamples ?? [])
+            let start = ScreenedStart(candidates: candidates, logProb: posterior.logDensity(candidates, count: candidates.count / d),
+                                      walkers: w, others: initial, dimensions: d)
+            if settings.initialization == .screened { initial = start.positions }
+            screened = start
+        }
+        var result = try settings.sampler.run(initial: initial, low: prior.entries.map(\.prior.low),
                                                high: prior.entries.map(\.prior.high), logProb: posterior.logDensity, generator: &g)
+        if let screened, !screened.best.isEmpty { result.include(position: screened.best, logProb: screened.bestLogProb) }
         return GalaxyChain(result: result, seconds: (clock.now - began).seconds)
     }
 
@@ -325,7 +375,7 @@ struct GalaxyChain {
             try put("autocorr_time", result.autocorrelationTime)
             try put("split_rhat", result.splitRHat)
             try put("best", result.best)
-            try put("scalars", [result.acceptanceFraction, seconds, Double(result.productionAttempts)])
+            try put("scalars", [result.acceptanceFraction, seconds, Double(result.productionAttempts), result.bestLogProb, result.productionBestLogProb])
             try put("burn_in_trace", result.burnInTrace)
             try file.setAttribute("config", .string(config))
             try file.close()
@@ -340,11 +390,13 @@ struct GalaxyChain {
         }
         func get<T: HDF5Element>(_ name: String) throws -> [T] { try file.dataset(name).read(as: T.self).data }
         let scalars: [Double] = try get("scalars")
+        guard scalars.count == 5 else { throw DigsError.invalidProduct(path: path, field: "scalars", problem: "has \(scalars.count) values; this build writes 5") }
         return GalaxyChain(result: ChainResult(chain: try get("chain"), logProb: try get("log_prob"),
                                                           acceptanceFraction: scalars[0], autocorrelationTime: try get("autocorr_time"),
                                                           splitRHat: try get("split_rhat"),
                                                           best: try get("best"), burnInTrace: try get("burn_in_trace"),
-                                                          productionAttempts: Int(scalars[2])),
+                                                          productionAttempts: Int(scalars[2]), bestLogProb: scalars[3],
+                                                          productionBestLogProb: scalars[4]),
                            seconds: scalars[1])
     }
 }

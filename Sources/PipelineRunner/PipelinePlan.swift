@@ -74,7 +74,7 @@ public struct PipelinePlan: Sendable {
                  [("infer", PipelineConfig.json(c.infer)), model, noise, seed]),
             step("sbc", .sbc, .sbc(set: test), [.posterior(set: test)], [seed]),
             step("mcmc", .mcmc, .mcmc(set: test),
-                 [.observations(set: test), .sspLibrary] + (c.mcmc.initialization == .npe ? [.posterior(set: test)] : []),
+                 [.observations(set: test), .sspLibrary] + (c.mcmc.initialization.readsPosterior ? [.posterior(set: test)] : []),
                  [("mcmc", PipelineConfig.json(c.mcmc)), model, noise, seed]),
             step("compare", .compare, nil, [.mcmc(set: test), .posterior(set: test)], []),
             step("export", .export, .catalog(set: test), [.posterior(set: test), .sbc(set: test)], [("pipeline", "\"\(c.name)\"")]),

@@ -30,5 +30,21 @@ struct ConvergenceTests {
         #expect(short.problem?.contains("6.4 τ") == true)
         let apart = ChainConvergence(autocorrelationTime: [10], splitRHat: [1.05], steps: 1000)
         #expect(apart.problem?.contains("split-R̂ up to 1.050") == true)
+        // Within 2 nats of the best position known production reached the peak; beyond, it missed it.
+        #expect(ChainConvergence(autocorrelationTime: [10], splitRHat: [1.001], steps: 1000, missedLogProbability: 1.9).isConverged)
+        let missed = ChainConvergence(autocorrelationTime: [10], splitRHat: [1.001], steps: 1000, missedLogProbability: 8.5)
+        #expect(missed.problem?.contains("log p 8.5 above every production step") == true)
+    }
+
+    @Test("a screened start: the most probable distinct candidates, then the other starts")
+    func screenedStart() {
+        // Candidates in 1-D with log p 0, 3, 3 (the same point twice), 1, −∞; 5 walkers: ⌈5/2⌉ = 3 from the candidates.
+        let start = ScreenedStart(candidates: [10, 20, 20, 30, 40], logProb: [0, 3, 3, 1, -.infinity], walkers: 5,
+                                  others: [-1, -2, -3, -4, -5], dimensions: 1)
+        #expect(start.positions == [20, 30, 10, -1, -2])
+        #expect(start.best == [20] && start.bestLogProb == 3)
+        // Fewer finite candidates than half the walkers: the others fill the rest.
+        let few = ScreenedStart(candidates: [7, 8], logProb: [-.infinity, 2], walkers: 4, others: [0, 1, 2, 3], dimensions: 1)
+        #expect(few.positions == [8, 0, 1, 2])
     }
 }

@@ -128,6 +128,51 @@ struct ReferenceScheduleTests {
         #expect(paperLeft < 0.05 || paperLeft > 0.95, "restarts kept both modes: \(paperLeft)")
     }
 
+    /// A wide mode of weight 0.2 (σ 0.5 at (−3, 0)) and a narrow one of weight 0.8 (σ 0.002 at
+    /// (3, 3)) in [−6, 6]²: the narrow mode's peak is log(4 · 0.5² / 0.002²) = 12.4 nats higher.
+    static func hiddenMode(_ p: [Double], _ n: Int) -> [Double] {
+        (0..<n).map { r in
+            let (a, b) = (p[2 * r], p[2 * r + 1])
+            guard abs(a) <= 6, abs(b) <= 6 else { return -.infinity }
+            let wide = log(0.2 / (2 * Double.pi * 0.25)) - 0.5 * (pow((a + 3) / 0.5, 2) + pow(b / 0.5, 2))
+            let narrow = log(0.8 / (2 * Double.pi * 4e-6)) - 0.5 * (pow((a - 3) / 0.002, 2) + pow((b - 3) / 0.002, 2))
+            let top = max(wide, narrow)
+            return top + log(exp(wide - top) + exp(narrow - top))
+        }
+    }
+
+    /// Walkers from the prior all fall into the wide mode and agree with one another (split-R̂
+    /// passes); a candidate in the narrow mode (as an NPE sample would be) reveals the miss.
+    /// Started half at the screened candidates, the chain holds both modes at their weights.
+    @Test("a narrow main mode: a prior start misses it and is flagged; a screened start weighs both modes right")
+    func hiddenMainMode() throws {
+        var g = Xoshiro256StarStar(seed: 12)
+        // Walkers cross between the modes only by independence moves: τ ~ 200 steps.
+        let schedule = ReferenceSchedule(walkers: 32, burnIn: [500, 500], production: 20000, thin: 10)
+        let priorDraws = (0..<(32 * 2)).map { _ in -6 + 12 * g.nextUniform() }
+        var missed = try schedule.run(initial: priorDraws, low: [-6, -6], high: [6, 6], logProb: Self.hiddenMode, generator: &g)
+        #expect(stride(from: 0, to: missed.chain.count, by: 2).allSatisfy { missed.chain[$0] < 0 }, "a prior start found the narrow mode")
+        #expect(missed.splitRHat.allSatisfy { $0 <= ChainConvergence.maximumRHat })
+        let candidate = [3.001, 2.999]
+        missed.include(position: candidate, logProb: Self.hiddenMode(candidate, 1)[0])
+        let check = missed.convergence(steps: schedule.production)
+        #expect(!check.isConverged && check.problem?.contains("misses the posterior's main mode") == true)
+        #expect(abs(check.missedLogProbability - 12.4) < 0.3, "missed log p \(check.missedLogProbability)")
+
+        // Candidates: 4096 prior draws and 50 "NPE samples" scattered around the narrow mode.
+        var candidates = (0..<(4096 * 2)).map { _ in -6 + 12 * g.nextUniform() }
+        for _ in 0..<100 { candidates.append(3 + 0.004 * g.nextNormal()) }
+        let start = ScreenedStart(candidates: candidates, logProb: Self.hiddenMode(candidates, candidates.count / 2), walkers: 32,
+                                  others: priorDraws, dimensions: 2)
+        #expect(stride(from: 0, to: 32, by: 2).allSatisfy { abs(start.positions[$0] - 3) < 0.05 }, "the top half are the narrow mode's candidates")
+        #expect(Array(start.positions[32...]) == Array(priorDraws[0..<32]))
+        var r = try schedule.run(initial: start.positions, low: [-6, -6], high: [6, 6], logProb: Self.hiddenMode, generator: &g)
+        r.include(position: start.best, logProb: start.bestLogProb)
+        let narrow = Double(stride(from: 0, to: r.chain.count, by: 2).filter { r.chain[$0] > 0 }.count) / Double(r.chain.count / 2)
+        #expect(abs(narrow - 0.8) < 0.03, "fraction in the 0.8 mode: \(narrow)")
+        #expect(r.convergence(steps: schedule.production).isConverged, "\(r.convergence(steps: schedule.production).problem ?? "")")
+    }
+
     @Test("differential-evolution moves alone leave a correlated Gaussian invariant")
     func differentialEvolution() throws {
         let x = [0.2, 0.1, -0.4, 1.0, 0.0, -0.3, 0.6, 0.9]

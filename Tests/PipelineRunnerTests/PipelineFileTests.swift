@@ -56,9 +56,12 @@ struct PipelineFileTests {
         #expect(outputs == expected.map { $0.path(in: "out") })
         #expect(plan.steps.first { $0.name == "simulate-train" }?.arguments == ["simulate", "--set", "train"])
         #expect(plan.steps.first { $0.name == "ssp" }?.arguments == ["ssp", "import"])
-        #expect(plan.steps.first { $0.name == "mcmc" }?.inputs.contains("out/07_posterior_test.h5") == false)
+        // The default screened start and an NPE start read the posterior; a prior start does not.
+        #expect(plan.steps.first { $0.name == "mcmc" }?.inputs.contains("out/07_posterior_test.h5") == true)
         c.mcmc.initialization = .npe
         #expect(PipelinePlan(config: c).steps.first { $0.name == "mcmc" }?.inputs.contains("out/07_posterior_test.h5") == true)
+        c.mcmc.initialization = .prior
+        #expect(PipelinePlan(config: c).steps.first { $0.name == "mcmc" }?.inputs.contains("out/07_posterior_test.h5") == false)
     }
 
     /// `digs run` hands every stage's command line to the CLI's parser before the first stage

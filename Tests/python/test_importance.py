@@ -22,6 +22,8 @@ def test_log_weights_ess_and_flag_match_numpy(run, tmp_path):
         log_weights = f["importance/log_weight"][()].astype(np.float64)
         ess, k = f["importance/ess_fraction"][()], f["importance/pareto_k"][()]
         flags, threshold = f["flags"][()], f.attrs["pareto_k_threshold"]
+        best, best_log_prob = f["importance/best"][3].astype(np.float64), f["importance/best_log_prob"][3]
+    theta = np.vstack([theta, best])   # the most probable weighed draw, simulated with them
     table = tmp_path / "theta.csv"
     table.write_text("log_mass,t_age,log_tau,log_z,dust2\n" + "\n".join(",".join(f"{v:.9g}" for v in t) for t in theta))
     digs("sample-prior", "-c", pipeline, "--from-table", table, "-o", tmp_path / "t.h5")
@@ -29,8 +31,11 @@ def test_log_weights_ess_and_flag_match_numpy(run, tmp_path):
     with h5py.File(tmp_path / "s.h5", "r") as s:
         model = s["log_flux"][()].astype(np.float64)
     log_prior = -np.log([5, 3.99, 2, 2.2, 0.9]).sum()   # the smoke pipeline's uniform box
-    expected = log_prior - 0.5 * (((x - model) / sigma) ** 2).sum(axis=1) - log_q
-    np.testing.assert_allclose(stored, expected, rtol=1e-4, atol=1e-2)
+    log_p = log_prior - 0.5 * (((x - model) / sigma) ** 2).sum(axis=1)
+    np.testing.assert_allclose(stored, log_p[:10] - log_q, rtol=1e-4, atol=1e-2)
+    # importance/best: its log p as numpy computes it, and above every weighed draw's.
+    np.testing.assert_allclose(best_log_prob, log_p[10], rtol=1e-4, atol=1e-2)
+    assert best_log_prob >= log_p[:10].max() - 1e-2
 
     shifted = np.exp(log_weights - log_weights.max(axis=1, keepdims=True))
     np.testing.assert_allclose(ess, shifted.sum(axis=1) ** 2 / (shifted ** 2).sum(axis=1) / w, rtol=2e-2)  # weights stored as float32

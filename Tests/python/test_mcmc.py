@@ -36,7 +36,7 @@ def test_chains_are_valid_deterministic_and_independent_of_threads(run, tmp_path
         assert (chains >= low).all() and (chains <= high).all()
         np.testing.assert_array_equal(a["theta_true"][()], o["theta_true"][:3])
         assert ((a["acceptance_fraction"][()] > 0) & (a["acceptance_fraction"][()] < 1)).all()
-        assert a.attrs["likelihood_calls"] == 16 * (150 + 150 + 300 + 1)
+        assert a.attrs["likelihood_calls"] == 16 * (150 + 150 + 300 + 1) + 4096   # + the screened start's prior draws
         assert a.attrs["schedule"] == "reference" and a.attrs["thin"] == 5 and a.attrs["production_steps"] == 300
     check_log_posterior(p, d, tmp_path, tmp_path / "a.h5", log_uniform_age=False)
 
@@ -124,7 +124,10 @@ def test_mismatched_products_and_bad_settings_are_refused(run, tmp_path):
     r = digs("mcmc", "-c", bad, "-o", tmp_path / "x.h5", check=False)
     assert r.returncode != 0 and "mcmc.walkers" in r.stderr
     # Chains of other observations than the posterior's.
+    # Other observations than the pipeline's: the screened start (the default) weighs prior draws alone.
     digs("mcmc", "-c", p, "--observations", d / "03_sed_train.h5", "-o", tmp_path / "other.h5")
+    with h5py.File(tmp_path / "other.h5", "r") as o:
+        assert o.attrs["screened_npe_samples"] == 0 and "posterior_samples" not in o.attrs["inputs"]
     r = digs("compare", "-c", p, "--mcmc", tmp_path / "other.h5", check=False)
     assert r.returncode != 0 and "different runs" in r.stderr
     assert not (tmp_path / "x.h5").exists()
@@ -146,10 +149,17 @@ def test_split_rhat_and_convergence_flag_match_numpy(run, tmp_path):
     digs("mcmc", "-c", p, "-o", tmp_path / "a.h5")
     with h5py.File(tmp_path / "a.h5", "r") as a:
         chains, rhat, tau, converged = a["chains"][()].astype(np.float64), a["split_rhat"][()], a["autocorr_time"][()], a["converged"][()]
+        missed, log_prob = a["missed_log_prob"][()], a["log_prob"][()]
+        assert a.attrs["initialization"] == "screened" and a.attrs["screened_npe_samples"] == 1
+    with h5py.File(d / "07_posterior_test.h5", "r") as post:
+        npe_best = post["importance/best_log_prob"][:chains.shape[0]]
+    # The best position known is at least the NPE's best and every stored step's: missed ≥ both gaps.
+    assert (missed >= 0).all()
+    assert (missed >= npe_best - log_prob.max(axis=(1, 2)) - 1e-3).all()
     for g in range(chains.shape[0]):
         expected = [split_rhat(chains[g, :, :, j].T) for j in range(chains.shape[3])]
         np.testing.assert_allclose(rhat[g], expected, rtol=1e-4)  # R̂ is computed from the float64 positions; the stored chain is float32
     # 60 production steps are never 50 τ: no chain of the smoke schedule is a reference.
-    assert (converged == ((60 >= 50 * tau.max(axis=1)) & (rhat.max(axis=1) <= 1.01))).all() and not converged.any()
+    assert (converged == ((60 >= 50 * tau.max(axis=1)) & (rhat.max(axis=1) <= 1.01) & (missed <= 2))).all() and not converged.any()
     out = digs("compare", "-c", p, "--mcmc", tmp_path / "a.h5").stdout
     assert "no chain has converged" in out

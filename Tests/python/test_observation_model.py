@@ -114,6 +114,12 @@ def test_a_galaxy_is_no_older_than_the_universe_at_its_redshift(sdss, tmp_path):
         z, age = f["redshift"][()], f["age_of_universe"][()]
         assert f["age_of_universe"].attrs["units"] == "Gyr"
     np.testing.assert_allclose(age, FlatLambdaCDM(H0=70, Om0=0.3, Tcmb0=0).age(z).value, rtol=1e-9)
+    # The flow's own draws (no resampling or refinement): the stored samples are its first draws.
+    text = pipeline.read_text()
+    assert "  importance_resampling: true" in text and "  refinement_rounds: 6" in text
+    pipeline = tmp_path / "draws.yaml"
+    pipeline.write_text(text.replace("  importance_resampling: true", "  importance_resampling: false")
+                        .replace("  refinement_rounds: 6", "  refinement_rounds: 0"))
     digs("infer", "-c", pipeline, "--observations", obs, "-o", tmp_path / "free.h5")
     with h5py.File(tmp_path / "free.h5") as f:
         free, free_logq = f["samples"][()], f["log_prob"][()]
