@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,15 +45,42 @@ static inline hid_t digs_h5p_default(void) { return H5P_DEFAULT; }
 /// followed by a NUL, and *out_length its size. Returns -1 when the child crashed (*signal
 /// set), -2 when it ran out of `timeout_ms`, -3 when libhdf5 reported an error, -4 for a
 /// failed system call.
+/// The child closes every descriptor it inherited but the object's file and its pipe: a child
+/// that hangs must not keep another thread's HDF5 file open, and with it that file's lock
+/// (a later open of it would fail with "unable to lock file").
+static inline void digs_close_inherited_descriptors(int keep_a, int keep_b) {
+#ifdef SYS_close_range
+    int low = keep_a < keep_b ? keep_a : keep_b, high = keep_a < keep_b ? keep_b : keep_a;
+    int first = 3;
+    if (low >= first) { if (low > first) syscall(SYS_close_range, first, low - 1, 0); first = low + 1; }
+    if (high >= first) { if (high > first) syscall(SYS_close_range, first, high - 1, 0); first = high + 1; }
+    syscall(SYS_close_range, first, ~0U, 0);
+#else
+    (void)keep_a; (void)keep_b;
+#endif
+}
+
 static inline int digs_read_vlen_strings_isolated(hid_t object, int is_dataset, hid_t memory_type, size_t count,
                                                   int timeout_ms, char **out, size_t *out_length, int *signal_number) {
     int fds[2];
     *out = NULL; *out_length = 0; *signal_number = 0;
+    int file_descriptor = -1;
+    hid_t file = H5Iget_file_id(object);
+    if (file >= 0) {
+        void *handle = NULL;
+        hid_t access = H5Fget_access_plist(file);
+        /* only the sec2 driver's handle is a descriptor; any other keeps every descriptor */
+        if (access >= 0 && H5Pget_driver(access) == H5FD_SEC2
+            && H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) >= 0 && handle) file_descriptor = *(int *)handle;
+        if (access >= 0) H5Pclose(access);
+        H5Fclose(file);
+    }
     if (pipe(fds) != 0) return -4;
     pid_t child = fork();
     if (child < 0) { close(fds[0]); close(fds[1]); return -4; }
     if (child == 0) {
         close(fds[0]);
+        if (file_descriptor >= 0) digs_close_inherited_descriptors(file_descriptor, fds[1]);
         /* die quietly on a crash: no inherited crash reporter, no HDF5 messages */
         signal(SIGSEGV, SIG_DFL); signal(SIGBUS, SIG_DFL); signal(SIGILL, SIG_DFL);
         signal(SIGABRT, SIG_DFL); signal(SIGFPE, SIG_DFL); signal(SIGTRAP, SIG_DFL);

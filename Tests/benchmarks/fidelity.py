@@ -66,11 +66,13 @@ def main():
         seconds = m["timing/seconds"][()]
         tau, rhat = m["autocorr_time"][()], m["split_rhat"][()]
         steps = int(m.attrs.get("production_steps", m["chains"].shape[1]))
+        missed = m["missed_log_prob"][()] if "missed_log_prob" in m else np.zeros(len(converged))
     ids_ok = {r["id"] for r in rows if r["converged"]}
     print(f"\nPosterior fidelity of {a.pipeline} ({out})")
     print(f"1. NPE vs the reference MCMC on the first {a.galaxies} test galaxies: {converged.sum()} converged "
           f"(production {steps} steps = {np.min(steps / tau.max(axis=1)):.0f}–{np.max(steps / tau.max(axis=1)):.0f} τ, "
-          f"split-R̂ ≤ {rhat.max():.3f}; {np.mean(seconds):.1f} s per galaxy on one core)")
+          f"split-R̂ ≤ {rhat.max():.3f}; {np.mean(seconds):.1f} s per galaxy on one core); "
+          f"{(missed > 2).sum()} miss the main mode by > 2 nats (largest {missed.max():.1f})")
     print("   parameter      width ratio median  (0.95–1.08)   p90 (≤ 1.3)   mean |offset|/σ (≤ 0.15)")
     for name in names:
         r = [x for x in rows if x["parameter"] == name and x["id"] in ids_ok]
