@@ -56,13 +56,16 @@ def test_one_setting_reruns_exactly_the_stages_downstream(pipeline, tmp_path):
     changed = tmp_path / "changed.yaml"
     changed.write_text(p.read_text().replace("  samples: 200", "  samples: 120"))
     plan = digs("run", changed, "--dry-run").stdout
-    assert [line.split()[2] for line in plan.splitlines() if line.startswith("would run")] == ["infer", "sbc", "compare", "export"]
+    # The MCMC's screened start (the default) reads the NPE samples, so it is downstream of infer.
+    assert [line.split()[2] for line in plan.splitlines() if line.startswith("would run")] == ["infer", "sbc", "mcmc", "compare", "export"]
     r = digs("run", changed)
-    assert "ran 4 of 13 stages" in r.stdout and "(infer, sbc, compare, export)" in r.stdout
+    assert "ran 5 of 13 stages" in r.stdout and "(infer, sbc, mcmc, compare, export)" in r.stdout
     with h5py.File(out / "07_posterior_test.h5", "r") as f:
         assert f["samples"].shape[1] == 120
-    # Back to the original setting: the same four again, then nothing.
-    assert "ran 4 of 13" in digs("run", p).stdout
+    with h5py.File(out / "09_mcmc_test.h5", "r") as f:
+        assert f.attrs["screened_npe_samples"] == 1
+    # Back to the original setting: the same five again, then nothing.
+    assert "ran 5 of 13" in digs("run", p).stdout
     assert "nothing to do" in digs("run", p).stdout
 
 
