@@ -37,6 +37,23 @@ static inline hid_t digs_h5s_all(void) { return H5S_ALL; }
 static inline hid_t digs_h5e_default(void) { return H5E_DEFAULT; }
 static inline hid_t digs_h5p_default(void) { return H5P_DEFAULT; }
 
+/// Closes every descriptor from 3 up except `keep_a` and `keep_b` (close_range(2); where the
+/// kernel headers lack it, nothing is closed).
+static inline void digs_close_inherited_descriptors(int keep_a, int keep_b) {
+#ifdef SYS_close_range
+    int keep[2] = { keep_a < keep_b ? keep_a : keep_b, keep_a < keep_b ? keep_b : keep_a };
+    int first = 3;
+    for (int i = 0; i < 2; i++) {
+        if (keep[i] < first) continue;
+        if (keep[i] > first) syscall(SYS_close_range, first, keep[i] - 1, 0);
+        first = keep[i] + 1;
+    }
+    syscall(SYS_close_range, first, ~0U, 0);
+#else
+    (void)keep_a; (void)keep_b;
+#endif
+}
+
 /// Reads `count` variable-length strings of an attribute (`is_dataset` 0) or a whole dataset
 /// (1) in a child process, so that a corrupt global heap that makes libhdf5 crash or loop
 /// cannot take the caller down. The child only calls libhdf5, write(2) and _exit(2) (no
@@ -48,18 +65,6 @@ static inline hid_t digs_h5p_default(void) { return H5P_DEFAULT; }
 /// The child closes every descriptor it inherited but the object's file and its pipe: a child
 /// that hangs must not keep another thread's HDF5 file open, and with it that file's lock
 /// (a later open of it would fail with "unable to lock file").
-static inline void digs_close_inherited_descriptors(int keep_a, int keep_b) {
-#ifdef SYS_close_range
-    int low = keep_a < keep_b ? keep_a : keep_b, high = keep_a < keep_b ? keep_b : keep_a;
-    int first = 3;
-    if (low >= first) { if (low > first) syscall(SYS_close_range, first, low - 1, 0); first = low + 1; }
-    if (high >= first) { if (high > first) syscall(SYS_close_range, first, high - 1, 0); first = high + 1; }
-    syscall(SYS_close_range, first, ~0U, 0);
-#else
-    (void)keep_a; (void)keep_b;
-#endif
-}
-
 static inline int digs_read_vlen_strings_isolated(hid_t object, int is_dataset, hid_t memory_type, size_t count,
                                                   int timeout_ms, char **out, size_t *out_length, int *signal_number) {
     int fds[2];
