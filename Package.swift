@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "FITSIOTests", dependencies: ["FITSIO", "DigsCore"]),
         .testTarget(name: "MCMCTests", dependencies: ["MCMC", "DigsCore"]),
         .testTarget(name: "SpectrumIngestTests", dependencies: ["SpectrumIngest", "DigsCore"]),
-        .testTarget(name: "PipelineRunnerTests", dependencies: ["PipelineRunner", "ForwardModel", "DigsCore"]),
+        .testTarget(name: "PipelineRunnerTests", dependencies: ["PipelineRunner", "ForwardModel", "DigsCore", "NeuralFlows", "SpectralSynthesis"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "DigsCore", "CCairo"], exclude: ["Golden"]),
     ]
 )

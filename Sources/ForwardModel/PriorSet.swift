@@ -111,11 +111,16 @@ public struct PriorSet: Codable, Equatable, Sendable {
 
     /// Throws unless `other` (a flow, an MCMC product: `what`) has these parameters in this
     /// order and this prior box: a posterior is only meaningful under the prior it was made with.
-    public func requireSameBox(names: [String], low: [Double], high: [Double], of what: String) throws {
-        guard names == self.names else {
-            throw DigsError.invalidInput(field: "model.parameters", problem: "the pipeline lists \(self.names); \(what) infers \(names)")
+    /// `excluding`: a parameter `other` leaves out (a flow that leaves log_mass to its exact conditional).
+    public func requireSameBox(names: [String], low: [Double], high: [Double], of what: String,
+                               excluding: ModelParameter? = nil) throws {
+        let kept = entries.filter { $0.parameter != excluding }
+        guard names == kept.map(\.parameter.rawValue) else {
+            let listed = excluding.map { " (without \($0.rawValue))" } ?? ""
+            throw DigsError.invalidInput(field: "model.parameters",
+                                         problem: "the pipeline lists \(kept.map(\.parameter.rawValue))\(listed); \(what) infers \(names)")
         }
-        for (j, e) in entries.enumerated() where low[j] != e.prior.low || high[j] != e.prior.high {
+        for (j, e) in kept.enumerated() where low[j] != e.prior.low || high[j] != e.prior.high {
             throw DigsError.invalidInput(
                 field: "model.parameters[\(j)] (\(e.parameter.rawValue))",
                 problem: "the pipeline's prior is [\(e.prior.low), \(e.prior.high)]; \(what) was made with [\(low[j]), \(high[j])] — use the pipeline file it was trained with, or train a flow for this prior")

@@ -119,6 +119,10 @@ public enum FlowModelFile {
         try w.commit()
     }
 
+    /// The root attribute naming the parameter the flow does not learn, drawn at inference
+    /// from its exact conditional posterior (`log_mass`, with `train.analytic_mass`).
+    public static let analyticParameterAttribute = "analytic_parameter"
+
     /// The MAF's name in the `architecture` attribute.
     public static let mafFamily = "maf"
     /// The autoregressive neural spline flow's (rational-quadratic spline transforms).
@@ -134,6 +138,9 @@ public enum FlowModelFile {
         public var maf: FlowPosterior? { posterior as? FlowPosterior }
         public let state: TrainerState?
         public let parameterUnits: [String]
+        /// The parameter of θ the flow does not learn (nil: it learns them all): inference draws
+        /// it from its exact conditional given the others (`train.analytic_mass`).
+        public let analyticParameter: String?
         /// Pixel wavelengths of the x the flow was trained on, Å.
         public let wavelength: [Double]
         public let product: Product
@@ -165,6 +172,7 @@ public enum FlowModelFile {
         let names = posterior.parameterNames
         return Loaded(posterior: posterior, state: state,
                       parameterUnits: try file.attribute("parameter_units")?.stringsValue ?? names.map { _ in "" },
+                      analyticParameter: try file.attribute(analyticParameterAttribute)?.stringValue,
                       wavelength: try doubles("transforms/wavelength"), product: product)
     }
 

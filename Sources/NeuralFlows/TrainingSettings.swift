@@ -53,6 +53,12 @@ public struct TrainingSettings: Settings {
     /// applies); with the cosine schedule, the rate it reaches at `max_epochs`.
     public var minLearningRate = 0.0
     public var lrSchedule = LearningRateSchedule.plateau
+    /// The flow learns q(the other parameters | x) only, and inference completes every draw
+    /// with log_mass from its exact conditional posterior p(log_mass | others, x) — a truncated
+    /// Gaussian in closed form, because log_mass shifts every log-flux pixel alike — so
+    /// q(θ | x) = q(others | x) · p(log_mass | others, x) (`AnalyticMassPosterior`). Needs a
+    /// uniform log_mass prior. nil or false: the flow learns every parameter (sbi's way).
+    public var analyticMass: Bool?
 
     public init() {}
 
@@ -63,7 +69,7 @@ public struct TrainingSettings: Settings {
         case batchSize = "batch_size", validationFraction = "validation_fraction", stopAfterEpochs = "stop_after_epochs"
         case maxEpochs = "max_epochs", clipMaxNorm = "clip_max_norm", lrDecayFactor = "lr_decay_factor"
         case lrDecayPatience = "lr_decay_patience", minLearningRate = "min_learning_rate"
-        case lrSchedule = "lr_schedule"
+        case lrSchedule = "lr_schedule", analyticMass = "analytic_mass"
     }
 
 

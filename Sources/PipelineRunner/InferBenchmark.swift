@@ -42,14 +42,26 @@ public enum InferBenchmark {
             }
             return 1000 * fastest / Double(n)
         }
+        let analyticMass = flow.analyticParameter != nil, prior = model.parameters
         let sampling = best { i in
             var g = streams.generator(.posteriorSampling, index: UInt64(i))
-            _ = posterior.sample(x: chunk.logFlux[(i * p)..<((i + 1) * p)], count: s, generator: &g)
+            let observation = NoisySpectrum(logFlux: chunk.logFlux[(i * p)..<((i + 1) * p)], sigma: chunk.sigma[(i * p)..<((i + 1) * p)],
+                                            mask: chunk.mask[(i * p)..<((i + 1) * p)])
+            let context = posterior.contextLayout.encode(observation)
+            let q: any ObservationPosterior = analyticMass
+                ? AnalyticMassPosterior(flow: posterior, context: context,
+                                        exact: SpectrumPosterior(prior: prior, simulator: simulator, observation: observation,
+                                                                 fluxCalibration: nuisances.fluxCalibration),
+                                        massIndex: prior.index(of: .logMass), low: prior.entries.map(\.prior.low),
+                                        high: prior.entries.map(\.prior.high))
+                : FlowObservationPosterior(flow: posterior, context: context)
+            _ = q.sample(count: s, generator: &g)
         }
         let full = best { i in
             var g = streams.generator(.posteriorSampling, index: UInt64(i))
-            _ = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, trainedSigma: nil, simulator: simulator,
-                                prior: model.parameters, fluxCalibration: nuisances.fluxCalibration, settings: settings, generator: &g)
+            _ = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, analyticMass: analyticMass, trainedSigma: nil,
+                                simulator: simulator, prior: prior, fluxCalibration: nuisances.fluxCalibration, settings: settings,
+                                generator: &g)
         }
         return Result(galaxies: n, samplesPerGalaxy: s, threads: threads, samplingMilliseconds: sampling,
                       fullMilliseconds: full)

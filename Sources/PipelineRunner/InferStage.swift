@@ -112,8 +112,10 @@ public enum InferStage {
         log("preparing the forward model for derived quantities and the predictive check")
         let simulator = try SpectrumSimulator(library: try SSPLibrary(product: sspProduct), settings: model)
         let slice = shard.rows(of: source.count)
-        let (n, p, d, s) = (slice.upperBound, source.pixels, posterior.parameterNames.count, settings.samples)
-        let names = posterior.parameterNames, units = flow.parameterUnits
+        // Every parameter of the pipeline, log_mass too where the flow leaves it to its exact conditional.
+        let analyticMass = flow.analyticParameter != nil
+        let (names, units) = analyticMass ? (model.parameters.names, model.parameters.units) : (posterior.parameterNames, flow.parameterUnits)
+        let (n, p, d, s) = (slice.upperBound, source.pixels, names.count, settings.samples)
         let derivedQuantities = ParameterVocabulary.delayedTau.posteriorDerived
         let derivedNames = derivedQuantities.map(\.name), derivedUnits = derivedQuantities.map(\.units)
         let q = derivedNames.count
@@ -199,8 +201,9 @@ public enum InferStage {
             try writer.file.setAttribute("pareto_k_threshold", .double(ImportanceWeights.paretoKThreshold(draws: settings.importanceDraws)))
         }
         try writer.file.setAttribute("ppc_pvalue_threshold", .double(settings.ppcPValue))
-        try writer.file.setAttribute("prior_low", .doubles(posterior.priorLow))
-        try writer.file.setAttribute("prior_high", .doubles(posterior.priorHigh))
+        try writer.file.setAttribute("prior_low", .doubles(model.parameters.entries.map(\.prior.low)))
+        try writer.file.setAttribute("prior_high", .doubles(model.parameters.entries.map(\.prior.high)))
+        if analyticMass { try writer.file.setAttribute("analytic_mass", .int(1)) }
         try ForwardModelVersionRecord.write(ForwardModelVersion.current, to: writer)
 
         let streams = RandomStreams(seed: seed)
@@ -216,7 +219,8 @@ public enum InferStage {
                 let out = DisjointWrites(buffer)
                 parallelChunks(chunk.count, workers: threads) { _, i in
                     var g = streams.generator(.posteriorSampling, index: UInt64(chunk.first + i))
-                    out[i] = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, trainedSigma: trainedSigma,
+                    out[i] = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, analyticMass: analyticMass,
+                                             trainedSigma: trainedSigma,
                                              simulator: simulator, prior: model.parameters, fluxCalibration: nuisances.fluxCalibration,
                                              settings: settings, generator: &g)
                 }
@@ -294,13 +298,26 @@ public enum InferStage {
             throw DigsError.invalidProduct(path: source.path, field: "wavelength",
                                            problem: "has \(describe(observed)); the flow \(flowPath) was trained on \(describe(trained)) — resample the observations onto the flow's grid or train a flow for theirs")
         }
-        let names = flow.posterior.parameterNames
+        // A flow that leaves log_mass to its exact conditional learns the others: the pipeline's
+        // parameters but that one (whose prior must be uniform), in their order.
+        let pipeline = model.parameters
+        if let analytic = flow.analyticParameter {
+            guard analytic == ModelParameter.logMass.rawValue else {
+                throw DigsError.invalidProduct(path: flowPath, field: "root attribute '\(FlowModelFile.analyticParameterAttribute)'",
+                                               problem: "is '\(analytic)'; this build of DIGS draws only log_mass analytically")
+            }
+            guard pipeline.entries.contains(where: { $0.parameter == .logMass && $0.prior.distribution == .uniform }) else {
+                throw DigsError.invalidInput(field: "model.parameters (log_mass)",
+                                             problem: "the flow \(flowPath) leaves log_mass to its exact conditional, which needs a uniform log_mass prior in the pipeline")
+            }
+        }
+        let names = model.parameters.names
         if let truth = source.parameterNames, truth != names {
             throw DigsError.invalidProduct(path: source.path, field: "theta_true parameter_names",
-                                           problem: "are \(truth); the flow \(flowPath) infers \(names)")
+                                           problem: "are \(truth); the pipeline infers \(names)")
         }
-        try model.parameters.requireSameBox(names: names, low: flow.posterior.priorLow,
-                                            high: flow.posterior.priorHigh, of: "the flow \(flowPath)")
+        try pipeline.requireSameBox(names: flow.posterior.parameterNames, low: flow.posterior.priorLow, high: flow.posterior.priorHigh,
+                                    of: "the flow \(flowPath)", excluding: flow.analyticParameter == nil ? nil : .logMass)
     }
 }
 
@@ -335,31 +352,34 @@ struct GalaxyPosterior {
     /// Why the flow cannot take this observation (flag 2), in words.
     var refusal: String?
 
-    /// `count` draws of the flow with t_age ≤ `ageLimit` (Gyr), by rejection in rounds of
-    /// `count`; log q renormalised to that region by the accepted fraction. nil when fewer than
-    /// `count` pass in 100 rounds (the flow puts < 1 % of its mass there).
-    static func draw(_ posterior: any PosteriorFlow, context: [Float], count: Int, ageLimit: Double, tAge: Int,
-                     generator g: inout Xoshiro256StarStar) -> (theta: [Double], logProb: [Double], logShift: Double)? {
-        let d = posterior.parameterNames.count
-        let first = posterior.sample(x: context[...], count: count, generator: &g)
-        guard ageLimit < posterior.priorHigh[tAge] else { return (first.theta.data, first.logProb, 0) }
-        var theta = [Double](), logProb = [Double](), drawn = 0, passed = 0
+    /// `count` draws of q(θ | x) with t_age ≤ `ageLimit` (Gyr), by rejection in rounds of
+    /// `count`; log q renormalised to that region by the accepted fraction; their model spectra
+    /// when drawing simulated them. nil when fewer than `count` pass in 100 rounds (q puts < 1 %
+    /// of its mass there).
+    static func draw(_ posterior: any ObservationPosterior, count: Int, ageLimit: Double, tAge: Int,
+                     generator g: inout Xoshiro256StarStar) -> (theta: [Double], logProb: [Double], spectra: [Float]?, logShift: Double)? {
+        let d = posterior.low.count
+        let first = posterior.sample(count: count, generator: &g)
+        guard ageLimit < posterior.high[tAge] else { return (first.theta, first.logProb, first.spectra, 0) }
+        let p = (first.spectra?.count ?? 0) / max(count, 1)
+        var theta = [Double](), logProb = [Double](), spectra = [Float](), drawn = 0, passed = 0
         var round = first
         while true {
             drawn += count
-            for k in 0..<count where round.theta.data[k * d + tAge] <= ageLimit {
+            for k in 0..<count where round.theta[k * d + tAge] <= ageLimit {
                 passed += 1
                 guard logProb.count < count else { continue }
-                theta += round.theta.data[(k * d)..<((k + 1) * d)]
+                theta += round.theta[(k * d)..<((k + 1) * d)]
                 logProb.append(round.logProb[k])
+                if let s = round.spectra { spectra += s[(k * p)..<((k + 1) * p)] }
             }
             if logProb.count == count { break }
             guard drawn < 100 * count else { return nil }
-            round = posterior.sample(x: context[...], count: count, generator: &g)
+            round = posterior.sample(count: count, generator: &g)
         }
         // q restricted to t_age ≤ limit: q / P(t_age ≤ limit), P estimated by the passing fraction.
         let shift = log(Double(drawn) / Double(passed))
-        return (theta, logProb.map { $0 + shift }, shift)
+        return (theta, logProb.map { $0 + shift }, first.spectra == nil ? nil : spectra, shift)
     }
 
     /// The importance weights of `count` flow draws (their spectra simulated) against the exact
@@ -383,14 +403,16 @@ struct GalaxyPosterior {
         (best, bestLogProb) = (Array(theta[(i * d)..<((i + 1) * d)]), logTarget[i])
     }
 
-    /// `trainedSigma`: the σ (dex) per pixel a flow that sees x alone was trained with.
-    init(chunk: ObservationChunk, row i: Int, pixels p: Int, posterior: any PosteriorFlow, trainedSigma: [Double]?,
-         simulator: SpectrumSimulator, prior: PriorSet, fluxCalibration: FluxCalibration?, settings: InferSettings,
-         generator g: inout Xoshiro256StarStar) {
-        let d = posterior.parameterNames.count, s = settings.samples, q = 2
+    /// `trainedSigma`: the σ (dex) per pixel a flow that sees x alone was trained with;
+    /// `analyticMass`: the flow learned every parameter but log_mass, drawn from its exact
+    /// conditional (`AnalyticMassPosterior`).
+    init(chunk: ObservationChunk, row i: Int, pixels p: Int, posterior flow: any PosteriorFlow, analyticMass: Bool = false,
+         trainedSigma: [Double]?, simulator: SpectrumSimulator, prior: PriorSet, fluxCalibration: FluxCalibration?,
+         settings: InferSettings, generator g: inout Xoshiro256StarStar) {
+        let d = prior.count, s = settings.samples, q = 2
         let observation = NoisySpectrum(logFlux: chunk.logFlux[(i * p)..<((i + 1) * p)], sigma: chunk.sigma[(i * p)..<((i + 1) * p)],
                                         mask: chunk.mask[(i * p)..<((i + 1) * p)])
-        let layout = posterior.contextLayout
+        let layout = flow.contextLayout
         predictive = [[Float]](repeating: .nans(p), count: 3)
         residual = .nans(p)
         // A refused observation gets NaN samples and flag 2, with the reason.
@@ -407,28 +429,33 @@ struct GalaxyPosterior {
             return
         }
         let context = layout.encode(observation)
-        /// The flow's log q(θ | this observation) of `count` θ rows (NaN where it cannot say).
-        func flowLogProb(_ rows: [Double], _ count: Int) -> [Double] {
-            let x = try! NDArray(shape: [count, context.count], data: (0..<count).flatMap { _ in context })  // count rows of the context
-            return (try? posterior.logProb(theta: NDArray(shape: [count, d], data: rows), x: x)) ?? .nans(count)
-        }
         // A real galaxy is no older than the Universe at its redshift: the prior truncated at
         // that age, under which the exact posterior is the flow's restricted there.
         let ageLimit = chunk.ageLimit?[i] ?? .infinity
-        let resampling = settings.importanceResampling && settings.importanceDraws > 0
-        let drawCount = resampling ? settings.importanceDraws : s
-        guard var draw = Self.draw(posterior, context: context, count: drawCount, ageLimit: ageLimit,
-                                   tAge: prior.index(of: .tAge), generator: &g),
-              let prior = try? prior.limitingAge(to: ageLimit) else {
-            self = refuse(String(format: "the flow puts (almost) no posterior mass below the age of the Universe at its redshift (%.2f Gyr)", ageLimit))
+        let noMassBelowAge = String(format: "the flow puts (almost) no posterior mass below the age of the Universe at its redshift (%.2f Gyr)", ageLimit)
+        let box = (low: prior.entries.map(\.prior.low), high: prior.entries.map(\.prior.high))
+        guard let prior = try? prior.limitingAge(to: ageLimit) else {
+            self = refuse(noMassBelowAge)
             return
         }
         let exact = SpectrumPosterior(prior: prior, simulator: simulator, observation: observation, fluxCalibration: fluxCalibration)
+        let posterior: any ObservationPosterior = analyticMass
+            ? AnalyticMassPosterior(flow: flow, context: context, exact: exact, massIndex: prior.index(of: .logMass),
+                                    low: box.low, high: box.high)
+            : FlowObservationPosterior(flow: flow, context: context)
+        /// log q(θ | this observation) of `count` θ rows (NaN where it cannot say).
+        func flowLogProb(_ rows: [Double], _ count: Int) -> [Double] { posterior.logProb(rows, count: count) }
+        let resampling = settings.importanceResampling && settings.importanceDraws > 0
+        let drawCount = resampling ? settings.importanceDraws : s
+        guard var draw = Self.draw(posterior, count: drawCount, ageLimit: ageLimit, tAge: prior.index(of: .tAge), generator: &g) else {
+            self = refuse(noMassBelowAge)
+            return
+        }
         // Sampling-importance resampling: every draw simulated and weighed, `s` of them kept.
         var resampledSpectra: [Float]?
         if resampling {
             let n = drawCount
-            let spectra = simulator.simulate(try! NDArray(shape: [n, d], data: draw.theta), threads: 1).logFlux.data
+            let spectra = draw.spectra ?? simulator.simulate(try! NDArray(shape: [n, d], data: draw.theta), threads: 1).logFlux.data
             let weights = weigh(exact, theta: draw.theta, logProb: draw.logProb, spectra: spectra, count: n)
             // Where k̂ fails the weights miss mass of the exact posterior and the resampled
             // posterior would be too narrow: the flow's own first draws are kept instead.
@@ -437,13 +464,13 @@ struct GalaxyPosterior {
             if !weights.isReliable && rounds > 0 {
                 // Adaptive importance sampling from the flow's weighted draws; the stored samples
                 // are the first round's that passes k̂, with the flow's log q at them.
-                var sampler = AdaptiveImportanceSampler(box: BoxCoordinates(low: posterior.priorLow, high: posterior.priorHigh))
+                var sampler = AdaptiveImportanceSampler(box: BoxCoordinates(low: posterior.low, high: posterior.high))
                 (sampler.rounds, sampler.draws) = (rounds, n)
                 // The flow itself takes a fifth of every round's draws: wherever it covers the exact
                 // posterior (it is trained to cover), no round can miss that mass.
                 let defensive = AdaptiveImportanceSampler.Defensive(
                     weight: 0.2,
-                    draw: { count, g in posterior.sample(x: context[...], count: count, generator: &g).theta.data },
+                    draw: { count, g in posterior.sample(count: count, generator: &g).theta },
                     logDensity: flowLogProb)
                 // log_mass adds to every log-flux pixel: its exact conditional comes from the
                 // model spectrum at any mass (a closed-form Gaussian), so the rounds propose the
@@ -466,7 +493,8 @@ struct GalaxyPosterior {
                 if let refined {
                     let chosen = ImportanceWeights.systematicResample(logWeights: refined.logWeights, count: s, uniform: u)
                     let theta = chosen.flatMap { refined.theta[($0 * d)..<(($0 + 1) * d)] }
-                    draw = (theta, flowLogProb(theta, s).map { $0 + draw.logShift }, draw.logShift)
+                    let logProb = flowLogProb(theta, s).map { $0 + draw.logShift }
+                    draw = (theta: theta, logProb: logProb, spectra: nil, logShift: draw.logShift)
                     resampledSpectra = simulator.simulate(try! NDArray(shape: [s, d], data: theta), threads: 1).logFlux.data
                     flags.remove(.unreliableFlow)
                     refinementRounds = refined.rounds
@@ -477,7 +505,9 @@ struct GalaxyPosterior {
             if refinementRounds <= 0 {
                 let chosen = weights.isReliable ? ImportanceWeights.systematicResample(logWeights: logWeights, count: s, uniform: u)
                                                 : Array(0..<s)
-                draw = (chosen.flatMap { draw.theta[($0 * d)..<(($0 + 1) * d)] }, chosen.map { draw.logProb[$0] }, draw.logShift)
+                let theta: [Double] = chosen.flatMap { draw.theta[($0 * d)..<(($0 + 1) * d)] }
+                let logProb: [Double] = chosen.map { draw.logProb[$0] }
+                draw = (theta: theta, logProb: logProb, spectra: nil, logShift: draw.logShift)
                 resampledSpectra = chosen.flatMap { spectra[($0 * p)..<(($0 + 1) * p)] }
             }
         }
@@ -492,14 +522,14 @@ struct GalaxyPosterior {
             truthLogProb = flowLogProb(Array(truth[(i * d)..<((i + 1) * d)]), 1)[0]
         }
         // The flow's own prior box (equal to the pipeline's: `InferStage.checkCompatible`).
-        if !PosteriorFlags.priorEdges(p50: summary.p50, low: posterior.priorLow, high: posterior.priorHigh).isEmpty {
+        if !PosteriorFlags.priorEdges(p50: summary.p50, low: posterior.low, high: posterior.high).isEmpty {
             flags.insert(.medianAtPriorEdge)
         }
         // The first draws' model spectra, simulated once, serve the predictive check (the first
         // ppcSamples) and the importance weights (the first importanceDraws); independent draws.
         let m = settings.ppcSamples, w = resampling ? 0 : settings.importanceDraws, k = max(m, w)
         guard k > 0 else { return }
-        let spectra = resampledSpectra
+        let spectra = resampledSpectra ?? draw.spectra.map { Array($0[0..<(k * p)]) }
             ?? simulator.simulate(try! NDArray(shape: [k, d], data: Array(samples[0..<(k * d)])), threads: 1).logFlux.data
         if w > 0 {
             weigh(exact, theta: Array(samples[0..<(w * d)]), logProb: Array(logProb[0..<w]), spectra: Array(spectra[0..<(w * p)]), count: w)

@@ -34,11 +34,14 @@ public enum TrainStage {
         guard thetaSet.shape[1] == priors.count else {
             throw DigsError.invalidProduct(path: dataPath, field: "theta", problem: "has \(thetaSet.shape[1]) parameters, the pipeline \(priors.count)")
         }
+        // With analytic_mass the flow learns every parameter but log_mass (inference draws it
+        // from its exact conditional): its columns are the others'.
+        let columns = try flowColumns(settings: settings, priors: priors)
         let (training, standardization) = try loadPairs(xSet, thetaSet, noise: noiseSets, rows: m, priors: priors, dataPath: dataPath,
                                                         dropInvalid: dropInvalid, layout: layout,
                                                         transform: settings.contextTransform, thetaTransform: settings.resolvedThetaTransform,
-                                                        log: log)
-        let d = priors.count
+                                                        columns: columns, log: log)
+        let d = columns.count
         let architecture = MAFArchitecture(features: d, context: c + settings.contextTransform.extraEntries, hidden: settings.hiddenFeatures,
                                            transforms: settings.numTransforms, embedding: settings.embeddingFeatures,
                                            splineBins: settings.splineBins, splineTailBound: settings.splineTailBound)
@@ -50,7 +53,7 @@ public enum TrainStage {
         let wavelength: [Double] = try data.dataset("wavelength").read(as: Double.self).data
         let modelVersion = try ForwardModelVersionRecord.read(data)
         let config = PipelineConfig.json(settings)
-        let names = priors.names, units = priors.units
+        let names = columns.map { priors.names[$0] }, units = columns.map { priors.units[$0] }
         let clock = ContinuousClock()
         let began = clock.now
         let embedding = settings.embeddingFeatures.isEmpty ? "" : " after an embedding network of \(settings.embeddingFeatures.map(String.init).joined(separator: " → ")) tanh units"
@@ -65,7 +68,9 @@ public enum TrainStage {
             try FlowModelFile.write(posterior, state: state, settings: settings, path: output, seed: seed, config: config,
                                     inputs: [data.asInput(role: "augmented_batches")], parameterUnits: units,
                                     wavelength: wavelength,
-                                    rootAttributes: [ForwardModelVersionRecord.attribute: .int(modelVersion)], overwrite: true)
+                                    rootAttributes: [ForwardModelVersionRecord.attribute: .int(modelVersion)]
+                                        .merging(settings.analyticMass == true ? [FlowModelFile.analyticParameterAttribute: .string(ModelParameter.logMass.rawValue)] : [:]) { a, _ in a },
+                                    overwrite: true)
         }
         let state = try trainer.train(from: previous?.state) { report, state in
             try save(state)
@@ -79,12 +84,30 @@ public enum TrainStage {
                    state.bestValidationLoss, state.bestEpoch))
     }
 
+    /// The columns of θ the flow learns: all, or with `analytic_mass` all but log_mass, whose
+    /// prior must then be uniform (its exact conditional is a truncated Gaussian only then).
+    static func flowColumns(settings: TrainingSettings, priors: PriorSet) throws -> [Int] {
+        guard settings.analyticMass == true else { return Array(0..<priors.count) }
+        guard let k = priors.entries.firstIndex(where: { $0.parameter == .logMass }) else {
+            throw DigsError.invalidInput(field: "train.analytic_mass", problem: "is true, but model.parameters has no log_mass to draw analytically")
+        }
+        guard priors.entries[k].prior.distribution == .uniform else {
+            throw DigsError.invalidInput(field: "train.analytic_mass",
+                                         problem: "is true, but log_mass's prior is \(priors.entries[k].prior.distribution.rawValue); its exact conditional is a truncated Gaussian only under a uniform prior (set distribution: uniform, or remove analytic_mass)")
+        }
+        guard priors.count >= 2 else {
+            throw DigsError.invalidInput(field: "train.analytic_mass", problem: "is true, but log_mass is the only parameter: there is nothing for a flow to learn")
+        }
+        return (0..<priors.count).filter { $0 != k }
+    }
+
     /// Reads the first `rows` pairs, refuses (or drops) non-finite rows and θ outside the
     /// prior, and standardises them; the raw arrays are released when this returns, so the
     /// peak memory during training is one copy of x (float32) plus the flow.
     static func loadPairs(_ xSet: HDF5Dataset, _ thetaSet: HDF5Dataset, noise: (sigma: HDF5Dataset, mask: HDF5Dataset)?, rows m: Int,
                           priors: PriorSet, dataPath: String, dropInvalid: Bool, layout: ContextLayout, transform: ContextTransform,
-                          thetaTransform: ThetaTransform = .logit, log: (String) -> Void) throws -> (TrainingData, Standardization) {
+                          thetaTransform: ThetaTransform = .logit, columns: [Int]? = nil,
+                          log: (String) -> Void) throws -> (TrainingData, Standardization) {
         let p = xSet.shape[1], d = priors.count
         log("reading \(m) training pairs from \(dataPath)")
         var x: NDArray<Float> = try xSet.readRows(0..<m)
@@ -122,7 +145,11 @@ public enum TrainStage {
             theta = try NDArray(shape: [keep.count, d], data: keep.flatMap { theta.row($0) })
         }
         for r in 0..<theta.shape[0] { try priors.check(theta.row(r), row: r, source: dataPath) }
-        let low = priors.entries.map(\.prior.low), high = priors.entries.map(\.prior.high)
+        let kept = columns ?? Array(0..<d)
+        if kept.count < d {
+            theta = try NDArray(shape: [theta.shape[0], kept.count], data: (0..<theta.shape[0]).flatMap { r in kept.map { theta.data[r * d + $0] } })
+        }
+        let low = kept.map { priors.entries[$0].prior.low }, high = kept.map { priors.entries[$0].prior.high }
         let (training, standardization) = TrainingData.prepare(theta: theta, x: x, low: low, high: high, contextTransform: transform,
                                                                layout: layout, thetaTransform: thetaTransform)
         return (training, standardization)
