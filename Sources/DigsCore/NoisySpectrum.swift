@@ -19,14 +19,44 @@ public struct NoisySpectrum: Sendable, Equatable {
 
     public var pixels: Int { logFlux.count }
 
+    /// The moments of χ² along a constant shift s of the model (m_j + s): χ²(s) = χ²(0) − 2bs + as²
+    /// with a = Σ 1/σ_j² and b = Σ (x_j − m_j)/σ_j² over the usable pixels [dex⁻², dex⁻¹].
+    public func shiftMoments<M: RandomAccessCollection<Float>>(model: M) -> (a: Double, b: Double) where M.Index == Int {
+        withModel(model) { m in
+            var a = 0.0, b = 0.0
+            logFlux.withUnsafeBufferPointer { x in
+                sigma.withUnsafeBufferPointer { s in
+                    for j in usable {
+                        let w = 1 / (Double(s[j]) * Double(s[j]))
+                        a += w
+                        b += (Double(x[j]) - Double(m[j])) * w
+                    }
+                }
+            }
+            return (a, b)
+        }
+    }
+
     /// χ² = Σ over usable pixels of ((x_j − m_j)/σ_j)² for a model spectrum m (log10 L_λ).
     public func chiSquare<M: RandomAccessCollection<Float>>(model: M) -> Double where M.Index == Int {
-        var chi2 = 0.0
-        let first = model.startIndex
-        for j in usable {
-            let z = (Double(logFlux[j]) - Double(model[first + j])) / Double(sigma[j])
-            chi2 += z * z
+        withModel(model) { m in
+            var chi2 = 0.0
+            logFlux.withUnsafeBufferPointer { x in
+                sigma.withUnsafeBufferPointer { s in
+                    for j in usable {
+                        let z = (Double(x[j]) - Double(m[j])) / Double(s[j])
+                        chi2 += z * z
+                    }
+                }
+            }
+            return chi2
         }
-        return chi2
+    }
+
+    /// `body` of the model's values as one buffer indexed by pixel (copied only when the model is
+    /// not contiguous): the χ² loops of every likelihood call run on raw memory.
+    private func withModel<M: RandomAccessCollection<Float>, R>(_ model: M, _ body: (UnsafeBufferPointer<Float>) -> R) -> R where M.Index == Int {
+        precondition(model.count == logFlux.count, "one model value per pixel")
+        return model.withContiguousStorageIfAvailable(body) ?? Array(model).withUnsafeBufferPointer(body)
     }
 }

@@ -58,9 +58,9 @@ public enum TrainStage {
         let began = clock.now
         let embedding = settings.embeddingFeatures.isEmpty ? "" : " after an embedding network of \(settings.embeddingFeatures.map(String.init).joined(separator: " → ")) tanh units"
         let kind = settings.family == .maf ? "MAF" : String(format: "spline flow (%d bins on ±%g)", settings.splineBins, settings.splineTailBound)
-        log(String(format: "training a %d × %d %@%@ (%d weights) on %d pairs, %d for validation; context: %@ (%d values)",
+        log(String(format: "training a %d × %d %@%@ (%d weights) on %d pairs, %d for validation; context: %@ (%d values); OpenBLAS kernels: %@",
                    settings.hiddenFeatures, settings.numTransforms, kind, embedding, architecture.layout.total,
-                   trainer.trainRows.count, trainer.validationRows.count, layout.rawValue, c))
+                   trainer.trainRows.count, trainer.validationRows.count, layout.rawValue, c, BLASKernels.coreName))
         func save(_ state: TrainerState) throws {
             let posterior = try FlowPosterior(network: try MAFNetwork(architecture: architecture, parameters: state.bestParameters,
                                                                       permutations: trainer.network.permutations),

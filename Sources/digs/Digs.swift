@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import NeuralFlows
 
 /// The `digs` command: one subcommand per pipeline stage, plus product tools.
 @main
@@ -19,4 +21,18 @@ struct Digs: ParsableCommand {
             CommandGroup(name: "Product tools", subcommands: [Validate.self, Inspect.self, Benchmark.self]),
         ]
     )
+
+    /// Starts itself again with `OPENBLAS_CORETYPE` set where OpenBLAS fell back to its generic
+    /// kernels on a CPU it does not know (`BLASKernels`); then parses the command line.
+    static func main() {
+        if ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+           let core = BLASKernels.preferredCoreType(coreName: BLASKernels.coreName, cpuFlags: BLASKernels.cpuFlags()) {
+            setenv("OPENBLAS_CORETYPE", core, 1)
+            let argv = CommandLine.arguments.map { strdup($0) } + [nil]
+            execv("/proc/self/exe", argv)
+            // Not restarted (no /proc): the generic kernels compute the same products, slower.
+            argv.forEach { free($0) }
+        }
+        main(nil)
+    }
 }
