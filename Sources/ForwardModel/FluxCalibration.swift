@@ -88,6 +88,9 @@ public struct CalibrationMarginal: Sendable {
     /// Cholesky factor L of M (lower, [K × K] row-major).
     let cholesky: [Double]
     let observation: NoisySpectrum
+    /// For a constant shift of the model (log_mass): M⁻¹ Aᵀ W 1 [K], and the curvature
+    /// 1ᵀ W 1 − (Aᵀ W 1)ᵀ M⁻¹ Aᵀ W 1 of the marginal χ² along the shift [dex⁻²].
+    let shiftSolution: [Double], shiftCurvature: Double
 
     init(calibration: FluxCalibration, observation: NoisySpectrum) {
         let k = calibration.degree, p = observation.pixels
@@ -110,6 +113,23 @@ public struct CalibrationMarginal: Sendable {
             }
         }
         cholesky = l
+        var u = [Double](repeating: 0, count: k), total = 0.0
+        for j in observation.usable {
+            let w = 1 / (Double(observation.sigma[j]) * Double(observation.sigma[j]))
+            total += w
+            for a in 0..<k { u[a] += basis[j * k + a] * w }
+        }
+        shiftSolution = Self.solve(u, cholesky: l, k: k)
+        shiftCurvature = total - zip(u, shiftSolution).reduce(0) { $0 + $1.0 * $1.1 }
+    }
+
+    /// The marginal χ² along a constant shift s of the model (f + s, log_mass):
+    /// χ²(s) = χ²(0) − 2bs + as², exactly (generalised least squares): a the curvature, and
+    /// b = 1ᵀ W r − (M⁻¹ Aᵀ W 1)ᵀ Aᵀ W r for the residual r = x − f [dex⁻², dex⁻¹].
+    public func shiftMoments<M: RandomAccessCollection<Float>>(model: M) -> (a: Double, b: Double) where M.Index == Int {
+        let (projected, _) = projection(model: model)
+        let plain = observation.shiftMoments(model: model).b
+        return (shiftCurvature, plain - zip(shiftSolution, projected).reduce(0) { $0 + $1.0 * $1.1 })
     }
 
     /// b = Aᵀ W r and the residual's own χ² rᵀ W r, for a model spectrum f (log10 L_λ).
@@ -126,8 +146,10 @@ public struct CalibrationMarginal: Sendable {
     }
 
     /// M⁻¹ b by the two triangular solves.
-    func solve(_ b: [Double]) -> [Double] {
-        let k = calibration.degree
+    func solve(_ b: [Double]) -> [Double] { Self.solve(b, cholesky: cholesky, k: calibration.degree) }
+
+    /// M⁻¹ b from M's Cholesky factor L (lower, [k × k] row-major).
+    static func solve(_ b: [Double], cholesky: [Double], k: Int) -> [Double] {
         var y = b
         for a in 0..<k {
             for c in 0..<a { y[a] -= cholesky[a * k + c] * y[c] }

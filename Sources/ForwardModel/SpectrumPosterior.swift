@@ -39,14 +39,7 @@ public struct SpectrumPosterior: Sendable {
     /// where log_mass's prior is not uniform or χ² is not finite.
     public func massConditional<M: RandomAccessCollection<Float>>(model: M, logMass m0: Double) -> (mean: Double, sd: Double)? where M.Index == Int {
         guard prior.entries[prior.index(of: .logMass)].prior.distribution == .uniform else { return nil }
-        let a: Double, b: Double
-        if calibration == nil {
-            (a, b) = observation.shiftMoments(model: model)
-        } else {
-            // The calibration marginal's χ² is quadratic in s too: its curvature and slope from three shifts.
-            let centre = chiSquare(model: model), up = chiSquare(model: model.map { $0 + 1 }), down = chiSquare(model: model.map { $0 - 1 })
-            (a, b) = ((up + down - 2 * centre) / 2, (down - up) / 4)
-        }
+        let (a, b) = calibration?.shiftMoments(model: model) ?? observation.shiftMoments(model: model)
         guard a > 0, a.isFinite, b.isFinite else { return nil }
         return (m0 + b / a, 1 / a.squareRoot())
     }
