@@ -9,7 +9,7 @@ import numpy as np
 from scipy.stats import truncnorm
 
 from conftest import smoke_pipeline
-from digs_cli import digs
+from digs_cli import digs, model_spectra
 from test_flow_numpy import numpy_log_q, trained_and_inferred
 
 LINES = "  analytic_mass: true\n  embedding_features: [12]\n  context_transform: level_shape\n"
@@ -37,12 +37,7 @@ def test_stored_log_q_is_flow_times_exact_mass_conditional(run, tmp_path_factory
         flow_part = [numpy_log_q(f, t[1:], x[g]) for (g, _), t in zip(rows, theta)]
         flow_true = [numpy_log_q(f, truth[g, 1:], x[g]) for g in range(2)]
     points = np.vstack([theta, truth])
-    table = tmp_path / "theta.csv"
-    table.write_text("log_mass,t_age,log_tau,log_z,dust2\n" + "\n".join(",".join(f"{v:.12g}" for v in t) for t in points))
-    digs("sample-prior", "-c", pipeline, "--from-table", table, "-o", tmp_path / "t.h5")
-    digs("simulate", "-c", pipeline, "--theta", tmp_path / "t.h5", "-o", tmp_path / "s.h5")
-    with h5py.File(tmp_path / "s.h5", "r") as s:
-        model = s["log_flux"][()].astype(np.float64)
+    model = model_spectra(pipeline, points, tmp_path)
     galaxies = [g for g, _ in rows] + [0, 1]
     assert all(8.01 < m < 12.99 for m in truth[:, 0])
 
