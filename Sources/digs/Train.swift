@@ -10,8 +10,9 @@ struct Train: ParsableCommand {
         The flow is sbi's `maf` (MADE, 2 tanh hidden layers, context into every transform), paper size 25 hidden × 10 \
         transforms; θ passes a logit of the prior box then z-scoring, x is z-scored. Adam (lr 5e-4), batches of 200, \
         10 % validation, stops after 20 epochs without improvement and keeps the best weights (the pipeline's `train` \
-        section changes these). The product is rewritten after every epoch; --resume continues a stopped run to the \
-        same result. Output: <pipeline output>/05_flow.h5.
+        section changes these). With `train.analytic_mass: true` the flow learns every parameter but log_mass, which \
+        `digs infer` draws from its exact conditional posterior (the quickstart's default). The product is rewritten \
+        after every epoch; --resume continues a stopped run to the same result. Output: <pipeline output>/05_flow.h5.
         """)
 
     @OptionGroup var common: CommonOptions
