@@ -47,15 +47,11 @@ public enum InferBenchmark {
             var g = streams.generator(.posteriorSampling, index: UInt64(i))
             let observation = NoisySpectrum(logFlux: chunk.logFlux[(i * p)..<((i + 1) * p)], sigma: chunk.sigma[(i * p)..<((i + 1) * p)],
                                             mask: chunk.mask[(i * p)..<((i + 1) * p)])
-            let context = posterior.contextLayout.encode(observation)
-            let q: any ObservationPosterior = analyticMass
-                ? AnalyticMassPosterior(flow: posterior, context: context,
-                                        exact: SpectrumPosterior(prior: prior, simulator: simulator, observation: observation,
-                                                                 fluxCalibration: nuisances.fluxCalibration),
-                                        massIndex: prior.index(of: .logMass), low: prior.entries.map(\.prior.low),
-                                        high: prior.entries.map(\.prior.high))
-                : FlowObservationPosterior(flow: posterior, context: context)
-            _ = q.sample(count: s, generator: &g)
+            let exact = SpectrumPosterior(prior: prior, simulator: simulator, observation: observation,
+                                          fluxCalibration: nuisances.fluxCalibration)
+            _ = observationPosterior(flow: posterior, analyticMass: analyticMass, context: posterior.contextLayout.encode(observation),
+                                     exact: exact, low: prior.entries.map(\.prior.low), high: prior.entries.map(\.prior.high))
+                .sample(count: s, generator: &g)
         }
         let full = best { i in
             var g = streams.generator(.posteriorSampling, index: UInt64(i))

@@ -439,10 +439,8 @@ struct GalaxyPosterior {
             return
         }
         let exact = SpectrumPosterior(prior: prior, simulator: simulator, observation: observation, fluxCalibration: fluxCalibration)
-        let posterior: any ObservationPosterior = analyticMass
-            ? AnalyticMassPosterior(flow: flow, context: context, exact: exact, massIndex: prior.index(of: .logMass),
-                                    low: box.low, high: box.high)
-            : FlowObservationPosterior(flow: flow, context: context)
+        let posterior = observationPosterior(flow: flow, analyticMass: analyticMass, context: context, exact: exact,
+                                             low: box.low, high: box.high)
         /// log q(θ | this observation) of `count` θ rows (NaN where it cannot say).
         func flowLogProb(_ rows: [Double], _ count: Int) -> [Double] { posterior.logProb(rows, count: count) }
         let resampling = settings.importanceResampling && settings.importanceDraws > 0

@@ -19,6 +19,17 @@ public protocol ObservationPosterior {
     func logProb(_ rows: [Double], count: Int) -> [Double]
 }
 
+/// q(θ | x) of one observation for a flow: the flow completed by log_mass's exact conditional
+/// where it leaves log_mass out (`analyticMass`), else the flow itself; `context`: the
+/// observation encoded for the flow; `low`/`high`: the pipeline's prior box (not truncated at
+/// an age limit, like the flow's).
+func observationPosterior(flow: any PosteriorFlow, analyticMass: Bool, context: [Float], exact: SpectrumPosterior,
+                          low: [Double], high: [Double]) -> any ObservationPosterior {
+    analyticMass
+        ? AnalyticMassPosterior(flow: flow, context: context, exact: exact, massIndex: exact.prior.index(of: .logMass), low: low, high: high)
+        : FlowObservationPosterior(flow: flow, context: context)
+}
+
 /// A flow over every parameter, conditioned on the observation's context vector.
 public struct FlowObservationPosterior: ObservationPosterior {
     public let flow: any PosteriorFlow
