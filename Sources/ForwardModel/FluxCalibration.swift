@@ -97,11 +97,16 @@ public struct CalibrationMarginal: Sendable {
         self.calibration = calibration
         self.observation = observation
         basis = calibration.basisTable(pixels: p)
-        var m = [Double](repeating: 0, count: k * k)
+        // M = AᵀWA + I/s², and for the shift u = AᵀW1 and 1ᵀW1, in one pass over the pixels.
+        var m = [Double](repeating: 0, count: k * k), u = [Double](repeating: 0, count: k), total = 0.0
         for a in 0..<k { m[a * k + a] = 1 / (calibration.sigmaDex * calibration.sigmaDex) }
         for j in observation.usable {
             let w = 1 / (Double(observation.sigma[j]) * Double(observation.sigma[j]))
-            for a in 0..<k { for b in 0...a { m[a * k + b] += w * basis[j * k + a] * basis[j * k + b] } }
+            total += w
+            for a in 0..<k {
+                u[a] += basis[j * k + a] * w
+                for b in 0...a { m[a * k + b] += w * basis[j * k + a] * basis[j * k + b] }
+            }
         }
         // M is symmetric positive definite (I/s² on its diagonal): Cholesky without pivoting.
         var l = [Double](repeating: 0, count: k * k)
@@ -113,12 +118,6 @@ public struct CalibrationMarginal: Sendable {
             }
         }
         cholesky = l
-        var u = [Double](repeating: 0, count: k), total = 0.0
-        for j in observation.usable {
-            let w = 1 / (Double(observation.sigma[j]) * Double(observation.sigma[j]))
-            total += w
-            for a in 0..<k { u[a] += basis[j * k + a] * w }
-        }
         shiftSolution = Self.solve(u, cholesky: l, k: k)
         shiftCurvature = total - zip(u, shiftSolution).reduce(0) { $0 + $1.0 * $1.1 }
     }

@@ -15,11 +15,12 @@ public enum BLASKernels {
     /// The OpenBLAS core type to ask for instead of `coreName`, from the CPU's feature flags
     /// (`/proc/cpuinfo` names): SkylakeX with AVX-512 F/CD/BW/DQ/VL, Haswell with AVX2 and FMA;
     /// nil unless OpenBLAS fell back to its generic "Prescott" kernels, or when the CPU has
-    /// neither.
-    public static func preferredCoreType(coreName: String, cpuFlags: Set<String>) -> String? {
+    /// neither. The flags are read only after a fallback (every `digs` start asks).
+    public static func preferredCoreType(coreName: String, cpuFlags: @autoclosure () -> Set<String>) -> String? {
         guard coreName == "Prescott" else { return nil }
-        if ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(cpuFlags.contains) { return "SkylakeX" }
-        if ["avx2", "fma"].allSatisfy(cpuFlags.contains) { return "Haswell" }
+        let flags = cpuFlags()
+        if ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains) { return "SkylakeX" }
+        if ["avx2", "fma"].allSatisfy(flags.contains) { return "Haswell" }
         return nil
     }
 

@@ -306,7 +306,7 @@ public enum InferStage {
                 throw DigsError.invalidProduct(path: flowPath, field: "root attribute '\(FlowModelFile.analyticParameterAttribute)'",
                                                problem: "is '\(analytic)'; this build of DIGS draws only log_mass analytically")
             }
-            guard pipeline.entries.contains(where: { $0.parameter == .logMass && $0.prior.distribution == .uniform }) else {
+            guard pipeline.entries[pipeline.index(of: .logMass)].prior.distribution == .uniform else {
                 throw DigsError.invalidInput(field: "model.parameters (log_mass)",
                                              problem: "the flow \(flowPath) leaves log_mass to its exact conditional, which needs a uniform log_mass prior in the pipeline")
             }

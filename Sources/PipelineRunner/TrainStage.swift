@@ -53,6 +53,10 @@ public enum TrainStage {
         let wavelength: [Double] = try data.dataset("wavelength").read(as: Double.self).data
         let modelVersion = try ForwardModelVersionRecord.read(data)
         let config = PipelineConfig.json(settings)
+        var rootAttributes: [String: AttributeValue] = [ForwardModelVersionRecord.attribute: .int(modelVersion)]
+        if settings.analyticMass == true {
+            rootAttributes[FlowModelFile.analyticParameterAttribute] = .string(ModelParameter.logMass.rawValue)
+        }
         let names = columns.map { priors.names[$0] }, units = columns.map { priors.units[$0] }
         let clock = ContinuousClock()
         let began = clock.now
@@ -68,9 +72,7 @@ public enum TrainStage {
             try FlowModelFile.write(posterior, state: state, settings: settings, path: output, seed: seed, config: config,
                                     inputs: [data.asInput(role: "augmented_batches")], parameterUnits: units,
                                     wavelength: wavelength,
-                                    rootAttributes: [ForwardModelVersionRecord.attribute: .int(modelVersion)]
-                                        .merging(settings.analyticMass == true ? [FlowModelFile.analyticParameterAttribute: .string(ModelParameter.logMass.rawValue)] : [:]) { a, _ in a },
-                                    overwrite: true)
+                                    rootAttributes: rootAttributes, overwrite: true)
         }
         let state = try trainer.train(from: previous?.state) { report, state in
             try save(state)
@@ -88,15 +90,11 @@ public enum TrainStage {
     /// prior must then be uniform (its exact conditional is a truncated Gaussian only then).
     static func flowColumns(settings: TrainingSettings, priors: PriorSet) throws -> [Int] {
         guard settings.analyticMass == true else { return Array(0..<priors.count) }
-        guard let k = priors.entries.firstIndex(where: { $0.parameter == .logMass }) else {
-            throw DigsError.invalidInput(field: "train.analytic_mass", problem: "is true, but model.parameters has no log_mass to draw analytically")
-        }
+        // A PriorSet lists every parameter of the model once, log_mass among them.
+        let k = priors.index(of: .logMass)
         guard priors.entries[k].prior.distribution == .uniform else {
             throw DigsError.invalidInput(field: "train.analytic_mass",
                                          problem: "is true, but log_mass's prior is \(priors.entries[k].prior.distribution.rawValue); its exact conditional is a truncated Gaussian only under a uniform prior (set distribution: uniform, or remove analytic_mass)")
-        }
-        guard priors.count >= 2 else {
-            throw DigsError.invalidInput(field: "train.analytic_mass", problem: "is true, but log_mass is the only parameter: there is nothing for a flow to learn")
         }
         return (0..<priors.count).filter { $0 != k }
     }
