@@ -4,7 +4,7 @@
 #   make test   installs what the tests need and runs every test (Swift, then Python checks)
 
 SHELL := /bin/bash
-APT_PACKAGES := libhdf5-dev libcfitsio-dev libopenblas-dev libcairo2-dev fonts-dejavu-core hdf5-tools fitsverify stilts pkg-config
+APT_PACKAGES := libhdf5-dev libcfitsio-dev libopenblas-dev libcairo2-dev libssl-dev fonts-dejavu-core hdf5-tools fitsverify stilts pkg-config
 VENV ?= $(HOME)/.cache/digs/venv
 PYTHON_TEST_PACKAGES := h5py==3.16.0 astropy==8.0.2 numpy==2.4.6 scipy==1.17.1 pytest==9.2.0 bagpipes==1.3.6 snakemake==9.27.1
 SWIFT_BUILD := swift build -c release --build-tests

@@ -11,8 +11,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
@@ -26,14 +24,17 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo",
                        providers: [.apt(["libcairo2-dev"])]),
+        // SHA-256 alone (content digests, fingerprints): the system's libcrypto instead of
+        // compiling swift-crypto's copy of BoringSSL (~300 C files) in every fresh build.
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
 
         // MARK: Domain modules (dependencies point one way: core ← I/O ← … ← CLI)
         .target(name: "DigsCore", exclude: ["README.md"]),
         .target(
             name: "ProductIO",
             dependencies: [
-                "DigsCore", "CHDF5",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "DigsCore", "CHDF5", "CLibCrypto",
             ],
             exclude: ["README.md"],
             resources: [
@@ -54,7 +55,7 @@ let package = Package(
         .target(
             name: "SpectralSynthesis",
             dependencies: [
-                "DigsCore", "ProductIO", "FITSIO", "CBLAS",
+                "DigsCore", "ProductIO", "FITSIO",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             exclude: ["README.md"]
@@ -76,7 +77,6 @@ let package = Package(
                 "DigsCore", "ProductIO", "FITSIO", "SpectralSynthesis", "ForwardModel", "NeuralFlows", "Diagnostics", "MCMC", "Plotting",
                 "SpectrumIngest",
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["README.md"]
         ),
@@ -85,9 +85,8 @@ let package = Package(
         .executableTarget(
             name: "digs",
             dependencies: [
-                "DigsCore", "ProductIO", "PipelineRunner", "SpectrumIngest",
+                "DigsCore", "ProductIO", "PipelineRunner", "SpectrumIngest", "NeuralFlows",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

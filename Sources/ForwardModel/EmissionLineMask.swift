@@ -41,10 +41,10 @@ public struct EmissionLineMask: Codable, Equatable, Sendable {
 
     public func validate() throws {
         guard halfWidthKms > 0, halfWidthKms <= 10_000 else {
-            throw DigsError.invalidInput(field: "augment.emission_line_mask.half_width_kms", problem: "must be in (0, 10000] km/s (is \(halfWidthKms))")
+            throw DigsError.invalidInput(field: "model.observation.emission_line_mask.half_width_kms", problem: "must be in (0, 10000] km/s (is \(halfWidthKms))")
         }
         guard !lines.isEmpty, lines.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-            throw DigsError.invalidInput(field: "augment.emission_line_mask.lines_angstrom", problem: "must list at least one wavelength > 0 Å")
+            throw DigsError.invalidInput(field: "model.observation.emission_line_mask.lines_angstrom", problem: "must list at least one wavelength > 0 Å")
         }
     }
 

@@ -27,10 +27,10 @@ public struct FluxCalibration: Codable, Equatable, Sendable {
 
     public func validate() throws {
         guard (1...12).contains(degree) else {
-            throw DigsError.invalidInput(field: "augment.flux_calibration.degree", problem: "must be 1…12 (is \(degree))")
+            throw DigsError.invalidInput(field: "model.observation.flux_calibration.degree", problem: "must be 1…12 (is \(degree))")
         }
         guard sigmaDex > 0, sigmaDex < 1 else {
-            throw DigsError.invalidInput(field: "augment.flux_calibration.sigma_dex", problem: "must be in (0, 1) dex (is \(sigmaDex))")
+            throw DigsError.invalidInput(field: "model.observation.flux_calibration.sigma_dex", problem: "must be in (0, 1) dex (is \(sigmaDex))")
         }
     }
 

@@ -74,7 +74,7 @@ public struct HeteroscedasticNoise: Codable, Equatable, Sendable {
     }
 
     public func validate() throws {
-        func bad(_ key: String, _ problem: String) -> DigsError { .invalidInput(field: "augment.noise.\(key)", problem: problem) }
+        func bad(_ key: String, _ problem: String) -> DigsError { .invalidInput(field: "model.observation.noise.\(key)", problem: problem) }
         guard sigmaDexMin > 0, sigmaDexMin <= sigmaDexMax, sigmaDexMax < 1 else {
             throw bad("sigma_dex_min/sigma_dex_max", "need 0 < min ≤ max < 1 dex (got \(sigmaDexMin), \(sigmaDexMax))")
         }

@@ -67,15 +67,15 @@ public enum NoiseModel: Codable, Equatable, Sendable {
     public func validate(pixels: Int) throws {
         switch self {
         case let .logGaussian(s):
-            guard s > 0, s.isFinite else { throw DigsError.invalidInput(field: "augment.noise.sigma_dex", problem: "must be > 0") }
+            guard s > 0, s.isFinite else { throw DigsError.invalidInput(field: "model.observation.noise.sigma_dex", problem: "must be > 0") }
         case let .fractional(f):
-            guard f > 0, f < 1 else { throw DigsError.invalidInput(field: "augment.noise.fraction", problem: "must be in (0, 1)") }
+            guard f > 0, f < 1 else { throw DigsError.invalidInput(field: "model.observation.noise.fraction", problem: "must be in (0, 1)") }
         case let .perPixel(s):
             guard s.count == pixels else {
-                throw DigsError.invalidInput(field: "augment.noise.sigma_dex", problem: "lists \(s.count) values for \(pixels) pixels")
+                throw DigsError.invalidInput(field: "model.observation.noise.sigma_dex", problem: "lists \(s.count) values for \(pixels) pixels")
             }
             guard s.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-                throw DigsError.invalidInput(field: "augment.noise.sigma_dex", problem: "values must be > 0")
+                throw DigsError.invalidInput(field: "model.observation.noise.sigma_dex", problem: "values must be > 0")
             }
         case let .heteroscedastic(h):
             try h.validate()

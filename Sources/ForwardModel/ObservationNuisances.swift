@@ -2,7 +2,7 @@ import DigsCore
 
 /// What real spectra have beyond the noise model, as one part of the observation model that
 /// training, the simulated test sets, the likelihood and the MCMC share
-/// (`augment.model_error_dex`, `augment.flux_calibration`, `augment.emission_line_mask`; all
+/// (`model.observation`: `model_error_dex`, `flux_calibration`, `emission_line_mask`; all
 /// absent: the noiseless model plus noise, as the paper).
 public struct ObservationNuisances: Codable, Equatable, Sendable {
     /// The model's own error per pixel, dex: added in quadrature to every σ,
@@ -28,7 +28,7 @@ public struct ObservationNuisances: Codable, Equatable, Sendable {
 
     public func validate() throws {
         if let e = modelErrorDex, !(e > 0 && e < 0.5) {
-            throw DigsError.invalidInput(field: "augment.model_error_dex", problem: "must be in (0, 0.5) dex (is \(e))")
+            throw DigsError.invalidInput(field: "model.observation.model_error_dex", problem: "must be in (0, 0.5) dex (is \(e))")
         }
         try fluxCalibration?.validate()
         try emissionLineMask?.validate()

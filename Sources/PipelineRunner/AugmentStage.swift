@@ -3,45 +3,18 @@ import ForwardModel
 import Foundation
 import ProductIO
 
-/// Settings of `digs augment`.
+/// Settings of `digs augment` (the noise and nuisances it draws are the pipeline's
+/// `model.observation`).
 public struct AugmentSettings: Settings {
     /// Noise realisations per noiseless spectrum (the paper: 200).
     public var realisations = 10
-    public var noise = NoiseModel.paper
-    /// The model's error per pixel (dex), in quadrature with the noise (absent: none).
-    public var modelErrorDex: Double? = nil
-    /// A flux-calibration polynomial drawn for every pair (absent: none).
-    public var fluxCalibration: FluxCalibration? = nil
-    /// Pixels near strong emission lines masked in every pair and every observation (absent: none).
-    public var emissionLineMask: EmissionLineMask? = nil
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case realisations, noise, modelErrorDex = "model_error_dex", fluxCalibration = "flux_calibration", emissionLineMask = "emission_line_mask"
-    }
-
-    /// The nuisances of real data these settings add to the noise.
-    public var nuisances: ObservationNuisances {
-        ObservationNuisances(modelErrorDex: modelErrorDex, fluxCalibration: fluxCalibration, emissionLineMask: emissionLineMask)
-    }
-
-    /// Checks what does not depend on the spectra.
     public func validate() throws {
         guard realisations >= 1 else {
             throw DigsError.invalidInput(field: "augment.realisations", problem: "must be at least 1 (is \(realisations))")
         }
-        try nuisances.validate()
-        if emissionLineMask != nil && !noise.isHeteroscedastic {
-            throw DigsError.invalidInput(field: "augment.emission_line_mask",
-                                         problem: "needs a noise model with masks (augment.noise.model: heteroscedastic): a flow that sees x alone is trained on complete spectra")
-        }
-    }
-
-    /// Checks the settings for spectra of `pixels` pixels.
-    func validate(pixels: Int) throws {
-        try validate()
-        try noise.validate(pixels: pixels)
     }
 }
 
@@ -49,7 +22,7 @@ public struct AugmentSettings: Settings {
 /// `augmented_batches`, with θ exactly paired. Row i·K + k is spectrum i with noise stream
 /// i·K + k, so any sharding of the sources gives the same rows. Streams by chunks of sources.
 public enum AugmentStage {
-    public static func run(settings: AugmentSettings, sedPath: String, output: String, seed: UInt64, overwrite: Bool,
+    public static func run(reads: StageReads.Augment, sedPath: String, output: String, overwrite: Bool,
                            shard: Shard = .whole, threads: Int = 2, chunk: Int = 2048, log: (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
         let sed = try Product.open(sedPath, expecting: .sedSet)
@@ -60,14 +33,16 @@ public enum AugmentStage {
         guard thetaSet.shape[0] == total else {
             throw DigsError.invalidProduct(path: sedPath, field: "theta", problem: "has \(thetaSet.shape[0]) rows, log_flux \(total)")
         }
-        try settings.validate(pixels: p)
+        try reads.augment.validate()
+        try reads.observation.validate(pixels: p)
+        let (seed, observation) = (reads.seed, reads.observation)
         let names = try sed.parameterNames(of: thetaSet)
         let units = try thetaSet.attribute("units")?.stringsValue ?? []
         let wavelength: NDArray<Double> = try sed.dataset("wavelength").read()
-        let k = settings.realisations
-        let nuisances = settings.nuisances.onGrid(wavelength: wavelength.data)
+        let k = reads.augment.realisations
+        let nuisances = observation.nuisances.onGrid(wavelength: wavelength.data)
         let writer = try ProductWriter(path: output, kind: .augmentedBatches, seed: seed,
-                                       config: PipelineConfig.json(settings), inputs: [sed.asInput(role: "sed_set")],
+                                       config: StageReads.json(reads), inputs: [sed.asInput(role: "sed_set")],
                                        overwrite: overwrite)
         try writer.write("wavelength", wavelength, axes: ["pixel"], units: "Angstrom", description: "pixel wavelengths")
         let x = try writer.createDataset("x", dtype: .float32, shape: [0, p], axes: ["row", "pixel"],
@@ -77,14 +52,14 @@ public enum AugmentStage {
                                                       parameterUnits: units, description: "parameters of each row",
                                                       extendable: true)
         // Heteroscedastic noise: σ and the mask of every row, which the flow takes as context.
-        let heteroscedastic = settings.noise.isHeteroscedastic
+        let heteroscedastic = observation.noise.isHeteroscedastic
         let sigmaSet = heteroscedastic ? try writer.createDataset("sigma", dtype: .float32, shape: [0, p], axes: ["row", "pixel"],
                                                                   units: "dex", description: "1-sigma noise of each row's x", extendable: true) : nil
         let maskSet = heteroscedastic ? try writer.createDataset("mask", dtype: .uint8, shape: [0, p], axes: ["row", "pixel"],
                                                                  units: "", description: "1 = pixel usable, 0 = masked", extendable: true) : nil
         let source = try writer.createDataset("source_index", dtype: .int64, shape: [0], axes: ["row"], units: "",
                                               description: "row of the noiseless spectrum in the sed_set", extendable: true)
-        try writer.file.setAttribute("noise_model", .string(PipelineConfig.json(settings.noise)))
+        try writer.file.setAttribute("noise_model", .string(PipelineConfig.json(observation.noise)))
         try writer.file.setAttribute("realisations", .int(Int64(k)))
         try ForwardModelVersionRecord.write(try ForwardModelVersionRecord.read(sed), to: writer)
         try shard.record(in: writer, rows: (slice.lowerBound * k)..<(slice.upperBound * k), total: total * k)
@@ -110,7 +85,7 @@ public enum AugmentStage {
                                 let row = (first + i) * k + r
                                 var g = streams.generator(.noise, index: UInt64(row))
                                 var v = clean.data[(i * p)..<((i + 1) * p)]
-                                settings.noise.draw(x: &v, sigma: &sigma, mask: &mask, generator: &g)
+                                observation.noise.draw(x: &v, sigma: &sigma, mask: &mask, generator: &g)
                                 nuisances.draw(x: &v, mask: &mask, generator: &g)
                                 nuisances.inflate(&sigma)
                                 for (j, value) in v.enumerated() { out[(i * k + r) * p + j] = value }

@@ -19,11 +19,12 @@ public enum InferBenchmark {
         public let fullMilliseconds: Double
     }
 
-    public static func run(settings: InferSettings, model: ModelSettings, noise: NoiseModel, nuisances: ObservationNuisances, flowPath: String,
+    public static func run(reads: StageReads.Infer, flowPath: String,
                            observationsPath: String, sspPath: String, galaxies: Int, threads: Int,
                            repeats: Int = 3) throws -> Result {
+        let (settings, model, nuisances) = (reads.infer, reads.model, reads.observation.nuisances)
         let flow = try FlowModelFile.read(path: flowPath)
-        let source = try ObservationSource(path: observationsPath, noise: noise, nuisances: nuisances, seed: 1)
+        let source = try ObservationSource(path: observationsPath, observation: reads.observation, seed: 1)
         try InferStage.checkCompatible(flow: flow, flowPath: flowPath, source: source, model: model)
         let simulator = try SpectrumSimulator(library: try SSPLibrary(product: try Product.open(sspPath, expecting: .sspLibrary)),
                                               settings: model)

@@ -85,11 +85,12 @@ public struct InferSettings: Settings {
 /// sample, the posterior predictive check and quality flags. Galaxy g draws from stream
 /// (`.posteriorSampling`, g): results do not depend on threads or chunking.
 public enum InferStage {
-    public static func run(settings: InferSettings, model: ModelSettings, noise: NoiseModel, nuisances: ObservationNuisances, flowPath: String,
-                           observationsPath: String, sspPath: String, output: String, seed: UInt64, overwrite: Bool,
+    public static func run(reads: StageReads.Infer, flowPath: String,
+                           observationsPath: String, sspPath: String, output: String, overwrite: Bool,
                            threads: Int, shard: Shard = .whole, allowUnfinished: Bool = false,
                            log: (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
+        let (settings, model, noise, nuisances, seed) = (reads.infer, reads.model, reads.observation.noise, reads.observation.nuisances, reads.seed)
         try settings.validate()
         let flow = try FlowModelFile.read(path: flowPath)
         if let state = flow.state, !state.finished {
@@ -100,7 +101,7 @@ public enum InferStage {
             log("warning: \(flowPath): \(problem); used as it is (--allow-unfinished)")
         }
         let posterior = flow.posterior
-        let source = try ObservationSource(path: observationsPath, noise: noise, nuisances: nuisances, seed: seed)
+        let source = try ObservationSource(path: observationsPath, observation: reads.observation, seed: seed)
         try checkCompatible(flow: flow, flowPath: flowPath, source: source, model: model)
         // The flow, the observations and this build's simulator (derived quantities, the
         // predictive check) must share one forward model.
@@ -123,7 +124,7 @@ public enum InferStage {
         var inputs = [flow.product.asInput(role: "flow_model"), source.product.asInput(role: "observations"),
                       sspProduct.asInput(role: "ssp_library")]
         inputs.sort { $0.role < $1.role }
-        let writer = try ProductWriter(path: output, kind: .posteriorSamples, seed: seed, config: PipelineConfig.json(settings),
+        let writer = try ProductWriter(path: output, kind: .posteriorSamples, seed: seed, config: StageReads.json(reads),
                                        inputs: inputs, overwrite: overwrite)
         try source.allIDs.subset(Array(slice)).write(to: writer)
         try shard.record(in: writer, rows: slice, total: source.count)

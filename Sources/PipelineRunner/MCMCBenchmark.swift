@@ -13,10 +13,11 @@ public enum MCMCBenchmark {
         public var microsecondsPerCall: Double { 1e6 * seconds / Double(likelihoodCalls) }
     }
 
-    public static func run(settings: MCMCSettings, model: ModelSettings, noise: NoiseModel, nuisances: ObservationNuisances, observationsPath: String,
+    public static func run(reads: StageReads.MCMC, observationsPath: String,
                            sspPath: String, galaxy: Int = 0) throws -> Result {
+        let (settings, model, nuisances) = (reads.mcmc, reads.model, reads.observation.nuisances)
         try settings.validate()
-        let source = try ObservationSource(path: observationsPath, noise: noise, nuisances: nuisances, seed: 1)
+        let source = try ObservationSource(path: observationsPath, observation: reads.observation, seed: 1)
         let simulator = try SpectrumSimulator(library: try SSPLibrary(product: try Product.open(sspPath, expecting: .sspLibrary)),
                                               settings: model)
         let task = GalaxyTask(galaxy: galaxy, observation: try source.read(galaxy..<(galaxy + 1)), npeSamples: nil)

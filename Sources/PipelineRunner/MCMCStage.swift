@@ -140,13 +140,14 @@ public enum MCMCInitialization: String, SettingChoice, Sendable {
 /// not depend on threads. Galaxies run in parallel; each finished galaxy is kept in a hidden
 /// parts folder beside the output, so an interrupted run resumes where it stopped.
 public enum MCMCStage {
-    public static func run(settings: MCMCSettings, model: ModelSettings, noise: NoiseModel, nuisances: ObservationNuisances, observationsPath: String,
+    public static func run(reads: StageReads.MCMC, observationsPath: String,
                            sspPath: String, posteriorPath: String?, galaxies requested: [Int]?, output: String,
-                           seed: UInt64, overwrite: Bool, threads: Int, shard: Shard = .whole,
+                           overwrite: Bool, threads: Int, shard: Shard = .whole,
                            log: @escaping @Sendable (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
+        let (settings, model, nuisances, seed) = (reads.mcmc, reads.model, reads.observation.nuisances, reads.seed)
         try settings.validate()
-        let source = try ObservationSource(path: observationsPath, noise: noise, nuisances: nuisances, seed: seed)
+        let source = try ObservationSource(path: observationsPath, observation: reads.observation, seed: seed)
         let prior = model.parameters, d = prior.count
         _ = try EnsembleSampler(dimensions: d, walkers: settings.resolvedWalkers)  // refuses a bad walker count early
         if let names = source.parameterNames, names != prior.names {
@@ -178,9 +179,8 @@ public enum MCMCStage {
         }
         let sspProduct = try Product.open(sspPath, expecting: .sspLibrary)
         let simulator = try SpectrumSimulator(library: try SSPLibrary(product: sspProduct), settings: model)
-        let config = PipelineConfig.json(settings)
-        // A finished galaxy is resumed only under the same settings and observation model.
-        let partsConfig = nuisances.isEmpty ? config : config + PipelineConfig.json(nuisances)
+        // A finished galaxy is resumed only under the same settings, models and seed.
+        let config = StageReads.json(reads), partsConfig = config
         let parts = partsFolder(output)
         try FileManager.default.createDirectory(atPath: parts, withIntermediateDirectories: true)
         log("MCMC on \(selected.count) galaxies: \(settings.description), \(settings.likelihoodCalls) likelihood calls each")

@@ -104,8 +104,10 @@ public final class ObservationSource {
     }
     public var isSimulated: Bool { noise != nil }
 
-    /// Opens an observation_set, or a sed_set (then `noise` and `seed` make the observations).
-    public init(path: String, noise: NoiseModel, nuisances: ObservationNuisances, seed: UInt64) throws {
+    /// Opens an observation_set, or a sed_set (then the observation model's noise and `seed`
+    /// make the observations).
+    public init(path: String, observation: ObservationModel, seed: UInt64) throws {
+        let (noise, nuisances) = (observation.noise, observation.nuisances)
         let product = try Product.open(path)
         self.product = product
         switch product.kind {

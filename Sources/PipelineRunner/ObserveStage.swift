@@ -7,15 +7,16 @@ import ProductIO
 /// the pipeline's noise model per spectrum, its σ per pixel, every pixel usable, the truth kept.
 /// The same draws `digs infer` makes when it is given the sed_set directly.
 public enum ObserveStage {
-    public static func run(noise: NoiseModel, nuisances: ObservationNuisances, sedPath: String, output: String, seed: UInt64, overwrite: Bool,
+    public static func run(reads: StageReads.Observe, sedPath: String, output: String, overwrite: Bool,
                            chunk: Int = 4096, log: (String) -> Void) throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
-        let source = try ObservationSource(path: sedPath, noise: noise, nuisances: nuisances, seed: seed)
+        let (seed, noise, nuisances) = (reads.seed, reads.observation.noise, reads.observation.nuisances)
+        let source = try ObservationSource(path: sedPath, observation: reads.observation, seed: seed)
         guard source.isSimulated else {
             throw DigsError.wrongProductKind(path: sedPath, found: source.product.kind.rawValue, expected: "sed_set")
         }
         let (n, p) = (source.count, source.pixels)
-        let writer = try ProductWriter(path: output, kind: .observationSet, seed: seed, config: PipelineConfig.json(noise),
+        let writer = try ProductWriter(path: output, kind: .observationSet, seed: seed, config: StageReads.json(reads),
                                        inputs: [source.product.asInput(role: "sed_set")], overwrite: overwrite)
         try source.allIDs.write(to: writer)
         try writer.write("wavelength", NDArray(shape: [p], data: source.wavelength), axes: ["pixel"], units: "Angstrom",

@@ -15,7 +15,7 @@ public struct PipelineConfig: Settings {
     /// `products/<name>`).
     public var output = "products/default"
     public var ssp = SSPSettings()
-    public var model = ModelSettings()
+    public var model = ModelSection()
     public var samplePrior = SamplePriorSettings()
     public var augment = AugmentSettings()
     public var train = TrainingSettings()
@@ -133,6 +133,12 @@ public struct PipelineConfig: Settings {
         if let (key, line) = checks.duplicateKey() {
             throw DigsError.invalidProduct(path: path, field: Self.located(key, line), problem: "is set twice")
         }
+        for (old, new) in Self.movedKeys {
+            if let line = checks.line(ofExactly: old) {
+                throw DigsError.invalidProduct(path: path, field: Self.located(old, line),
+                                               problem: "has moved: the observation model is one section now; write it as \(new)")
+            }
+        }
         let config: PipelineConfig
         do {
             config = try Self.decode(text)
@@ -152,12 +158,17 @@ public struct PipelineConfig: Settings {
         return config
     }
 
+    /// Keys of earlier pipeline files that now live elsewhere, with their new place.
+    static let movedKeys: [(String, String)] = ["noise", "model_error_dex", "flux_calibration", "emission_line_mask"].map {
+        ("augment.\($0)", "model.observation.\($0)")
+    }
+
     /// Every section's settings, checked together (the stages check them again when they run).
     public func validate() throws {
         try ssp.validate()
         try model.validate()
         try samplePrior.validate()
-        try augment.validate(pixels: model.instrument.pixels)
+        try augment.validate()
         try train.validate()
         try infer.validate()
         _ = try EnsembleSampler(dimensions: model.parameters.count, walkers: mcmc.resolvedWalkers)

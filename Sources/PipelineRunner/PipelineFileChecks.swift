@@ -90,6 +90,19 @@ struct PipelineFileChecks {
         return root.flatMap { walk($0, []) }
     }
 
+    /// The line of the key at exactly this path from the root ("augment.noise"), when the file
+    /// sets it (0 when its line is unknown).
+    func line(ofExactly field: String) -> Int? {
+        var node = root
+        var mark: Int? = nil
+        for name in Self.components(field) {
+            guard case let .mapping(mapping)? = node,
+                  let pair = mapping.first(where: { $0.key.string == name }) else { return nil }
+            (node, mark) = (pair.value, pair.key.mark?.line ?? 0)
+        }
+        return mark
+    }
+
     /// "a.b[2].c" → ["a", "b", "[2]", "c"].
     static func components(_ field: String) -> [String] {
         field.split(separator: ".").flatMap { part -> [String] in

@@ -1,4 +1,3 @@
-import Crypto
 import DigsCore
 import Foundation
 import ProductIO
@@ -7,8 +6,8 @@ import SpectrumIngest
 /// The stages of a pipeline in order — each a `digs` command with the product it writes, the
 /// products it reads and the settings it depends on — and the up-to-date rule `digs run`
 /// applies: a stage is skipped when its product is unchanged since it was made (same content
-/// digest) and its fingerprint — SHA-256 over the DIGS version, its settings, seed and the
-/// content digests of its inputs — is the same as now. Changing one setting therefore re-runs exactly the stages
+/// digest) and its fingerprint — SHA-256 over the DIGS version, what the stage reads of the
+/// pipeline file (`StageReads`) and the content digests of its inputs — is the same as now. Changing one setting therefore re-runs exactly the stages
 /// downstream of it whose inputs actually change.
 public struct PipelinePlan: Sendable {
     public struct Step: Sendable, Equatable {
@@ -22,7 +21,7 @@ public struct PipelinePlan: Sendable {
         public let output: String?
         /// The products it reads.
         public let inputs: [String]
-        /// JSON of the settings the stage depends on (with its seed).
+        /// JSON of what the stage reads of the pipeline file (`StageReads`, with its seed).
         public let settings: String
         /// An object table the stage reads (outside the output folder): its bytes and the size
         /// and modification time of every spectrum file it lists enter the fingerprint.
@@ -47,53 +46,49 @@ public struct PipelinePlan: Sendable {
     public init(config c: PipelineConfig) {
         folder = c.output
         func path(_ file: ProductFile) -> String { file.path(in: c.output) }
-        func json(_ items: [(String, String)]) -> String {
-            "{" + items.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
-        }
-        func step(_ name: String, _ command: StageCommand, set: String? = nil, _ output: ProductFile?, _ inputs: [ProductFile],
-                  _ settings: [(String, String)], objectTable: String? = nil, extra: [String] = []) -> Step {
+        // Each step's settings are the JSON of what its command reads (`StageReads`): the
+        // declaration the command itself takes its settings from.
+        func step<R: Encodable>(_ name: String, _ command: StageCommand, set: String? = nil, _ output: ProductFile?, _ inputs: [ProductFile],
+                                reads: R?, objectTable: String? = nil, extra: [String] = []) -> Step {
             Step(name: name, command: command, set: set, output: output.map(path), inputs: inputs.map(path),
-                 settings: settings.isEmpty ? "{}" : json(settings), objectTable: objectTable, extra: extra)
+                 settings: reads.map(StageReads.json) ?? "{}", objectTable: objectTable, extra: extra)
         }
-        let seed = ("seed", "\"\(c.seed)\""), priors = ("priors", PipelineConfig.json(c.model.parameters))
-        let model = ("model", PipelineConfig.json(c.model)), noise = ("noise", PipelineConfig.json(c.augment.noise))
+        let none: StageReads.SBC? = nil
         let test = "test"
-        var steps = [step("ssp", .sspImport, .sspLibrary, [], [("ssp", PipelineConfig.json(c.ssp))])]
+        var steps = [step("ssp", .sspImport, .sspLibrary, [], reads: StageReads.SSP(c))]
         for set in ["train", "test"] {
-            let count = set == "train" ? c.samplePrior.train : c.samplePrior.test
-            steps.append(step("sample-prior-\(set)", .samplePrior, set: set, .theta(set: set), [], [priors, ("count", "\(count)"), seed]))
+            steps.append(step("sample-prior-\(set)", .samplePrior, set: set, .theta(set: set), [], reads: StageReads.SamplePrior(c, set: set)))
         }
         for set in ["train", "test"] {
-            steps.append(step("simulate-\(set)", .simulate, set: set, .sed(set: set), [.theta(set: set), .sspLibrary], [model]))
+            steps.append(step("simulate-\(set)", .simulate, set: set, .sed(set: set), [.theta(set: set), .sspLibrary], reads: StageReads.Simulate(c)))
         }
         steps += [
-            step("augment", .augment, .augmented, [.sed(set: "train")], [("augment", PipelineConfig.json(c.augment)), seed]),
-            step("train", .train, .flow, [.augmented], [("train", PipelineConfig.json(c.train)), priors, seed]),
-            step("observe", .observe, .observations(set: test), [.sed(set: test)], [noise, seed]),
-            step("infer", .infer, .posterior(set: test), [.flow, .observations(set: test), .sspLibrary],
-                 [("infer", PipelineConfig.json(c.infer)), model, noise, seed]),
-            step("sbc", .sbc, .sbc(set: test), [.posterior(set: test)], [seed]),
+            step("augment", .augment, .augmented, [.sed(set: "train")], reads: StageReads.Augment(c)),
+            step("train", .train, .flow, [.augmented], reads: StageReads.Train(c)),
+            step("observe", .observe, .observations(set: test), [.sed(set: test)], reads: StageReads.Observe(c)),
+            step("infer", .infer, .posterior(set: test), [.flow, .observations(set: test), .sspLibrary], reads: StageReads.Infer(c)),
+            step("sbc", .sbc, .sbc(set: test), [.posterior(set: test)], reads: StageReads.SBC(c)),
             step("mcmc", .mcmc, .mcmc(set: test),
                  [.observations(set: test), .sspLibrary] + (c.mcmc.initialization.readsPosterior ? [.posterior(set: test)] : []),
-                 [("mcmc", PipelineConfig.json(c.mcmc)), model, noise, seed]),
-            step("compare", .compare, nil, [.mcmc(set: test), .posterior(set: test)], []),
-            step("export", .export, .catalog(set: test), [.posterior(set: test), .sbc(set: test)], [("pipeline", "\"\(c.name)\"")]),
+                 reads: StageReads.MCMC(c)),
+            step("compare", .compare, nil, [.mcmc(set: test), .posterior(set: test)], reads: none),
+            step("export", .export, .catalog(set: test), [.posterior(set: test), .sbc(set: test)], reads: StageReads.Export(c)),
         ]
         // The observed set, when the pipeline names an object table: ingest, infer, export, plot.
         if let table = c.observed.table {
             let observed = PipelinePlan.observedSet
             steps += [
-                step("ingest", .ingest, set: observed, .observations(set: observed), [], [("observed", PipelineConfig.json(c.observed))],
-                     objectTable: table),
+                step("ingest", .ingest, set: observed, .observations(set: observed), [], reads: StageReads.Ingest(c), objectTable: table),
                 step("infer-\(observed)", .infer, set: observed, .posterior(set: observed), [.flow, .observations(set: observed), .sspLibrary],
-                     [("infer", PipelineConfig.json(c.infer)), model, noise, seed]),
+                     reads: StageReads.Infer(c)),
                 step("export-\(observed)", .export, set: observed, .catalog(set: observed), [.posterior(set: observed), .observations(set: observed)],
-                     [("pipeline", "\"\(c.name)\"")]),
+                     reads: StageReads.Export(c)),
             ]
             // The fit figures of the first objects (figures/observed/fit-<id>.png and .pdf); no product.
-            if c.observed.fitFigures > 0 {
-                steps.append(step("plot-\(observed)", .plot, set: observed, nil, [.posterior(set: observed)], [],
-                                  extra: ["fit", "--first-galaxies", "\(c.observed.fitFigures)"]))
+            let plot = StageReads.PlotObserved(c)
+            if plot.fitFigures > 0 {
+                steps.append(step("plot-\(observed)", .plot, set: observed, nil, [.posterior(set: observed)], reads: plot,
+                                  extra: ["fit", "--first-galaxies", "\(plot.fitFigures)"]))
             }
         }
         self.steps = steps

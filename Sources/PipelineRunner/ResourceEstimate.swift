@@ -15,7 +15,7 @@ struct ResourceEstimate {
     init(_ c: PipelineConfig) {
         let d = Double(c.model.parameters.count), p = Double(c.model.instrument.pixels)
         let train = Double(c.samplePrior.train), test = Double(c.samplePrior.test), k = Double(c.augment.realisations)
-        let heteroscedastic = c.augment.noise.isHeteroscedastic
+        let heteroscedastic = c.model.observation.noise.isHeteroscedastic
         let pairs = train * k, context = heteroscedastic ? 3 * p : p
         disk.append(("sample-prior", (train + test) * d * 8))
         disk.append(("simulate", (train + test) * (p * 4 + d * 8 + 24)))

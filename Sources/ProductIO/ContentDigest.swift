@@ -1,4 +1,3 @@
-import Crypto
 import DigsCore
 
 /// The `content_digest` of a product: SHA-256 over every dataset's path, dtype, shape and

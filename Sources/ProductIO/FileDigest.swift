@@ -1,4 +1,3 @@
-import Crypto
 import DigsCore
 import Foundation
 

@@ -25,10 +25,11 @@ struct Augment: ParsableCommand {
     func run() throws {
         let run = try common.context(set: "train")
         try run.checkResources("augment")
-        var settings = run.pipeline.augment
-        if let realisations { settings.realisations = realisations }
-        try AugmentStage.run(settings: settings, sedPath: sed.resolve(run), output: output.path(run, default: .augmented),
-                             seed: seed.value(run), overwrite: common.force, shard: try sharding.value(),
+        var reads = StageReads.Augment(run.pipeline)
+        if let realisations { reads.augment.realisations = realisations }
+        reads.seed = seed.value(run)
+        try AugmentStage.run(reads: reads, sedPath: sed.resolve(run), output: output.path(run, default: .augmented),
+                             overwrite: common.force, shard: try sharding.value(),
                              threads: common.threads, log: progress)
     }
 }

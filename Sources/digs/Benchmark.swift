@@ -23,7 +23,7 @@ struct Benchmark: ParsableCommand {
 
         func run() throws {
             let run = try common.context()
-            let r = try SimulateBenchmark.run(model: run.pipeline.model, sspPath: ssp.resolve(run), spectra: spectra,
+            let r = try SimulateBenchmark.run(model: StageReads.Simulate(run.pipeline).model, sspPath: ssp.resolve(run), spectra: spectra,
                                               threads: common.threads)
             if json {
                 try printJSON(r)
@@ -55,8 +55,9 @@ struct Benchmark: ParsableCommand {
 
         func run() throws {
             let run = try common.context()
-            let r = try InferBenchmark.run(settings: run.pipeline.infer.with(samples: samples), model: run.pipeline.model,
-                                           noise: run.pipeline.augment.noise, nuisances: run.pipeline.augment.nuisances, flowPath: flow.resolve(run),
+            var reads = StageReads.Infer(run.pipeline)
+            reads.infer = reads.infer.with(samples: samples)
+            let r = try InferBenchmark.run(reads: reads, flowPath: flow.resolve(run),
                                            observationsPath: observations.resolve(run), sspPath: ssp.resolve(run),
                                            galaxies: galaxies, threads: common.threads)
             if json {
@@ -82,14 +83,13 @@ struct Benchmark: ParsableCommand {
 
         func run() throws {
             let run = try common.context()
-            let pipeline = run.pipeline
-            let r = try MCMCBenchmark.run(settings: pipeline.mcmc, model: pipeline.model, noise: pipeline.augment.noise, nuisances: pipeline.augment.nuisances,
-                                          observationsPath: observations.resolve(run), sspPath: ssp.resolve(run))
+            let reads = StageReads.MCMC(run.pipeline)
+            let r = try MCMCBenchmark.run(reads: reads, observationsPath: observations.resolve(run), sspPath: ssp.resolve(run))
             if json {
                 try printJSON(r)
             } else {
                 print(String(format: "mcmc: one galaxy, %@ = %d likelihood calls on one core in %.1f s (%.1f µs per call)",
-                             pipeline.mcmc.description, r.likelihoodCalls, r.seconds, r.microsecondsPerCall))
+                             reads.mcmc.description, r.likelihoodCalls, r.seconds, r.microsecondsPerCall))
             }
         }
     }

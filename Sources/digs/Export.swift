@@ -43,7 +43,7 @@ struct Export: ParsableCommand {
         let observationsPath = observations.resolve(run)
         let rows = observations.isGiven || FileManager.default.fileExists(atPath: observationsPath) ? observationsPath : nil
         try ExportStage.run(posteriorPath: posterior.resolve(run), sbcPath: calibration, observationsPath: rows,
-                            output: output.path(run, default: .catalog(set: run.set)), pipelineName: run.pipeline.name,
+                            output: output.path(run, default: .catalog(set: run.set)), pipelineName: StageReads.Export(run.pipeline).pipeline,
                             includeSamples: samples, overwrite: common.force, log: progress)
     }
 }

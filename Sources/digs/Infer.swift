@@ -7,7 +7,7 @@ struct Observe: ParsableCommand {
         commandName: StageCommand.observe.commandName,
         abstract: "Turn noiseless test spectra (sed_set) into observations (observation_set): one noise draw each.",
         discussion: """
-        Uses the pipeline's noise model (augment.noise) and seed; each spectrum gets its own noise stream, so the \
+        Uses the pipeline's observation model (model.observation: noise, model error, flux calibration, emission-line mask) and seed; each spectrum gets its own noise stream, so the \
         observations are the same however the work is split. σ per pixel is stored, every pixel is usable, the true \
         θ is kept. `digs infer` makes the same draws when it is given the sed_set directly. \
         Output: <pipeline output>/06_observations_<set>.h5.
@@ -21,8 +21,10 @@ struct Observe: ParsableCommand {
 
     func run() throws {
         let run = try common.context(set: sets.name())
-        try ObserveStage.run(noise: run.pipeline.augment.noise, nuisances: run.pipeline.augment.nuisances, sedPath: sed.resolve(run),
-                             output: output.path(run, default: .observations(set: run.set)), seed: seed.value(run),
+        var reads = StageReads.Observe(run.pipeline)
+        reads.seed = seed.value(run)
+        try ObserveStage.run(reads: reads, sedPath: sed.resolve(run),
+                             output: output.path(run, default: .observations(set: run.set)),
                              overwrite: common.force, log: progress)
     }
 }
@@ -65,10 +67,11 @@ struct Infer: ParsableCommand {
     func run() throws {
         let run = try common.context(set: sets.name())
         try run.checkResources("infer")
-        let settings = run.pipeline.infer.with(samples: samples)
-        try InferStage.run(settings: settings, model: run.pipeline.model, noise: run.pipeline.augment.noise, nuisances: run.pipeline.augment.nuisances,
-                           flowPath: flow.resolve(run), observationsPath: observations.resolve(run), sspPath: ssp.resolve(run),
-                           output: output.path(run, default: .posterior(set: run.set)), seed: seed.value(run),
+        var reads = StageReads.Infer(run.pipeline)
+        reads.infer = reads.infer.with(samples: samples)
+        reads.seed = seed.value(run)
+        try InferStage.run(reads: reads, flowPath: flow.resolve(run), observationsPath: observations.resolve(run), sspPath: ssp.resolve(run),
+                           output: output.path(run, default: .posterior(set: run.set)),
                            overwrite: common.force, threads: common.threads, shard: try sharding.value(),
                            allowUnfinished: allowUnfinished, log: progress)
     }
@@ -97,8 +100,10 @@ struct SBC: ParsableCommand {
 
     func run() throws {
         let run = try common.context(set: sets.name())
+        var reads = StageReads.SBC(run.pipeline)
+        reads.seed = seed.value(run)
         let summary = try SBCStage.run(posteriorPath: posterior.resolve(run), output: output.path(run, default: .sbc(set: run.set)),
-                                       seed: seed.value(run), overwrite: common.force, shard: try sharding.value(), log: progress)
+                                       seed: reads.seed, overwrite: common.force, shard: try sharding.value(), log: progress)
         print(summary)
     }
 }

@@ -96,7 +96,8 @@ struct Ingest: ParsableCommand {
 
     func run() throws {
         let run = try common.context(set: sets.name(default: "observed"))
-        var settings = run.pipeline.observed.ingest
+        let reads = StageReads.Ingest(run.pipeline)
+        var settings = reads.ingest
         if let format { settings.format = format }
         if let fluxUnit { settings.fluxUnit = fluxUnit }
         if let medium { settings.medium = medium }
@@ -108,14 +109,14 @@ struct Ingest: ParsableCommand {
         let objects: IngestStage.Objects
         if !files.isEmpty {
             objects = .files(files)
-        } else if let path = table ?? run.pipeline.observed.table {
+        } else if let path = table ?? reads.table {
             objects = .table(path: path)
         } else {
             throw ValidationError("give spectrum files, --table, or an observed.table in the pipeline file")
         }
         try IngestStage.run(objects: objects, options: .init(settings: settings, redshift: redshift, skipBad: skipBad, shard: try shard.value(),
                                                                threads: common.threads),
-                            instrument: run.pipeline.model.instrument,
+                            instrument: reads.instrument,
                             output: output.path(run, default: .observations(set: run.set)),
                             overwrite: common.force, log: progress)
     }

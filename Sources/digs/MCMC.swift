@@ -51,17 +51,18 @@ struct MCMCCommand: ParsableCommand {
     func run() throws {
         let run = try common.context(set: sets.name())
         try run.checkResources("mcmc")
-        var settings = run.pipeline.mcmc
-        if let initialization { settings.initialization = initialization }
-        if let schedule, schedule != settings.schedule {
-            settings.schedule = schedule
-            (settings.walkers, settings.burnIn, settings.production, settings.thin) = (nil, nil, nil, nil)
+        var reads = StageReads.MCMC(run.pipeline)
+        if let initialization { reads.mcmc.initialization = initialization }
+        if let schedule, schedule != reads.mcmc.schedule {
+            reads.mcmc.schedule = schedule
+            (reads.mcmc.walkers, reads.mcmc.burnIn, reads.mcmc.production, reads.mcmc.thin) = (nil, nil, nil, nil)
         }
-        try MCMCStage.run(settings: settings, model: run.pipeline.model, noise: run.pipeline.augment.noise, nuisances: run.pipeline.augment.nuisances,
-                          observationsPath: observations.resolve(run), sspPath: ssp.resolve(run),
+        reads.seed = seed.value(run)
+        let settings = reads.mcmc
+        try MCMCStage.run(reads: reads, observationsPath: observations.resolve(run), sspPath: ssp.resolve(run),
                           posteriorPath: posteriorPath(run, settings),
                           galaxies: galaxies.isEmpty ? nil : galaxies, output: output.path(run, default: .mcmc(set: run.set)),
-                          seed: seed.value(run), overwrite: common.force, threads: common.threads,
+                          overwrite: common.force, threads: common.threads,
                           shard: try sharding.value(), log: progress)
     }
 }

@@ -11,8 +11,8 @@ struct Run: ParsableCommand {
         Stages, in order: ssp, sample-prior-train, sample-prior-test, simulate-train, simulate-test, augment, train, \
         observe, infer, sbc, mcmc, compare, export — each the `digs` command of the same name with the pipeline file, \
         run as its own process (its output streams through). A stage is skipped when its product is unchanged since this command made it and its \
-        fingerprint (its settings, seed and the content digests of its inputs) is the same: changing one setting \
-        re-runs exactly the stages downstream of it. The latest wall time and peak memory of each stage are kept in \
+        fingerprint (what it reads of the pipeline file, and the content digests of its inputs) is the same: changing one \
+        setting re-runs exactly the stages that read it and those downstream whose inputs change. The latest wall time and peak memory of each stage are kept in \
         <output>/run_log.json. Interrupted (Ctrl-C, kill), every finished product stays valid and the next run \
         continues from the first unfinished stage.
         """)
@@ -35,15 +35,23 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Worker threads for each stage.")
     var threads: Int = 2
 
-    @Flag(name: .long, help: "Print the stages as JSON (name, command line, product, inputs; file names in the output folder) and exit.")
+    @Flag(name: .long, help: "Print the stages as JSON (name, command line, product, inputs; file names in the output folder; what each reads of the pipeline file) and exit.")
     var printPlan = false
 
+    @Flag(name: .long, help: "Print the pipeline file's settings as JSON, every default filled in, and exit.")
+    var printSettings = false
+
     func run() throws {
+        if printSettings {
+            try printJSON(try PipelineConfig.load(path: pipeline))
+            return
+        }
         if printPlan {
             let plan = PipelinePlan(config: try PipelineConfig.load(path: pipeline))
             let name = { (path: String) in (path as NSString).lastPathComponent }
             try printJSON(plan.steps.map {
-                PlannedStage(name: $0.name, arguments: $0.arguments, output: $0.output.map(name), inputs: $0.inputs.map(name))
+                PlannedStage(name: $0.name, arguments: $0.arguments, output: $0.output.map(name), inputs: $0.inputs.map(name),
+                             reads: $0.settings)
             })
             return
         }
@@ -62,4 +70,6 @@ struct PlannedStage: Encodable {
     let arguments: [String]
     let output: String?
     let inputs: [String]
+    /// JSON text of the settings the stage reads (`StageReads`): what its fingerprint holds.
+    let reads: String
 }

@@ -30,13 +30,15 @@ struct SamplePrior: ParsableCommand {
     func run() throws {
         let run = try common.context(set: set.rawValue)
         try run.checkResources("sample-prior")
-        let priors = run.pipeline.model.parameters
+        var reads = StageReads.SamplePrior(run.pipeline, set: set.rawValue)
+        if let count { reads.count = count }
+        reads.seed = seed.value(run)
+        let priors = reads.priors
         let out = output.path(run, default: .theta(set: run.set))
         if let fromTable {
             try SamplePriorStage.run(priors: priors, table: fromTable, output: out, overwrite: common.force)
         } else {
-            let n = count ?? (set == .train ? run.pipeline.samplePrior.train : run.pipeline.samplePrior.test)
-            try SamplePriorStage.run(priors: priors, count: n, set: set, seed: seed.value(run), output: out, overwrite: common.force)
+            try SamplePriorStage.run(priors: priors, count: reads.count, set: set, seed: reads.seed, output: out, overwrite: common.force)
         }
         print(out)
     }

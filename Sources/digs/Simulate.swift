@@ -22,7 +22,7 @@ struct Simulate: ParsableCommand {
     func run() throws {
         let run = try common.context(set: sets.name(default: "train"))
         try run.checkResources("simulate")
-        try SimulateStage.run(model: run.pipeline.model, thetaPath: theta.resolve(run), sspPath: ssp.resolve(run),
+        try SimulateStage.run(model: StageReads.Simulate(run.pipeline).model, thetaPath: theta.resolve(run), sspPath: ssp.resolve(run),
                               output: output.path(run, default: .sed(set: run.set)), overwrite: common.force,
                               shard: try sharding.value(), threads: common.threads, log: progress)
     }

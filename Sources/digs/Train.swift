@@ -36,10 +36,11 @@ struct Train: ParsableCommand {
     func run() throws {
         let run = try common.context()
         try run.checkResources("train")
-        var settings = run.pipeline.train
-        if let maxEpochs { settings.maxEpochs = maxEpochs }
-        try TrainStage.run(settings: settings, priors: run.pipeline.model.parameters, dataPath: data.resolve(run),
-                           output: output.path(run, default: .flow), seed: seed.value(run), overwrite: common.force,
+        var reads = StageReads.Train(run.pipeline)
+        if let maxEpochs { reads.train.maxEpochs = maxEpochs }
+        reads.seed = seed.value(run)
+        try TrainStage.run(settings: reads.train, priors: reads.priors, dataPath: data.resolve(run),
+                           output: output.path(run, default: .flow), seed: reads.seed, overwrite: common.force,
                            resume: resume, dropInvalid: dropInvalid, limit: limit, threads: common.threads, log: progress)
     }
 }

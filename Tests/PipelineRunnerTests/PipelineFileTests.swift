@@ -30,10 +30,25 @@ struct PipelineFileTests {
 
     /// A variant mapping is taken whole: its fields belong to its variant, not to the default's.
     @Test func variantsAreTakenWhole() throws {
-        let c = try PipelineConfig.load(path: Self.file("augment:\n  noise: {model: fractional}\nmodel:\n  dust: {law: power_law}\n"))
-        #expect(c.augment.noise == .fractional(fraction: 0.05))
+        let c = try PipelineConfig.load(path: Self.file("model:\n  observation:\n    noise: {model: fractional}\n  dust: {law: power_law}\n"))
+        #expect(c.model.observation.noise == .fractional(fraction: 0.05))
         #expect(c.model.dust == .powerLaw(index: -0.7))
         #expect(c.augment.realisations == AugmentSettings().realisations)
+        #expect(c.model.observation.modelErrorDex == nil)
+    }
+
+    /// The observation model's keys of earlier files (`augment.noise`, …) are refused with their new place.
+    @Test func movedObservationKeysNameTheirNewPlace() throws {
+        for key in ["noise: {model: fractional}", "model_error_dex: 0.01", "emission_line_mask: {half_width_kms: 500}",
+                    "flux_calibration: {degree: 2, sigma_dex: 0.1}"] {
+            let path = try Self.file("name: old\naugment:\n  realisations: 3\n  \(key)\n")
+            let name = String(key.prefix { $0 != ":" })
+            #expect {
+                try PipelineConfig.load(path: path)
+            } throws: { error in
+                "\(error)".contains("augment.\(name) (line 4)") && "\(error)".contains("model.observation.\(name)")
+            }
+        }
     }
 
     @Test func invalidChoicesNameTheKeyAndTheChoices() throws {

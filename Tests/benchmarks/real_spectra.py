@@ -60,7 +60,7 @@ def main():
         digs("plot", "fit", "-c", a.pipeline, "--set", "observed", "--galaxy", k, "-o", out / f"fit_{k}", "--force")
     digs("mcmc", *c, "--set", "observed", "--galaxies", *range(len(FILES)), "--force")
 
-    augment = config["augment"]
+    augment = config["model"]["observation"]
     names = [p["name"] for p in config["model"]["parameters"]]
     with h5py.File(out / "07_posterior_observed.h5") as p, h5py.File(out / "09_mcmc_observed.h5") as m, \
             h5py.File(out / "06_observations_observed.h5") as o:

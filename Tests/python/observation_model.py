@@ -27,7 +27,7 @@ def legendre_basis(pixels, degree):
 
 
 def usable_and_sigma(augment, wavelength, sigma, mask):
-    """The pixels and σ (dex) the likelihood uses, from a pipeline's `augment` section."""
+    """The pixels and σ (dex) the likelihood uses, from a pipeline's `model.observation` section."""
     use = np.asarray(mask) == 1
     if "emission_line_mask" in augment:
         use = use & ~line_covered(wavelength, augment["emission_line_mask"].get("half_width_kms", 800.0))

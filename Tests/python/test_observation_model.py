@@ -14,13 +14,13 @@ from observation_model import chi_square, legendre_basis, line_covered
 from test_observed import REAL_SDSS, SDSS_DATA
 
 
-def augment_section(pipeline):
-    return yaml.safe_load(open(pipeline))["augment"]
+def observation_section(pipeline):
+    return yaml.safe_load(open(pipeline))["model"]["observation"]
 
 
 def test_sdss_pipeline_declares_the_measured_observation_model(sdss):
     _, pipeline, *_ = sdss
-    a = augment_section(pipeline)
+    a = observation_section(pipeline)
     assert a["model_error_dex"] == 0.006 and a["emission_line_mask"] == {"half_width_kms": 800}
     assert a["flux_calibration"] == {"degree": 4, "sigma_dex": 0.1}
 
@@ -29,7 +29,7 @@ def test_training_pairs_carry_the_calibration_the_line_mask_and_the_model_error(
     """Every pair has the line pixels masked; σ is the noise's with 0.006 dex in quadrature; x − the
     noiseless spectrum holds Legendre P1…P4 terms with s.d. 0.1 dex and no constant term."""
     d, pipeline, *_ = sdss
-    a = augment_section(pipeline)
+    a = observation_section(pipeline)
     with h5py.File(d / "04_augmented.h5") as f, h5py.File(d / "03_sed_train.h5") as s:
         rows = slice(0, 4000)
         x, sigma, mask = f["x"][rows].astype(float), f["sigma"][rows].astype(float), f["mask"][rows]
@@ -68,7 +68,7 @@ def test_mcmc_log_posterior_is_the_marginal_likelihood_of_real_spectra(sdss, tmp
     digs("simulate", "-c", pipeline, "--theta", tmp_path / "theta.h5", "-o", tmp_path / "spectra.h5")
     with h5py.File(tmp_path / "spectra.h5") as f:
         spectra = f["log_flux"][()]
-    a = augment_section(pipeline)
+    a = observation_section(pipeline)
     for g in range(2):
         rows = [k for k, p in enumerate(picks) if p[0] == g]
         expected = np.array([-0.5 * chi_square(a, wavelength, x[g], sigma[g], mask[g], spectra[k])[0] for k in rows])
@@ -92,7 +92,7 @@ def test_real_sdss_spectra_pass_the_predictive_check_under_the_exact_likelihood(
     obs = tmp_path / "real.h5"
     digs("ingest", "-c", longer, *[SDSS_DATA / n for n in REAL_SDSS], "-o", obs)
     digs("mcmc", "-c", longer, "--observations", obs, "--galaxies", 0, 1, "-o", tmp_path / "m.h5")
-    a = augment_section(longer)
+    a = observation_section(longer)
     with h5py.File(tmp_path / "m.h5") as m, h5py.File(obs) as o:
         for g in range(2):
             chi2, dof = chi_square(a, o["wavelength"][()], o["log_flux"][g], o["log_flux_sigma"][g], o["mask"][g],
