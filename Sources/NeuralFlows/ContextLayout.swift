@@ -43,7 +43,7 @@ public enum ContextLayout: String, Codable, Sendable, CaseIterable {
             return "NaN or infinite flux, or σ ≤ 0, at usable pixels"
         }
         if self == .flux && usable.count < p {
-            return "\(p - usable.count) of \(p) pixels masked, but the flow was trained on complete spectra (context 'flux'); train it with heteroscedastic noise and masks (augment.noise.model: heteroscedastic) to infer partially covered spectra"
+            return "\(p - usable.count) of \(p) pixels masked, but the flow was trained on complete spectra (context 'flux'); train it with heteroscedastic noise and masks (model.observation.noise.model: heteroscedastic) to infer partially covered spectra"
         }
         if usable.count < p / 2 {
             return "only \(usable.count) of \(p) pixels usable; the flow was trained with at least half of them"

@@ -5,7 +5,7 @@ import Yams
 /// How a pipeline file meets the defaults: the file's YAML is laid over the YAML of the
 /// encoded defaults (`Settings`), so a key the file leaves out takes its default.
 enum SettingsTree {
-    /// Keys that say which variant a mapping is (`augment.noise.model`, `model.dust.law`): such
+    /// Keys that say which variant a mapping is (`model.observation.noise.model`, `model.dust.law`): such
     /// a mapping is taken whole from the file, as its fields depend on the variant.
     static let variantKeys: Set<String> = [NoiseModel.variantKey, DustLaw.variantKey]
 

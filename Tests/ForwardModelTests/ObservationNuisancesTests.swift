@@ -150,7 +150,7 @@ struct ObservationNuisancesTests {
         do {
             try FluxCalibration(degree: 2, sigmaDex: 2).validate()
         } catch let DigsError.invalidInput(field, problem) {
-            #expect(field == "augment.flux_calibration.sigma_dex" && problem.contains("is 2"))
+            #expect(field == "model.observation.flux_calibration.sigma_dex" && problem.contains("is 2"))
         } catch { Issue.record("unexpected \(error)") }
     }
 

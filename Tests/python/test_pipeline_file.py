@@ -11,9 +11,9 @@ from digs_cli import digs
 # (what the smoke pipeline's text becomes, words the message must hold)
 CASES = {
     "misspelt key": (("realisations: 10 ", "realisatons: 3 "),
-                     ["augment.realisatons (line 28)", "is not a setting", "did you mean 'realisations'"]),
-    "misspelt section": (("sample_prior:", "sample_priors:"), ["sample_priors (line 24)", "did you mean 'sample_prior'"]),
-    "key in the wrong section": (("  samples: 200", "  samples: 200\n  clip_max_norm: 5"), ["infer.clip_max_norm (line 41)", "is not a setting"]),
+                     ["augment.realisatons (line 30)", "is not a setting", "did you mean 'realisations'"]),
+    "misspelt section": (("sample_prior:", "sample_priors:"), ["sample_priors (line 26)", "did you mean 'sample_prior'"]),
+    "key in the wrong section": (("  samples: 200", "  samples: 200\n  clip_max_norm: 5"), ["infer.clip_max_norm (line 42)", "is not a setting"]),
     "low above high": (("low: 8, high: 13", "low: 13, high: 8"), ["model.parameters[0] (line 12)", "log_mass", "low < high"]),
     "infinite bound": (("low: -1, high: 1}", "low: .inf, high: 1}"), ["model.parameters[2] (line 14)", "finite"]),
     "NaN bound": (("low: 0.1, high: 1.0}", "low: .nan, high: 1.0}"), ["model.parameters[4] (line 16)", "finite"]),
@@ -22,15 +22,15 @@ CASES = {
                               "  parameters: []\n  unused:\n"), ["model.parameters", "exactly once"]),
     "no pixels": (("    pixels: 138", "    pixels: 0"), ["instrument.pixels (line 22)", "at least 2"]),
     "pixels not a number": (("    pixels: 138", "    pixels: many"), ["model.instrument.pixels (line 22)", "expected an integer"]),
-    "zero batch": (("batch_size: 200", "batch_size: 0"), ["train.batch_size (line 34)", "at least 2"]),
-    "validation fraction": (("validation_fraction: 0.1", "validation_fraction: 1.5"), ["train.validation_fraction (line 35)", "(0, 1)"]),
-    "negative learning rate": (("learning_rate: 5.0e-4", "learning_rate: -1"), ["train.learning_rate (line 33)", "positive"]),
-    "spline bins for a MAF": (("batch_size: 200", "batch_size: 200\n  num_bins: 8"), ["train.num_bins (line 35)", "belongs to flow: nsf"]),
-    "one spline bin": (("batch_size: 200", "batch_size: 200\n  flow: nsf\n  num_bins: 1"), ["train.num_bins (line 36)", "2…64 bins"]),
-    "unknown flow": (("batch_size: 200", "batch_size: 200\n  flow: realnvp"), ["train.flow (line 35)", "realnvp", "maf, nsf"]),
-    "refinement without resampling": (("  samples: 200", "  samples: 200\n  refinement_rounds: 3"), ["infer.refinement_rounds (line 41)", "importance_resampling: true"]),
-    "zero samples": (("  samples: 200", "  samples: 0"), ["infer.samples (line 40)", "at least 1"]),
-    "odd walkers": (("walkers: 16", "walkers: 3"), ["mcmc.walkers (line 44)", "even and at least twice"]),
+    "zero batch": (("batch_size: 200", "batch_size: 0"), ["train.batch_size (line 35)", "at least 2"]),
+    "validation fraction": (("validation_fraction: 0.1", "validation_fraction: 1.5"), ["train.validation_fraction (line 36)", "(0, 1)"]),
+    "negative learning rate": (("learning_rate: 5.0e-4", "learning_rate: -1"), ["train.learning_rate (line 34)", "positive"]),
+    "spline bins for a MAF": (("batch_size: 200", "batch_size: 200\n  num_bins: 8"), ["train.num_bins (line 36)", "belongs to flow: nsf"]),
+    "one spline bin": (("batch_size: 200", "batch_size: 200\n  flow: nsf\n  num_bins: 1"), ["train.num_bins (line 37)", "2…64 bins"]),
+    "unknown flow": (("batch_size: 200", "batch_size: 200\n  flow: realnvp"), ["train.flow (line 36)", "realnvp", "maf, nsf"]),
+    "refinement without resampling": (("  samples: 200", "  samples: 200\n  refinement_rounds: 3"), ["infer.refinement_rounds (line 42)", "importance_resampling: true"]),
+    "zero samples": (("  samples: 200", "  samples: 0"), ["infer.samples (line 41)", "at least 1"]),
+    "odd walkers": (("walkers: 16", "walkers: 3"), ["mcmc.walkers (line 45)", "even and at least twice"]),
     "empty SSP range": (("wavelength_max: 25000", "wavelength_max: 100"), ["ssp.wavelength_min (line 8)", "wavelength_min < wavelength_max"]),
     "duplicated key": (("seed: 7", "seed: 7\nseed: 8"), ["seed (line 4)", "set twice"]),
     "10^9 noise draws": (("realisations: 10 ", "realisations: 1000000000 "), ["pipeline sizes", "augment: 120.0 TB", "free", "augment.realisations"], "augment"),
@@ -38,7 +38,7 @@ CASES = {
     "10^6 hidden units": (("hidden_features: 16", "hidden_features: 1000000"), ["pipeline sizes", "train: 96.0 TB", "train.hidden_features"], "train"),
     "10^10 walkers": (("walkers: 16", "walkers: 10000000000"), ["pipeline sizes", "mcmc", "mcmc.walkers"], "mcmc"),
     "5x10^7 pairs in memory": (("realisations: 10 ", "realisations: 250000 "), ["pipeline sizes", "augment.realisations"], "train"),  # memory (or disk, on a small disk)
-    "syntax error": (("  test: 20 ", "  test: [20 "), ["line 27, column 1", "invalid YAML"]),
+    "syntax error": (("  test: 20 ", "  test: [20 "), ["line 29, column 1", "invalid YAML"]),
 }
 
 
