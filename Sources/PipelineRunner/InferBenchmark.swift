@@ -25,6 +25,7 @@ public enum InferBenchmark {
         let (settings, model, nuisances) = (reads.infer, reads.model, reads.observation.nuisances)
         let flow = try FlowModelFile.read(path: flowPath)
         let source = try ObservationSource(path: observationsPath, observation: reads.observation, seed: 1)
+        try source.requireGrid(of: model)
         try InferStage.checkCompatible(flow: flow, flowPath: flowPath, source: source, model: model)
         let simulator = try SpectrumSimulator(library: try SSPLibrary(product: try Product.open(sspPath, expecting: .sspLibrary)),
                                               settings: model)

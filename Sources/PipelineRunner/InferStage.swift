@@ -102,6 +102,7 @@ public enum InferStage {
         }
         let posterior = flow.posterior
         let source = try ObservationSource(path: observationsPath, observation: reads.observation, seed: seed)
+        try source.requireGrid(of: model)
         try checkCompatible(flow: flow, flowPath: flowPath, source: source, model: model)
         // The flow, the observations and this build's simulator (derived quantities, the
         // predictive check) must share one forward model.

@@ -18,6 +18,7 @@ public enum MCMCBenchmark {
         let (settings, model, nuisances) = (reads.mcmc, reads.model, reads.observation.nuisances)
         try settings.validate()
         let source = try ObservationSource(path: observationsPath, observation: reads.observation, seed: 1)
+        try source.requireGrid(of: model)
         let simulator = try SpectrumSimulator(library: try SSPLibrary(product: try Product.open(sspPath, expecting: .sspLibrary)),
                                               settings: model)
         let task = GalaxyTask(galaxy: galaxy, observation: try source.read(galaxy..<(galaxy + 1)), npeSamples: nil)

@@ -148,6 +148,7 @@ public enum MCMCStage {
         let (settings, model, nuisances, seed) = (reads.mcmc, reads.model, reads.observation.nuisances, reads.seed)
         try settings.validate()
         let source = try ObservationSource(path: observationsPath, observation: reads.observation, seed: seed)
+        try source.requireGrid(of: model)
         let prior = model.parameters, d = prior.count
         _ = try EnsembleSampler(dimensions: d, walkers: settings.resolvedWalkers)  // refuses a bad walker count early
         if let names = source.parameterNames, names != prior.names {

@@ -196,3 +196,20 @@ public final class ObservationSource {
                                 ageLimit: ages)
     }
 }
+
+extension ObservationSource {
+    /// Refuses a pipeline whose instrument grid (`model.instrument`) is not the observations'
+    /// pixel grid: the likelihood compares the model's pixels with the data's one by one, so
+    /// another grid would crash on a different count or silently compare shifted wavelengths.
+    public func requireGrid(of model: ModelSettings) throws {
+        let grid = model.instrument.pixelCentres
+        let same = grid.count == wavelength.count && zip(grid, wavelength).allSatisfy { abs($0 - $1) <= 1e-6 * $0 }
+        guard same else {
+            func describe(_ w: [Double]) -> String {
+                w.isEmpty ? "no pixels" : String(format: "%d pixels, %.2f–%.2f Å", w.count, w.first!, w.last!)
+            }
+            throw DigsError.invalidProduct(path: path, field: "wavelength",
+                                           problem: "has \(describe(wavelength)); the pipeline's model.instrument grid has \(describe(grid)) — use the pipeline the observations were made or ingested with")
+        }
+    }
+}

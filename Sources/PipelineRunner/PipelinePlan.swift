@@ -51,7 +51,7 @@ public struct PipelinePlan: Sendable {
         func step<R: Encodable>(_ name: String, _ command: StageCommand, set: String? = nil, _ output: ProductFile?, _ inputs: [ProductFile],
                                 reads: R?, objectTable: String? = nil, extra: [String] = []) -> Step {
             Step(name: name, command: command, set: set, output: output.map(path), inputs: inputs.map(path),
-                 settings: reads.map(StageReads.json) ?? "{}", objectTable: objectTable, extra: extra)
+                 settings: reads.map { StageReads.json($0) } ?? "{}", objectTable: objectTable, extra: extra)
         }
         let none: StageReads.SBC? = nil
         let test = "test"

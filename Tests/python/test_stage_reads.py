@@ -224,8 +224,13 @@ def declared(base_plan, pipeline):
 
 
 def run_alone(step, pipeline, out):
-    """The stage's command on the base products, its product written to `out`."""
-    digs(*step["arguments"], "-c", pipeline, "--force", "-o", out)
+    """The stage's command on the base products, its product written to `out`; a pipeline whose
+    instrument grid is not the observations' is refused by the likelihood's stages (infer,
+    mcmc), which is a change of what they make too."""
+    r = digs(*step["arguments"], "-c", pipeline, "--force", "-o", out, check=False)
+    if r.returncode == 1 and "the pipeline's model.instrument grid has" in r.stderr:
+        return "refused: " + r.stderr
+    assert r.returncode == 0, r.stderr
     return product_identity(out)
 
 
@@ -281,6 +286,8 @@ def test_every_declared_read_changes_the_product(base, tmp_path):
             after = run_alone(step, pipeline, tmp_path / f"{name}{'.fits' if step['output'].endswith('.fits') else '.h5'}")
             if path in INEFFECTIVE:
                 continue
+            if isinstance(after, str) and after.startswith("refused"):
+                assert path.startswith("model.instrument.") and name in ("infer", "mcmc"), (path, name, after)
             assert after != before, f"{name} declares {path} but its product does not change with it"
             checked += 1
     assert checked > 50
@@ -352,3 +359,18 @@ def test_a_changed_observation_model_reruns_observe_and_gives_fresh_products(bas
     for step in plan(pipeline).values():
         if step.get("output") and step.get("output").endswith(".h5") and step["name"] != "ssp":
             assert product_identity(folder / step.get("output")) == product_identity(tmp_path / "fresh" / step.get("output")), step["name"]
+
+
+@pytest.mark.parametrize("change", [{"pixels": 130}, {"wavelength_start": 3070}])
+def test_infer_and_mcmc_refuse_a_pipeline_grid_that_is_not_the_observations(base, tmp_path, change):
+    """Another pixel count crashed the likelihood (index out of range); a shifted start (10 Å) ran
+    and compared the model at other wavelengths with the data, exit 0. Both are refused now."""
+    d, settings, base_plan, _ = base
+    s = copy.deepcopy(settings)
+    s["model"]["instrument"] |= change
+    pipeline = write(s, tmp_path, "grid")
+    for name in ("infer", "mcmc"):
+        r = digs(*base_plan[name]["arguments"], "-c", pipeline, "--force", "-o", tmp_path / f"{name}.h5", check=False)
+        assert r.returncode == 1, (name, r.returncode, r.stderr[-500:])
+        assert "06_observations_test.h5: wavelength: has 138 pixels, 3060.00–9910.00 Å" in r.stderr, r.stderr
+        assert "model.instrument grid has" in r.stderr and not (tmp_path / f"{name}.h5").exists()
