@@ -111,6 +111,10 @@ INEFFECTIVE_AT = {
     **{("model.parameters[0].high", s): "simulate checks θ against the box: θ inside both boxes gives the same spectra"
        for s in ("simulate-train", "simulate-test")},
     ("model.parameters[0].distribution", "train"): "the flow stores the prior box, not its density (it learns from the pairs)",
+    # infer and mcmc draw the noise only for a sed_set given directly; on the pipeline's
+    # observation_set the σ are the data's own (a re-run they do not need, never a stale one).
+    **{(leaf, s): "on an observation_set infer and mcmc use the data's own σ"
+       for leaf in ("model.observation.noise.model", "model.observation.noise.sigma_dex") for s in ("infer", "mcmc")},
 }
 # Not read by any stage: where things are kept, not what is computed.
 NOT_READ = {"output": "the products' folder", "ssp.cache": "where the downloaded SSP library is kept"}
