@@ -69,12 +69,14 @@ let package = Package(
         ),
         .target(name: "Diagnostics", dependencies: ["DigsCore"], exclude: ["README.md"]),
         .target(name: "MCMC", dependencies: ["DigsCore", "Diagnostics"], exclude: ["README.md"]),
+        .target(name: "Inference", dependencies: ["DigsCore", "ForwardModel", "NeuralFlows", "MCMC", "Diagnostics"],
+                exclude: ["README.md"]),
         .target(name: "Plotting", dependencies: ["DigsCore", "CCairo"], exclude: ["README.md"]),
         .target(name: "SpectrumIngest", dependencies: ["DigsCore", "FITSIO", "SpectralSynthesis"], exclude: ["README.md"]),
         .target(
             name: "PipelineRunner",
             dependencies: [
-                "DigsCore", "ProductIO", "FITSIO", "SpectralSynthesis", "ForwardModel", "NeuralFlows", "Diagnostics", "MCMC", "Plotting",
+                "DigsCore", "ProductIO", "FITSIO", "SpectralSynthesis", "ForwardModel", "NeuralFlows", "Diagnostics", "MCMC", "Inference", "Plotting",
                 "SpectrumIngest",
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -100,6 +102,7 @@ let package = Package(
         .testTarget(name: "FITSIOTests", dependencies: ["FITSIO", "DigsCore"]),
         .testTarget(name: "MCMCTests", dependencies: ["MCMC", "DigsCore"]),
         .testTarget(name: "SpectrumIngestTests", dependencies: ["SpectrumIngest", "DigsCore"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "ForwardModel", "NeuralFlows", "SpectralSynthesis", "DigsCore", "ProductIO"]),
         .testTarget(name: "PipelineRunnerTests", dependencies: ["PipelineRunner", "ForwardModel", "DigsCore", "NeuralFlows", "SpectralSynthesis"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "DigsCore", "CCairo"], exclude: ["Golden"]),
     ]

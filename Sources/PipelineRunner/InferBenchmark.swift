@@ -1,6 +1,7 @@
 import DigsCore
 import ForwardModel
 import Foundation
+import Inference
 import NeuralFlows
 import ProductIO
 import SpectralSynthesis
@@ -57,7 +58,8 @@ public enum InferBenchmark {
         }
         let full = best { i in
             var g = streams.generator(.posteriorSampling, index: UInt64(i))
-            _ = GalaxyPosterior(chunk: chunk, row: i, pixels: p, posterior: posterior, analyticMass: analyticMass, trainedSigma: nil,
+            _ = GalaxyPosterior(observation: chunk.observation(i), ageLimit: chunk.ageLimit?[i] ?? .infinity, thetaTrue: chunk.truth(i),
+                                posterior: posterior, analyticMass: analyticMass, trainedSigma: nil,
                                 simulator: simulator, prior: prior, fluxCalibration: nuisances.fluxCalibration, settings: settings,
                                 generator: &g)
         }

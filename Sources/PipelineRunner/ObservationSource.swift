@@ -63,6 +63,18 @@ public struct ObservationChunk: Sendable {
     public var thetaTrue: [Double]?
     /// The age of the Universe at each galaxy's redshift, Gyr (real spectra): t_age's upper bound.
     public var ageLimit: [Double]? = nil
+
+    /// Galaxy i of the chunk (0-based within it): its spectrum, σ and mask.
+    public func observation(_ i: Int) -> NoisySpectrum {
+        let p = logFlux.count / max(count, 1)
+        return NoisySpectrum(logFlux: logFlux[(i * p)..<((i + 1) * p)], sigma: sigma[(i * p)..<((i + 1) * p)],
+                             mask: mask[(i * p)..<((i + 1) * p)])
+    }
+
+    /// Galaxy i's true θ, when known.
+    public func truth(_ i: Int) -> ArraySlice<Double>? {
+        thetaTrue.map { t in let d = t.count / max(count, 1); return t[(i * d)..<((i + 1) * d)] }
+    }
 }
 
 /// Observed spectra read in chunks from an `observation_set`, or made from a `sed_set` of

@@ -1,6 +1,7 @@
 import DigsCore
 import ForwardModel
 import Foundation
+import Inference
 import MCMC
 import NeuralFlows
 import SpectrumIngest

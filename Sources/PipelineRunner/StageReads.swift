@@ -1,5 +1,6 @@
 import DigsCore
 import ForwardModel
+import Inference
 import NeuralFlows
 import SpectralSynthesis
 import SpectrumIngest

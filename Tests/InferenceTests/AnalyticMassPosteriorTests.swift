@@ -2,7 +2,7 @@ import DigsCore
 import ForwardModel
 import Foundation
 import NeuralFlows
-import PipelineRunner
+import Inference
 import SpectralSynthesis
 import Testing
 

@@ -23,8 +23,8 @@ public protocol ObservationPosterior {
 /// where it leaves log_mass out (`analyticMass`), else the flow itself; `context`: the
 /// observation encoded for the flow; `low`/`high`: the pipeline's prior box (not truncated at
 /// an age limit, like the flow's).
-func observationPosterior(flow: any PosteriorFlow, analyticMass: Bool, context: [Float], exact: SpectrumPosterior,
-                          low: [Double], high: [Double]) -> any ObservationPosterior {
+public func observationPosterior(flow: any PosteriorFlow, analyticMass: Bool, context: [Float], exact: SpectrumPosterior,
+                                 low: [Double], high: [Double]) -> any ObservationPosterior {
     analyticMass
         ? AnalyticMassPosterior(flow: flow, context: context, exact: exact, massIndex: exact.prior.index(of: .logMass), low: low, high: high)
         : FlowObservationPosterior(flow: flow, context: context)
