@@ -87,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "digs",
             dependencies: [
-                "DigsCore", "ProductIO", "PipelineRunner", "SpectrumIngest", "NeuralFlows",
+                "DigsCore", "ProductIO", "PipelineRunner", "SpectrumIngest", "NeuralFlows", "MCMC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

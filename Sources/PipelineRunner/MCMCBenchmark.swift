@@ -1,6 +1,8 @@
 import DigsCore
 import ForwardModel
 import Foundation
+import Inference
+import MCMC
 import ProductIO
 import SpectralSynthesis
 
@@ -21,9 +23,10 @@ public enum MCMCBenchmark {
         try source.requireGrid(of: model)
         let simulator = try SpectrumSimulator(library: try SSPLibrary(product: try Product.open(sspPath, expecting: .sspLibrary)),
                                               settings: model)
-        let task = GalaxyTask(galaxy: galaxy, observation: try source.read(galaxy..<(galaxy + 1)), npeSamples: nil)
+        let observation = try source.read(galaxy..<(galaxy + 1))
         var g = RandomStreams(seed: 1).generator(.mcmc, index: UInt64(galaxy))
-        let chain = try GalaxyChain.run(task: task, settings: settings, prior: model.parameters, simulator: simulator,
+        let chain = try GalaxyChain.run(observation: observation.observation(0), ageLimit: observation.ageLimit?[0], npeSamples: nil,
+                                        settings: settings, prior: model.parameters, simulator: simulator,
                                         fluxCalibration: nuisances.fluxCalibration, generator: &g)
         return Result(likelihoodCalls: settings.likelihoodCalls, seconds: chain.seconds)
     }

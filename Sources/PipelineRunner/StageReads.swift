@@ -1,6 +1,7 @@
 import DigsCore
 import ForwardModel
 import Inference
+import MCMC
 import NeuralFlows
 import SpectralSynthesis
 import SpectrumIngest

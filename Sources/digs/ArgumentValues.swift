@@ -1,4 +1,5 @@
 import ArgumentParser
+import MCMC
 import PipelineRunner
 import SpectrumIngest
 

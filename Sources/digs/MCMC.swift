@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MCMC
 import PipelineRunner
 
 /// `digs mcmc`.
