@@ -37,7 +37,7 @@ public enum FlowModelFile {
 
     /// Writes the flow (with `posterior.network.parameters` as the stored weights), plus the
     /// caller's `rootAttributes` (e.g. the forward-model version of its training data).
-    public static func write(_ posterior: FlowPosterior, state: TrainerState?, settings: TrainingSettings,
+    public static func write(_ posterior: AutoregressiveFlow, state: TrainerState?, settings: TrainingSettings,
                              path: String, seed: UInt64, config: String, inputs: [ProductInput],
                              parameterUnits: [String], wavelength: [Double], rootAttributes: [String: AttributeValue] = [:],
                              overwrite: Bool) throws {
@@ -135,7 +135,7 @@ public enum FlowModelFile {
     public struct Loaded {
         public let posterior: any PosteriorFlow
         /// The posterior as a MAF (what training resumes), when it is one.
-        public var maf: FlowPosterior? { posterior as? FlowPosterior }
+        public var maf: AutoregressiveFlow? { posterior as? AutoregressiveFlow }
         public let state: TrainerState?
         public let parameterUnits: [String]
         /// The parameter of θ the flow does not learn (nil: it learns them all): inference draws
@@ -157,7 +157,7 @@ public enum FlowModelFile {
         let posterior = try reader(product)
         func doubles(_ name: String) throws -> [Double] { try product.dataset(name, rank: 1).read(as: Double.self).data }
         var state: TrainerState?
-        if let maf = posterior as? FlowPosterior, file.exists("state/parameters") {
+        if let maf = posterior as? AutoregressiveFlow, file.exists("state/parameters") {
             let current: NDArray<Float> = try product.dataset("state/parameters").read()
             state = TrainerState(
                 parameters: current.data,
@@ -244,6 +244,6 @@ public enum FlowModelFile {
                                 thetaMean: try doubles("transforms/z_mean"), thetaStd: try doubles("transforms/z_std"),
                                 xMean: xMean, xStd: try doubles("transforms/x_std"), contextTransform: transform, layout: layout,
                                 thetaTransform: thetaTransform)
-        return try FlowPosterior(network: network, standardization: s, parameterNames: names, contextLayout: layout)
+        return try AutoregressiveFlow(network: network, standardization: s, parameterNames: names, contextLayout: layout)
     }
 }

@@ -66,7 +66,7 @@ public enum TrainStage {
                    settings.hiddenFeatures, settings.numTransforms, kind, embedding, architecture.layout.total,
                    trainer.trainRows.count, trainer.validationRows.count, layout.rawValue, c, BLASKernels.coreName))
         func save(_ state: TrainerState) throws {
-            let posterior = try FlowPosterior(network: try MAFNetwork(architecture: architecture, parameters: state.bestParameters,
+            let posterior = try AutoregressiveFlow(network: try MAFNetwork(architecture: architecture, parameters: state.bestParameters,
                                                                       permutations: trainer.network.permutations),
                                               standardization: standardization, parameterNames: names, contextLayout: layout)
             try FlowModelFile.write(posterior, state: state, settings: settings, path: output, seed: seed, config: config,

@@ -1,34 +1,6 @@
 import ArgumentParser
 import PipelineRunner
 
-/// `digs observe`.
-struct Observe: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: StageCommand.observe.commandName,
-        abstract: "Turn noiseless test spectra (sed_set) into observations (observation_set): one noise draw each.",
-        discussion: """
-        Uses the pipeline's observation model (model.observation: noise, model error, flux calibration, emission-line mask) and seed; each spectrum gets its own noise stream, so the \
-        observations are the same however the work is split. σ per pixel is stored, every pixel is usable, the true \
-        θ is kept. `digs infer` makes the same draws when it is given the sed_set directly. \
-        Output: <pipeline output>/06_observations_<set>.h5.
-        """)
-
-    @OptionGroup var common: CommonOptions
-    @OptionGroup var sed: ProductOption<SEDInput>
-    @OptionGroup var sets: SetOption
-    @OptionGroup var seed: SeedOption
-    @OptionGroup var output: OutputOption
-
-    func run() throws {
-        let run = try common.context(set: sets.name())
-        var reads = StageReads.Observe(run.pipeline)
-        reads.seed = seed.value(run)
-        try ObserveStage.run(reads: reads, sedPath: sed.resolve(run),
-                             output: output.path(run, default: .observations(set: run.set)),
-                             overwrite: common.force, log: progress)
-    }
-}
-
 /// `digs infer`.
 struct Infer: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -74,36 +46,5 @@ struct Infer: ParsableCommand {
                            output: output.path(run, default: .posterior(set: run.set)),
                            overwrite: common.force, threads: common.threads, shard: try sharding.value(),
                            allowUnfinished: allowUnfinished, log: progress)
-    }
-}
-
-/// `digs sbc`.
-struct SBC: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: StageCommand.sbc.commandName,
-        abstract: "Calibration of the posteriors on test galaxies with known truth (sbc_result product).",
-        discussion: """
-        SBC ranks (Talts et al. 2018, ties broken at random) with KS and χ² uniformity tests per parameter; \
-        marginal coverage of central credible intervals at levels 0.05…0.95; joint coverage of highest-density \
-        regions (by the flow's log q); TARP expected coverage (Lemos et al. 2023); accuracy of the medians (bias, \
-        RMSE, Pearson r, χ = (median − truth)/σ); NLTP, the mean −log q(θ_true | x) in nats (lower: sharper). Prints \
-        the table; the product holds every number. \
-        Output: <pipeline output>/08_sbc_<set>.h5.
-        """)
-
-    @OptionGroup var common: CommonOptions
-    @OptionGroup var sharding: ShardOption
-    @OptionGroup var posterior: ProductOption<PosteriorInput>
-    @OptionGroup var sets: SetOption
-    @OptionGroup var seed: SeedOption
-    @OptionGroup var output: OutputOption
-
-    func run() throws {
-        let run = try common.context(set: sets.name())
-        var reads = StageReads.SBC(run.pipeline)
-        reads.seed = seed.value(run)
-        let summary = try SBCStage.run(posteriorPath: posterior.resolve(run), output: output.path(run, default: .sbc(set: run.set)),
-                                       seed: reads.seed, overwrite: common.force, shard: try sharding.value(), log: progress)
-        print(summary)
     }
 }

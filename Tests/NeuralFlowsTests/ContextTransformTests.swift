@@ -51,7 +51,7 @@ struct ContextTransformTests {
         }
         var gen = Xoshiro256StarStar(seed: 1)
         let a = MAFArchitecture(features: 2, context: 4, hidden: 6, transforms: 2)
-        let posterior = try FlowPosterior(network: MAFNetwork<Float>(architecture: a, generator: &gen), standardization: s,
+        let posterior = try AutoregressiveFlow(network: MAFNetwork<Float>(architecture: a, generator: &gen), standardization: s,
                                           parameterNames: ["a", "b"])
         let lp = try posterior.logProb(theta: try NDArray(shape: [1, 2], data: [0.5, 0.5]), x: try NDArray(shape: [1, 3], data: [5, 5, 5]))
         #expect(lp.count == 1 && lp[0].isFinite)

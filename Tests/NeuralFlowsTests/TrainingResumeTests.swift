@@ -47,7 +47,7 @@ struct TrainingResumeTests {
         let first = try FlowTrainer(architecture: Self.architecture, settings: Self.settings(), data: data, seed: 4, workers: 1)
         #expect(throws: Killed.self) {
             _ = try first.train { report, state in
-                let posterior = try FlowPosterior(
+                let posterior = try AutoregressiveFlow(
                     network: try MAFNetwork(architecture: Self.architecture, parameters: state.bestParameters,
                                             permutations: first.network.permutations),
                     standardization: standardization, parameterNames: ["a", "b"])
@@ -74,7 +74,7 @@ struct TrainingResumeTests {
         let a = MAFArchitecture(features: 2, context: 3 + transform.extraEntries, hidden: 8, transforms: 3, embedding: embedding)
         let trainer = try FlowTrainer(architecture: a, settings: Self.settings(), data: data, seed: 2)
         let state = try trainer.train { _, _ in }
-        let posterior = try FlowPosterior(network: trainer.network, standardization: standardization, parameterNames: ["a", "b"])
+        let posterior = try AutoregressiveFlow(network: trainer.network, standardization: standardization, parameterNames: ["a", "b"])
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("digs-flow-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("flow.h5").path
