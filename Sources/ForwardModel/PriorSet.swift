@@ -92,6 +92,22 @@ public struct PriorSet: Codable, Equatable, Sendable {
     /// The prior with t_age at most `ageLimit` Gyr (the age of the Universe at an object's
     /// redshift): each density the same on the smaller box, renormalised; itself when the limit
     /// lies at or above the box. Throws when the limit is at or below the box's lower end.
+    /// Why `parameter` cannot be drawn from its exact conditional posterior given the others
+    /// (nil: it can) — the one rule of `train.analytic_mass`, which training, inference and the
+    /// likelihood all ask here: it must be log_mass, which adds to every log-flux pixel alike, so
+    /// χ² is quadratic in it; and its prior must be uniform, so the conditional is a Gaussian
+    /// truncated to the prior's range.
+    public func analyticConditionalProblem(_ parameter: ModelParameter) -> String? {
+        guard parameter == .logMass else {
+            return "is '\(parameter.rawValue)'; only log_mass, which shifts every log-flux pixel alike, has an exact conditional DIGS draws"
+        }
+        let distribution = entries[index(of: parameter)].prior.distribution
+        guard distribution == .uniform else {
+            return "log_mass's prior is \(distribution.rawValue); its exact conditional is a truncated Gaussian only under a uniform prior"
+        }
+        return nil
+    }
+
     public func limitingAge(to ageLimit: Double) throws -> PriorSet {
         let j = index(of: .tAge), e = entries[j]
         guard ageLimit < e.prior.high else { return self }

@@ -38,7 +38,7 @@ public struct SpectrumPosterior: Sendable {
     /// conditional is N(m₀ + b/a, 1/a) truncated to the prior's range. (mean, sd) in dex; nil
     /// where log_mass's prior is not uniform or χ² is not finite.
     public func massConditional<M: RandomAccessCollection<Float>>(model: M, logMass m0: Double) -> (mean: Double, sd: Double)? where M.Index == Int {
-        guard prior.entries[prior.index(of: .logMass)].prior.distribution == .uniform else { return nil }
+        guard prior.analyticConditionalProblem(.logMass) == nil else { return nil }
         let (a, b) = calibration?.shiftMoments(model: model) ?? observation.shiftMoments(model: model)
         guard a > 0, a.isFinite, b.isFinite else { return nil }
         return (m0 + b / a, 1 / a.squareRoot())

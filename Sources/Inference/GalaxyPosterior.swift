@@ -98,10 +98,10 @@ public struct GalaxyPosterior: Sendable {
     /// `observation`: the spectrum with σ (model error included) and mask; `ageLimit`: the age
     /// of the Universe at its redshift (Gyr; infinity: none); `thetaTrue`: its true θ when known;
     /// `trainedSigma`: the σ (dex) per pixel a flow that sees x alone was trained with;
-    /// `analyticMass`: the flow learned every parameter but log_mass, drawn from its exact
+    /// `analytic`: the parameter the flow did not learn (log_mass), drawn from its exact
     /// conditional (`AnalyticMassPosterior`).
     public init(observation: NoisySpectrum, ageLimit: Double = .infinity, thetaTrue: ArraySlice<Double>? = nil,
-                posterior flow: any PosteriorFlow, analyticMass: Bool = false,
+                posterior flow: any PosteriorFlow, analytic: ModelParameter? = nil,
                 trainedSigma: [Double]?, simulator: SpectrumSimulator, prior: PriorSet, fluxCalibration: FluxCalibration?,
                 settings: InferSettings, generator g: inout Xoshiro256StarStar) {
         let d = prior.count, s = settings.samples, q = 2, p = observation.logFlux.count
@@ -131,7 +131,7 @@ public struct GalaxyPosterior: Sendable {
             return
         }
         let exact = SpectrumPosterior(prior: prior, simulator: simulator, observation: observation, fluxCalibration: fluxCalibration)
-        let posterior = observationPosterior(flow: flow, analyticMass: analyticMass, context: context, exact: exact,
+        let posterior = observationPosterior(flow: flow, analytic: analytic, context: context, exact: exact,
                                              low: box.low, high: box.high)
         /// log q(θ | this observation) of `count` θ rows (NaN where it cannot say).
         func flowLogProb(_ rows: [Double], _ count: Int) -> [Double] { posterior.logProb(rows, count: count) }
@@ -178,7 +178,7 @@ public struct GalaxyPosterior: Sendable {
                     let logTarget = exact.logDensity(rows, count: count, spectra: simulator.simulate(try! NDArray(shape: [count, d], data: rows), threads: 1).logFlux.data)
                     Self.keepBest(rows, logTarget, in: &best, &bestLogProb)
                     return logTarget
-                }, defensive: defensive, conditional: exact.prior.entries[k].prior.distribution == .uniform ? conditional : nil, generator: &g)
+                }, defensive: defensive, conditional: exact.prior.analyticConditionalProblem(.logMass) == nil ? conditional : nil, generator: &g)
                 (self.best, self.bestLogProb) = (best, bestLogProb)
                 if let refined {
                     let chosen = ImportanceWeights.systematicResample(logWeights: refined.logWeights, count: s, uniform: u)

@@ -20,14 +20,13 @@ public protocol ObservationPosterior {
 }
 
 /// q(θ | x) of one observation for a flow: the flow completed by log_mass's exact conditional
-/// where it leaves log_mass out (`analyticMass`), else the flow itself; `context`: the
+/// where it leaves that parameter out (`analytic`: log_mass), else the flow itself; `context`: the
 /// observation encoded for the flow; `low`/`high`: the pipeline's prior box (not truncated at
 /// an age limit, like the flow's).
-public func observationPosterior(flow: any PosteriorFlow, analyticMass: Bool, context: [Float], exact: SpectrumPosterior,
+public func observationPosterior(flow: any PosteriorFlow, analytic: ModelParameter?, context: [Float], exact: SpectrumPosterior,
                                  low: [Double], high: [Double]) -> any ObservationPosterior {
-    analyticMass
-        ? AnalyticMassPosterior(flow: flow, context: context, exact: exact, massIndex: exact.prior.index(of: .logMass), low: low, high: high)
-        : FlowObservationPosterior(flow: flow, context: context)
+    guard let analytic else { return FlowObservationPosterior(flow: flow, context: context) }
+    return AnalyticMassPosterior(flow: flow, context: context, exact: exact, massIndex: exact.prior.index(of: analytic), low: low, high: high)
 }
 
 /// A flow over every parameter, conditioned on the observation's context vector.

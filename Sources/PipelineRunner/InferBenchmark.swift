@@ -45,21 +45,22 @@ public enum InferBenchmark {
             }
             return 1000 * fastest / Double(n)
         }
-        let analyticMass = flow.analyticParameter != nil, prior = model.parameters
+        let prior = model.parameters
+        let analytic = try InferStage.analyticParameter(of: flow, flowPath: flowPath, prior: prior)
         let sampling = best { i in
             var g = streams.generator(.posteriorSampling, index: UInt64(i))
             let observation = NoisySpectrum(logFlux: chunk.logFlux[(i * p)..<((i + 1) * p)], sigma: chunk.sigma[(i * p)..<((i + 1) * p)],
                                             mask: chunk.mask[(i * p)..<((i + 1) * p)])
             let exact = SpectrumPosterior(prior: prior, simulator: simulator, observation: observation,
                                           fluxCalibration: nuisances.fluxCalibration)
-            _ = observationPosterior(flow: posterior, analyticMass: analyticMass, context: posterior.contextLayout.encode(observation),
+            _ = observationPosterior(flow: posterior, analytic: analytic, context: posterior.contextLayout.encode(observation),
                                      exact: exact, low: prior.entries.map(\.prior.low), high: prior.entries.map(\.prior.high))
                 .sample(count: s, generator: &g)
         }
         let full = best { i in
             var g = streams.generator(.posteriorSampling, index: UInt64(i))
             _ = GalaxyPosterior(observation: chunk.observation(i), ageLimit: chunk.ageLimit?[i] ?? .infinity, thetaTrue: chunk.truth(i),
-                                posterior: posterior, analyticMass: analyticMass, trainedSigma: nil,
+                                posterior: posterior, analytic: analytic, trainedSigma: nil,
                                 simulator: simulator, prior: prior, fluxCalibration: nuisances.fluxCalibration, settings: settings,
                                 generator: &g)
         }

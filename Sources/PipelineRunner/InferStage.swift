@@ -43,8 +43,8 @@ public enum InferStage {
         let simulator = try SpectrumSimulator(library: try SSPLibrary(product: sspProduct), settings: model)
         let slice = shard.rows(of: source.count)
         // Every parameter of the pipeline, log_mass too where the flow leaves it to its exact conditional.
-        let analyticMass = flow.analyticParameter != nil
-        let (names, units) = analyticMass ? (model.parameters.names, model.parameters.units) : (posterior.parameterNames, flow.parameterUnits)
+        let analytic = try analyticParameter(of: flow, flowPath: flowPath, prior: model.parameters)
+        let (names, units) = analytic != nil ? (model.parameters.names, model.parameters.units) : (posterior.parameterNames, flow.parameterUnits)
         let (n, p, d, s) = (slice.upperBound, source.pixels, names.count, settings.samples)
         let derivedQuantities = ParameterVocabulary.delayedTau.posteriorDerived
         let derivedNames = derivedQuantities.map(\.name), derivedUnits = derivedQuantities.map(\.units)
@@ -133,7 +133,7 @@ public enum InferStage {
         try writer.file.setAttribute("ppc_pvalue_threshold", .double(settings.ppcPValue))
         try writer.file.setAttribute("prior_low", .doubles(model.parameters.entries.map(\.prior.low)))
         try writer.file.setAttribute("prior_high", .doubles(model.parameters.entries.map(\.prior.high)))
-        if analyticMass { try writer.file.setAttribute("analytic_mass", .int(1)) }
+        if let analytic { try writer.file.setAttribute(FlowModelFile.analyticParameterAttribute, .string(analytic.rawValue)) }
         try ForwardModelVersionRecord.write(ForwardModelVersion.current, to: writer)
 
         let streams = RandomStreams(seed: seed)
@@ -150,7 +150,7 @@ public enum InferStage {
                 parallelChunks(chunk.count, workers: threads) { _, i in
                     var g = streams.generator(.posteriorSampling, index: UInt64(chunk.first + i))
                     out[i] = GalaxyPosterior(observation: chunk.observation(i), ageLimit: chunk.ageLimit?[i] ?? .infinity,
-                                             thetaTrue: chunk.truth(i), posterior: posterior, analyticMass: analyticMass,
+                                             thetaTrue: chunk.truth(i), posterior: posterior, analytic: analytic,
                                              trainedSigma: trainedSigma,
                                              simulator: simulator, prior: model.parameters, fluxCalibration: nuisances.fluxCalibration,
                                              settings: settings, generator: &g)
@@ -229,26 +229,31 @@ public enum InferStage {
             throw DigsError.invalidProduct(path: source.path, field: "wavelength",
                                            problem: "has \(describe(observed)); the flow \(flowPath) was trained on \(describe(trained)) — resample the observations onto the flow's grid or train a flow for theirs")
         }
-        // A flow that leaves log_mass to its exact conditional learns the others: the pipeline's
-        // parameters but that one (whose prior must be uniform), in their order.
+        // A flow that leaves a parameter to its exact conditional learns the others: the
+        // pipeline's parameters but that one, in their order.
         let pipeline = model.parameters
-        if let analytic = flow.analyticParameter {
-            guard analytic == ModelParameter.logMass.rawValue else {
-                throw DigsError.invalidProduct(path: flowPath, field: "root attribute '\(FlowModelFile.analyticParameterAttribute)'",
-                                               problem: "is '\(analytic)'; this build of DIGS draws only log_mass analytically")
-            }
-            guard pipeline.entries[pipeline.index(of: .logMass)].prior.distribution == .uniform else {
-                throw DigsError.invalidInput(field: "model.parameters (log_mass)",
-                                             problem: "the flow \(flowPath) leaves log_mass to its exact conditional, which needs a uniform log_mass prior in the pipeline")
-            }
-        }
+        let analytic = try analyticParameter(of: flow, flowPath: flowPath, prior: pipeline)
         let names = model.parameters.names
         if let truth = source.parameterNames, truth != names {
             throw DigsError.invalidProduct(path: source.path, field: "theta_true parameter_names",
                                            problem: "are \(truth); the pipeline infers \(names)")
         }
         try pipeline.requireSameBox(names: flow.posterior.parameterNames, low: flow.posterior.priorLow, high: flow.posterior.priorHigh,
-                                    of: "the flow \(flowPath)", excluding: flow.analyticParameter == nil ? nil : .logMass)
+                                    of: "the flow \(flowPath)", excluding: analytic)
+    }
+
+    /// The parameter a flow leaves to its exact conditional (its `analytic_parameter`), typed, or
+    /// nil; refused where the pipeline's prior does not allow it (`PriorSet.analyticConditionalProblem`).
+    static func analyticParameter(of flow: FlowModelFile.Loaded, flowPath: String, prior: PriorSet) throws -> ModelParameter? {
+        guard let name = flow.analyticParameter else { return nil }
+        let field = "root attribute '\(FlowModelFile.analyticParameterAttribute)'"
+        guard let parameter = ModelParameter(rawValue: name) else {
+            throw DigsError.invalidProduct(path: flowPath, field: field, problem: "is '\(name)', not a parameter of this model")
+        }
+        if let problem = prior.analyticConditionalProblem(parameter) {
+            throw DigsError.invalidProduct(path: flowPath, field: field, problem: "\(problem) (the pipeline's model.parameters)")
+        }
+        return parameter
     }
 }
 

@@ -54,8 +54,8 @@ public enum TrainStage {
         let modelVersion = try ForwardModelVersionRecord.read(data)
         let config = PipelineConfig.json(settings)
         var rootAttributes: [String: AttributeValue] = [ForwardModelVersionRecord.attribute: .int(modelVersion)]
-        if settings.analyticMass == true {
-            rootAttributes[FlowModelFile.analyticParameterAttribute] = .string(ModelParameter.logMass.rawValue)
+        if let analytic = settings.analyticParameter {
+            rootAttributes[FlowModelFile.analyticParameterAttribute] = .string(analytic.rawValue)
         }
         let names = columns.map { priors.names[$0] }, units = columns.map { priors.units[$0] }
         let clock = ContinuousClock()
@@ -89,13 +89,11 @@ public enum TrainStage {
     /// The columns of θ the flow learns: all, or with `analytic_mass` all but log_mass, whose
     /// prior must then be uniform (its exact conditional is a truncated Gaussian only then).
     static func flowColumns(settings: TrainingSettings, priors: PriorSet) throws -> [Int] {
-        guard settings.analyticMass == true else { return Array(0..<priors.count) }
-        // A PriorSet lists every parameter of the model once, log_mass among them.
-        let k = priors.index(of: .logMass)
-        guard priors.entries[k].prior.distribution == .uniform else {
-            throw DigsError.invalidInput(field: "train.analytic_mass",
-                                         problem: "is true, but log_mass's prior is \(priors.entries[k].prior.distribution.rawValue); its exact conditional is a truncated Gaussian only under a uniform prior (set distribution: uniform, or remove analytic_mass)")
+        guard let analytic = settings.analyticParameter else { return Array(0..<priors.count) }
+        if let problem = priors.analyticConditionalProblem(analytic) {
+            throw DigsError.invalidInput(field: "train.analytic_mass", problem: "is true, but \(problem) (set distribution: uniform, or remove analytic_mass)")
         }
+        let k = priors.index(of: analytic)
         return (0..<priors.count).filter { $0 != k }
     }
 
@@ -152,4 +150,10 @@ public enum TrainStage {
                                                                layout: layout, thetaTransform: thetaTransform)
         return (training, standardization)
     }
+}
+
+extension TrainingSettings {
+    /// The parameter the flow leaves to its exact conditional (`analytic_mass: true`: log_mass):
+    /// the setting's one typed form, from here to the flow's `analytic_parameter` and the likelihood.
+    var analyticParameter: ModelParameter? { analyticMass == true ? .logMass : nil }
 }

@@ -60,6 +60,15 @@ struct PriorTests {
         }
     }
 
+    /// The one rule of `analytic_mass`: log_mass alone, under a uniform prior.
+    @Test func onlyLogMassUnderAUniformPriorHasAnAnalyticConditional() throws {
+        #expect(PriorSet.paper.analyticConditionalProblem(.logMass) == nil)
+        #expect(PriorSet.paper.analyticConditionalProblem(.tAge)?.contains("only log_mass") == true)
+        var entries = PriorSet.paper.entries
+        entries[0] = PriorSet.Entry(parameter: .logMass, prior: try Prior(.logUniform, low: 8, high: 13))
+        #expect(try PriorSet(entries).analyticConditionalProblem(.logMass)?.contains("log_uniform") == true)
+    }
+
     @Test func shardedDrawsEqualOneRun() {
         let streams = RandomStreams(seed: 4)
         let whole = PriorSet.paper.sample(rows: 0..<100, streams: streams)

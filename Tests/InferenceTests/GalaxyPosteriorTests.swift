@@ -60,7 +60,7 @@ struct GalaxyPosteriorTests {
         var g = Xoshiro256StarStar(seed: 1)
         var settings = InferSettings()
         (settings.samples, settings.importanceSamples, settings.ppcSamples) = (50, 20, 10)
-        let galaxy = GalaxyPosterior(observation: observation, posterior: AnalyticMassPosteriorTests.UniformFlow(), analyticMass: true,
+        let galaxy = GalaxyPosterior(observation: observation, posterior: AnalyticMassPosteriorTests.UniformFlow(), analytic: .logMass,
                                      trainedSigma: nil, simulator: simulator, prior: .paper, fluxCalibration: nil,
                                      settings: settings, generator: &g)
         #expect(galaxy.flags == .invalidInput)
