@@ -97,6 +97,7 @@ public final class FITSFile {
 
     /// The axis lengths of the current HDU's image, FITS order (NAXIS1 first, fastest).
     public func imageShape() throws -> [Int] {
+        try requireDataInFile()
         var naxis: Int32 = 0
         try call("reading NAXIS") { ffgidm(pointer, &naxis, &$0) }
         var axes = [Int](repeating: 0, count: Int(naxis))
@@ -126,6 +127,7 @@ public final class FITSFile {
 
     /// The number of rows of the current table.
     public func rowCount() throws -> Int {
+        try requireDataInFile()
         var rows: Int = 0
         try call("reading NAXIS2") { ffgnrw(pointer, &rows, &$0) }
         return rows
@@ -203,6 +205,33 @@ public final class FITSFile {
             }
         }
         return buffers.map { String(cString: $0).trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// The file's size in bytes (the mapped bytes, or the file on disk).
+    private var fileSize: Int64 {
+        if let memory { return Int64(memory.size.pointee) }
+        return ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
+    }
+
+    /// Refuses the current HDU when the data its header declares (NAXISn, PCOUNT) end after the
+    /// file does: a truncated file, or a header whose sizes were damaged. Checked before any
+    /// size taken from the header is allocated or read, so a file cut short or a NAXIS2 of 10⁹
+    /// gives this error instead of an allocation of gigabytes or a read past the end of the file.
+    public func requireDataInFile() throws {
+        var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0
+        try call("reading the HDU's size") { ffghadll(pointer, &headStart, &dataStart, &dataEnd, &$0) }
+        let size = fileSize
+        guard dataEnd <= size else {
+            var hdu: Int32 = 0
+            ffghdn(pointer, &hdu)
+            let axes = ["NAXIS1", "NAXIS2"].compactMap { key -> String? in
+                var value: Int64 = 0, status: Int32 = 0
+                ffgkyjj(pointer, key, &value, nil, &status)
+                return status == 0 ? "\(key) = \(value)" : nil
+            }.joined(separator: ", ")
+            throw DigsError.invalidProduct(path: path, field: "HDU \(hdu) data",
+                                           problem: "its header declares \(dataEnd - dataStart) bytes of data (\(axes)) ending at byte \(dataEnd), but the file has \(size) bytes: the file is truncated or its header's sizes are damaged")
+        }
     }
 
     private func call(_ operation: String, _ body: (inout Int32) -> Int32) throws {

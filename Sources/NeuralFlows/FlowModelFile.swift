@@ -194,9 +194,9 @@ public enum FlowModelFile {
         let xMean = try doubles("transforms/x_mean")
         var embedding: [Int] = []
         if let value = try file.attribute("embedding_features") {
-            guard let widths = value.intsValue, widths.allSatisfy({ $0 >= 1 }) else {
+            guard let widths = value.intsValue, widths.count <= 16, widths.allSatisfy({ $0 >= 1 && $0 <= 1 << 20 }) else {
                 throw DigsError.invalidProduct(path: path, field: "root attribute 'embedding_features'",
-                                               problem: "is not a list of positive layer widths")
+                                               problem: "is not a list of at most 16 layer widths of 1 … 2²⁰")
             }
             embedding = widths.map { Int($0) }
         }
@@ -212,17 +212,42 @@ public enum FlowModelFile {
             }
             tailBound = b
         }
-        let a = MAFArchitecture(features: names.count, context: xMean.count, hidden: try int("hidden_features"),
-                                transforms: try int("num_transforms"), embedding: embedding, splineBins: bins, splineTailBound: tailBound)
-        var parameters = [Float](repeating: 0, count: a.layout.total)
-        for (name, offset, shape) in blocks(a) {
-            let block: NDArray<Float> = try product.dataset(name, dtype: .float32).read()
-            guard block.shape == shape else {
-                throw DigsError.invalidProduct(path: path, field: "dataset '\(name)'", problem: "has shape \(block.shape), expected \(shape)")
+        // The sizes the root attributes declare (outside the content digest) must be those of the
+        // stored weights, checked before anything of their size is allocated.
+        let hidden = try int("hidden_features"), transforms = try int("num_transforms")
+        func transformBlock(_ k: Int) -> String { String(format: "weights/transform_%02d/input_weight", k) }
+        let storedHidden = try product.dataset(transformBlock(0), dtype: .float32, rank: 2).shape[0]
+        guard hidden == storedHidden else {
+            throw DigsError.invalidProduct(path: path, field: "root attribute 'hidden_features'",
+                                           problem: "is \(hidden); the stored weights have \(storedHidden) hidden units")
+        }
+        guard transforms >= 1, transforms <= 10_000, file.exists(transformBlock(transforms - 1)), !file.exists(transformBlock(transforms)) else {
+            throw DigsError.invalidProduct(path: path, field: "root attribute 'num_transforms'",
+                                           problem: "is \(transforms); it must be the number of stored transforms (weights/transform_00 …)")
+        }
+        guard !names.isEmpty, names.count <= 1000 else {
+            throw DigsError.invalidProduct(path: path, field: "root attribute 'parameter_names'", problem: "lists \(names.count) parameters")
+        }
+        let a = MAFArchitecture(features: names.count, context: xMean.count, hidden: hidden,
+                                transforms: transforms, embedding: embedding, splineBins: bins, splineTailBound: tailBound)
+        let stored = try blocks(a).map { block -> (String, Int, [Int], HDF5Dataset) in
+            let dataset = try product.dataset(block.0, dtype: .float32)
+            guard dataset.shape == block.2 else {
+                throw DigsError.invalidProduct(path: path, field: "dataset '\(block.0)'", problem: "has shape \(dataset.shape), expected \(block.2)")
             }
+            return (block.0, block.1, block.2, dataset)
+        }
+        var parameters = [Float](repeating: 0, count: a.layout.total)
+        for (_, offset, _, dataset) in stored {
+            let block: NDArray<Float> = try dataset.read()
             for (i, v) in block.data.enumerated() { parameters[offset + i] = v }
         }
         let perms: NDArray<Int64> = try product.dataset("permutations", rank: 2).read()
+        guard perms.shape == [a.transforms, a.features],
+              (0..<a.transforms).allSatisfy({ k in Set(perms.data[(k * a.features)..<((k + 1) * a.features)]) == Set((0..<Int64(a.features))) }) else {
+            throw DigsError.invalidProduct(path: path, field: "dataset 'permutations'",
+                                           problem: "has shape \(perms.shape); expected [\(a.transforms), \(a.features)] rows, each a permutation of 0…\(a.features - 1)")
+        }
         let permutations = (0..<a.transforms).map { k in (0..<a.features).map { Int(perms.data[k * a.features + $0]) } }
         let network = try MAFNetwork<Float>(architecture: a, parameters: parameters, permutations: permutations)
         let layoutName = try file.attribute("context_layout")?.stringValue ?? ContextLayout.flux.rawValue

@@ -14,6 +14,30 @@ struct PipelineFileChecks {
 
     init(text: String) throws {
         root = try Yams.compose(yaml: text)
+        if let root, Self.nodeCount(root, limit: Self.maximumNodes) >= Self.maximumNodes {
+            throw DigsError.invalidInput(field: "YAML aliases",
+                                         problem: "expand the file to more than \(Self.maximumNodes) nodes (aliases of aliases); a pipeline file has a few hundred")
+        }
+    }
+
+    /// More YAML nodes than a pipeline file can sensibly hold, aliases expanded: a file of nested
+    /// aliases (a "billion laughs") is refused before anything walks it.
+    static let maximumNodes = 100_000
+
+    /// The nodes of a tree with aliases expanded, counted up to `limit` (and no further).
+    static func nodeCount(_ node: Node, limit: Int) -> Int {
+        var count = 0
+        func walk(_ node: Node) {
+            guard count < limit else { return }
+            count += 1
+            switch node {
+            case let .mapping(mapping): for (key, value) in mapping { walk(key); walk(value) }
+            case let .sequence(sequence): for element in sequence { walk(element) }
+            default: break
+            }
+        }
+        walk(node)
+        return count
     }
 
     /// A key set twice in one mapping.

@@ -37,6 +37,9 @@ public final class Product {
             throw DigsError.incompatibleSchemaVersion(path: path, found: version.description,
                                                       expected: "\(current.major).x.x")
         }
+        if let problem = try parameterOrderProblem(file) {
+            throw DigsError.invalidProduct(path: path, field: "root attribute 'parameter_names'", problem: problem)
+        }
         let provenance = try Provenance.read(from: file, kind: kind, version: version)
         if verifyContent {
             let found = try ContentDigest.compute(file)
@@ -53,6 +56,21 @@ public final class Product {
         self.kind = kind
         self.schemaVersion = version
         self.provenance = provenance
+    }
+
+    /// Where the root `parameter_names` and a dataset's name the same parameters in another
+    /// order (a product whose names were swapped: its columns would be read as the wrong
+    /// parameters), what disagrees; nil when they agree. Datasets of other quantities (derived
+    /// ones) have other names and are not compared. Attributes are outside the content digest,
+    /// so this is checked on every open.
+    public static func parameterOrderProblem(_ file: HDF5File) throws -> String? {
+        guard let root = try file.attribute("parameter_names")?.stringsValue, !root.isEmpty else { return nil }
+        for path in try file.datasetPaths() {
+            guard let names = try file.dataset(path).attribute("parameter_names")?.stringsValue,
+                  names != root, Set(names) == Set(root) else { continue }
+            return "is \(root), but dataset '\(path)' names its columns \(names): the same parameters in another order"
+        }
+        return nil
     }
 
     /// A dataset that must exist with the given dtype and rank.

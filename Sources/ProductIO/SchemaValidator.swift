@@ -12,7 +12,7 @@ public struct SchemaValidator {
         /// The product kind, when the file says which it is.
         public let kind: String?
         /// Each violation as "field: problem"; empty when the file is valid.
-        public let violations: [String]
+        public var violations: [String]
         public var isValid: Bool { violations.isEmpty }
     }
 
@@ -52,6 +52,11 @@ public struct SchemaValidator {
         }
         check(attributes: schema.rootAttributes, on: file, prefix: "root attribute", &problems)
         checkDatasets(schema, file, &problems)
+        do {
+            if let problem = try Product.parameterOrderProblem(file) { problems.append("root attribute 'parameter_names': \(problem)") }
+        } catch {
+            problems.append("parameter_names: \(error)")
+        }
         if verifyDigest, problems.isEmpty, let recorded = attr(file, "content_digest")?.stringValue {
             do {
                 let actual = try ContentDigest.compute(file)

@@ -1,10 +1,11 @@
 import ArgumentParser
+import NeuralFlows
 import ProductIO
 
 /// `digs validate FILE…`: checks products against their schemas.
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check product files against their schemas and list every violation.",
+        abstract: "Check product files against their schemas (and a flow against the network it describes) and list every violation.",
         discussion: "Exits with status 1 when any file has a violation.")
 
     @Argument(help: "Product files (HDF5) to check.")
@@ -17,7 +18,11 @@ struct Validate: ParsableCommand {
         let validator = SchemaValidator(catalog: try SchemaCatalog.load())
         var failed = 0
         for path in files {
-            let report = validator.validate(path: path, verifyDigest: !skipDigest)
+            var report = validator.validate(path: path, verifyDigest: !skipDigest)
+            // Beyond the layout: a flow must load as the network its attributes describe.
+            if report.isValid, report.kind == ProductKind.flowModel.rawValue {
+                do { _ = try FlowModelFile.read(path: path) } catch { report.violations.append("\(error)") }
+            }
             if report.isValid {
                 print("\(path): valid \(report.kind ?? "?") product")
             } else {
