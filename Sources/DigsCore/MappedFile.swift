@@ -16,7 +16,9 @@ public final class MappedFile: @unchecked Sendable {
 
     public init(path: String) throws {
         self.path = path
-        let descriptor = open(path, O_RDONLY)
+        try requireRegularFile(path)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (nor does stat above).
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK)
         guard descriptor >= 0 else {
             let reason = String(cString: strerror(errno))
             throw errno == ENOENT ? DigsError.fileNotFound(path: path) : DigsError.unreadableFile(path: path, reason: reason)

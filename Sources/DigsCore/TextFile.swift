@@ -1,7 +1,40 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Refuses a path that exists but is not a regular file (a FIFO, a device, a socket, a
+/// directory) before anything opens it: opening a FIFO for reading blocks until a writer comes,
+/// and /dev/zero never ends. Uses stat(2), which neither opens nor blocks.
+public func requireRegularFile(_ path: String, expected: String = "a regular file") throws {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return }   // missing: the caller says so in its own words
+    let kind = status.st_mode & S_IFMT
+    guard kind == S_IFREG else {
+        let what = kind == S_IFDIR ? "a directory" : kind == S_IFIFO ? "a FIFO (named pipe)" : kind == S_IFCHR || kind == S_IFBLK ? "a device" : kind == S_IFSOCK ? "a socket" : "not a regular file"
+        throw DigsError.unreadableFile(path: path, reason: "is \(what), expected \(expected)")
+    }
+}
+
+/// Refuses an output path that is one of the stage's inputs (the same file: same device and
+/// inode, whatever the path's spelling or links), whatever `--force` says: writing there would
+/// replace the input it is made from.
+public func requireNotAnInput(output: String, inputs: [String]) throws {
+    var target = stat()
+    guard stat(output, &target) == 0 else { return }   // a new file cannot be an input
+    for input in inputs {
+        var status = stat()
+        if stat(input, &status) == 0, status.st_dev == target.st_dev, status.st_ino == target.st_ino {
+            throw DigsError.invalidInput(field: "-o/--output",
+                                         problem: "\(output) is the input \(input) itself; write the output elsewhere (--force never replaces an input)")
+        }
+    }
+}
+
 /// Reads a UTF-8 text file, with the errors DIGS reports for input files.
 public func readTextFile(_ path: String) throws -> String {
+    try requireRegularFile(path, expected: "a text file")
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
         throw FileManager.default.fileExists(atPath: path)
             ? DigsError.unreadableFile(path: path, reason: "not UTF-8 text")

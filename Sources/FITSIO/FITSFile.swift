@@ -15,6 +15,7 @@ public final class FITSFile {
     public init(readingFrom path: String) throws {
         self.path = path
         guard FileManager.default.fileExists(atPath: path) else { throw DigsError.fileNotFound(path: path) }
+        try requireRegularFile(path, expected: "a FITS file")
         var status: Int32 = 0
         var fptr: UnsafeMutablePointer<fitsfile>?
         ffopentest(digs_fits_soname(), &fptr, path, READONLY, &status)

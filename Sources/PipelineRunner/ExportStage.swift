@@ -75,6 +75,7 @@ public enum ExportStage {
     public static func run(posteriorPath: String, sbcPath: String?, observationsPath: String? = nil, output: String,
                            pipelineName: String, includeSamples: Bool, overwrite: Bool, chunk: Int = 4096,
                            log: (String) -> Void) throws {
+        try requireNotAnInput(output: output, inputs: [posteriorPath] + [sbcPath, observationsPath].compactMap { $0 })
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw DigsError.alreadyExists(path: output) }
         let product = try Product.open(posteriorPath, expecting: .posteriorSamples)
         let samplesSet = try product.dataset("samples", dtype: .float32, rank: 3)

@@ -62,6 +62,7 @@ public enum IngestStage {
         case let .files(files):
             guard !files.isEmpty else { throw DigsError.invalidInput(field: "FILES", problem: "no spectrum files given (or give an object table with --table)") }
             (total, fromTable, inputs) = (files.count, false, [])
+            try requireNotAnInput(output: output, inputs: files)
             forEachRow = { body in
                 for k in options.shard.rows(of: files.count) {
                     try body(ObjectTable.Row(index: k, location: "file \(k + 1)", file: files[k]))

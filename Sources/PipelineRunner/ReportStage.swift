@@ -208,9 +208,10 @@ public enum ReportStage {
             let size = String(format: "%.1f", Double((try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0) / 1e6)
             if output.hasSuffix(".h5") {
                 let p = try Product.open(output).provenance
-                let inputs = p.inputs.map { "\(($0.path as NSString).lastPathComponent) (\(short($0.contentDigest)))" }.joined(separator: "<br>")
-                rows.append([step.name, "<code>\(escapeHTML(name))</code>", "\(p.kind.rawValue) \(p.schemaVersion)", p.created, "\(p.seed)",
-                             "<code title=\"\(p.contentDigest)\">\(short(p.contentDigest))</code>", inputs.isEmpty ? "—" : inputs, size])
+                // Every value read from a file is escaped: a product's attributes are anyone's text.
+                let inputs = p.inputs.map { escapeHTML("\(($0.path as NSString).lastPathComponent) (\(short($0.contentDigest)))") }.joined(separator: "<br>")
+                rows.append([step.name, "<code>\(escapeHTML(name))</code>", "\(p.kind.rawValue) \(p.schemaVersion)", escapeHTML(p.created), "\(p.seed)",
+                             "<code title=\"\(escapeHTML(p.contentDigest))\">\(escapeHTML(short(p.contentDigest)))</code>", inputs.isEmpty ? "—" : inputs, size])
             } else {
                 let digest = try PipelinePlan.digest(of: output)
                 rows.append([step.name, "<code>\(escapeHTML(name))</code>", "FITS catalog", "—", "—",

@@ -10,6 +10,7 @@ public enum FileDigest {
 
     /// The lowercase hex SHA-256 of the file at `path`.
     public static func sha256(path: String) throws -> String {
+        try requireRegularFile(path)
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw FileManager.default.fileExists(atPath: path)
                 ? DigsError.unreadableFile(path: path, reason: "permission denied")

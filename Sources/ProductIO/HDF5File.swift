@@ -49,6 +49,7 @@ public final class HDF5File: HDF5Object {
         if isDirectory.boolValue {
             throw DigsError.unreadableFile(path: path, reason: "is a directory, expected an HDF5 file")
         }
+        try requireRegularFile(path, expected: "an HDF5 file")
         let signature = H5Fis_hdf5(path)
         if signature == 0 {
             throw DigsError.unreadableFile(path: path, reason: "not an HDF5 file (no HDF5 signature)")

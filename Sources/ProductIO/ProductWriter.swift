@@ -28,6 +28,7 @@ public final class ProductWriter {
     public init(path: String, kind: ProductKind, seed: UInt64, config: String,
                 inputs: [ProductInput] = [], overwrite: Bool = false) throws {
         let target = URL(fileURLWithPath: path)
+        try requireNotAnInput(output: path, inputs: inputs.map(\.path))
         if FileManager.default.fileExists(atPath: target.path) && !overwrite {
             throw DigsError.alreadyExists(path: path)
         }

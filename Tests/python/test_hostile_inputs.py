@@ -71,3 +71,52 @@ def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path):
     r = digs("run", "--dry-run", HOSTILE / "pipeline_alias_bomb.yaml", check=False)
     assert time.monotonic() - start < 10
     refused(r, str(HOSTILE / "pipeline_alias_bomb.yaml"), "YAML aliases", "more than 100000 nodes")
+
+
+def test_a_fifo_is_refused_wherever_a_file_is_read(run, tmp_path):
+    """A FIFO (named pipe) as a spectrum, an object table, a row's file, a product or a pipeline
+    file: opening it for reading blocked forever, leaving a .partial; it is refused at once."""
+    import os
+    import time
+    d, pipeline = run
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    table = tmp_path / "objects.csv"
+    table.write_text(f"file,redshift\n{fifo},0.05\n")
+    sdss = ROOT / "pipelines" / "sdss.yaml"
+    for args in (["ingest", "-c", sdss, fifo, "-o", tmp_path / "o.h5"], ["ingest", "-c", sdss, "--table", fifo, "-o", tmp_path / "o.h5"],
+                 ["ingest", "-c", sdss, "--table", table, "--skip-bad", "-o", tmp_path / "t.h5"],
+                 ["inspect", fifo], ["infer", "-c", pipeline, "--flow", fifo, "-o", tmp_path / "p.h5"],
+                 ["run", "--dry-run", fifo], ["validate", fifo]):
+        start = time.monotonic()
+        r = digs(*args, check=False)
+        assert time.monotonic() - start < 20, args
+        if "--skip-bad" in args:   # the bad row is set aside with its reason, nothing else to ingest
+            assert "FIFO" in r.stderr + r.stdout, (args, r.stderr[-1000:])
+            continue
+        assert r.returncode == 1 and "FIFO" in r.stderr + r.stdout, (args, r.returncode, r.stderr[-1000:])
+    assert not list(tmp_path.glob(".*partial*")) and not (tmp_path / "o.h5").exists() and not (tmp_path / "p.h5").exists()
+
+
+def test_an_output_that_is_an_input_is_refused_whatever_force_says(run, tmp_path):
+    """`-o` naming one of the stage's own inputs (here through another path, a symbolic link)
+    replaced the input; it is refused, --force or not, and the input is unchanged."""
+    import hashlib
+    import os
+    d, pipeline = run
+    spectrum = tmp_path / "spec.fits"
+    shutil.copy(HOSTILE / "sdss_truncated_114400.fits", spectrum)   # any file: the check comes first
+    posterior = tmp_path / "posterior.h5"
+    shutil.copy(d / "07_posterior_test.h5", posterior)
+    link = tmp_path / "link.h5"
+    os.symlink(posterior, link)
+    cases = [
+        (["ingest", "-c", ROOT / "pipelines" / "sdss.yaml", spectrum, "-o", spectrum, "--force"], spectrum),
+        (["infer", "-c", pipeline, "--observations", d / "06_observations_test.h5", "-o", d / "05_flow.h5", "--force"], d / "05_flow.h5"),
+        (["export", "-c", pipeline, "--posterior", posterior, "-o", link, "--force"], posterior),
+        (["sbc", "-c", pipeline, "--posterior", link, "-o", posterior, "--force"], posterior),
+    ]
+    for args, victim in cases:
+        before = hashlib.sha256(victim.read_bytes()).hexdigest()
+        refused(digs(*args, check=False), "-o/--output", "is the input", "--force never replaces an input")
+        assert hashlib.sha256(victim.read_bytes()).hexdigest() == before, args

@@ -129,3 +129,21 @@ def test_products_of_different_runs_are_refused(report_run, tmp_path):
     os.remove(mixed / "09_mcmc_test.h5")
     r = digs("report", "-c", pipeline, check=False)
     assert r.returncode != 0 and "catalog_test.fits" in r.stderr and "POSTDIG" in r.stderr, r.stderr
+
+
+def test_text_from_a_product_is_escaped_in_the_report(report_run, tmp_path):
+    """A product's `created` attribute is anyone's text (attributes are outside the content
+    digest): markup in it is shown as text, never put into the page as an element."""
+    d, _, _, _ = report_run
+    copy = tmp_path / "hostile"
+    copy.mkdir()
+    for f in list(d.glob("*.h5")) + [d / "catalog_test.fits"]:
+        shutil.copy(f, copy / f.name)
+    pipeline = smoke_pipeline(copy, copy, [("  test: 20 ", "  test: 60 ")])
+    hostile = '<img src=x onerror="document.title=1">'
+    with h5py.File(copy / "02_theta_train.h5", "r+") as f:
+        f.attrs["created"] = hostile
+    digs("report", "-c", pipeline)
+    page = (copy / "report" / "index.html").read_text()
+    assert hostile not in page and "<img src=x" not in page
+    assert html.escape(hostile, quote=True).replace("&#x27;", "'") in page or "&lt;img src=x onerror=" in page
