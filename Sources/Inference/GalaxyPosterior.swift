@@ -201,6 +201,12 @@ public struct GalaxyPosterior: Sendable {
                 resampledSpectra = chosen.flatMap { spectra[($0 * p)..<(($0 + 1) * p)] }
             }
         }
+        // A flow that gives non-finite draws (damaged weights) has no posterior for this galaxy:
+        // invalid, never a quiet NaN with flag 0.
+        guard draw.theta.allSatisfy(\.isFinite), draw.logProb.allSatisfy(\.isFinite) else {
+            self = refuse("the flow gave non-finite draws (NaN or infinite θ or log q)")
+            return
+        }
         samples = draw.theta
         logProb = draw.logProb
         let summary = SampleSummary(samples: samples, logProb: logProb, dimensions: d)

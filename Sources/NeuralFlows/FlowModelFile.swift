@@ -238,8 +238,11 @@ public enum FlowModelFile {
             return (block.0, block.1, block.2, dataset)
         }
         var parameters = [Float](repeating: 0, count: a.layout.total)
-        for (_, offset, _, dataset) in stored {
+        for (name, offset, _, dataset) in stored {
             let block: NDArray<Float> = try dataset.read()
+            if let bad = block.data.firstIndex(where: { !$0.isFinite }) {
+                throw DigsError.invalidProduct(path: path, field: "dataset '\(name)'", problem: "holds \(block.data[bad]) at element \(bad); a flow's weights are finite")
+            }
             for (i, v) in block.data.enumerated() { parameters[offset + i] = v }
         }
         let perms: NDArray<Int64> = try product.dataset("permutations", rank: 2).read()
@@ -265,9 +268,32 @@ public enum FlowModelFile {
             throw DigsError.invalidProduct(path: path, field: "root attribute 'theta_transform'",
                                            problem: "is '\(thetaName)'; expected one of \(ThetaTransform.allCases.map(\.rawValue))")
         }
-        let s = Standardization(low: try doubles("transforms/prior_low"), high: try doubles("transforms/prior_high"),
-                                thetaMean: try doubles("transforms/z_mean"), thetaStd: try doubles("transforms/z_std"),
-                                xMean: xMean, xStd: try doubles("transforms/x_std"), contextTransform: transform, layout: layout,
+        // The standardisation maps every draw and every context: a NaN or a zero scale there
+        // turns every posterior into NaN (exit 0, flag 0, before this check).
+        var values = [String: [Double]]()
+        for name in ["prior_low", "prior_high", "z_mean", "z_std", "x_std"] { values[name] = try doubles("transforms/" + name) }
+        values["x_mean"] = xMean
+        for (name, v) in values.sorted(by: { $0.key < $1.key }) {
+            let positive = name.hasSuffix("_std")
+            if let bad = v.firstIndex(where: { !$0.isFinite || (positive && !($0 > 0)) }) {
+                throw DigsError.invalidProduct(path: path, field: "dataset 'transforms/\(name)'",
+                                               problem: "holds \(v[bad]) at element \(bad); expected a finite\(positive ? ", positive scale" : " value")")
+            }
+        }
+        for (name, v) in values.sorted(by: { $0.key < $1.key }) {
+            let expected = name.hasPrefix("x_") ? xMean.count : names.count
+            guard v.count == expected else {
+                throw DigsError.invalidProduct(path: path, field: "dataset 'transforms/\(name)'", problem: "has \(v.count) values, expected \(expected)")
+            }
+        }
+        let (low, high) = (values["prior_low"]!, values["prior_high"]!)
+        if let bad = low.indices.first(where: { !(low[$0] < high[$0]) }) {
+            throw DigsError.invalidProduct(path: path, field: "dataset 'transforms/prior_low'",
+                                           problem: "is not below transforms/prior_high for parameter \(bad)")
+        }
+        let s = Standardization(low: values["prior_low"]!, high: values["prior_high"]!,
+                                thetaMean: values["z_mean"]!, thetaStd: values["z_std"]!,
+                                xMean: xMean, xStd: values["x_std"]!, contextTransform: transform, layout: layout,
                                 thetaTransform: thetaTransform)
         return try AutoregressiveFlow(network: network, standardization: s, parameterNames: names, contextLayout: layout)
     }

@@ -57,6 +57,9 @@ public struct SchemaValidator {
         } catch {
             problems.append("parameter_names: \(error)")
         }
+        if problems.isEmpty {
+            do { problems += try SemanticChecks.problems(file, kind: kind) } catch { problems.append("values: \(error)") }
+        }
         if verifyDigest, problems.isEmpty, let recorded = attr(file, "content_digest")?.stringValue {
             do {
                 let actual = try ContentDigest.compute(file)

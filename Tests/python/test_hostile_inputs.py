@@ -3,6 +3,7 @@ crashed, hung or silently misread; each must now exit 1 with a message naming th
 and the value, and leave no product or partial file behind."""
 import shutil
 
+import numpy as np
 import pytest
 
 from digs_cli import ROOT, digs
@@ -120,3 +121,50 @@ def test_an_output_that_is_an_input_is_refused_whatever_force_says(run, tmp_path
         before = hashlib.sha256(victim.read_bytes()).hexdigest()
         refused(digs(*args, check=False), "-o/--output", "is the input", "--force never replaces an input")
         assert hashlib.sha256(victim.read_bytes()).hexdigest() == before, args
+
+
+@pytest.mark.parametrize("dataset, index", [("transforms/x_std", 3), ("transforms/z_std", 1), ("transforms/x_mean", 0),
+                                            ("weights/transform_01/output_weight", 5)])
+def test_a_flow_with_non_finite_numbers_is_refused_not_turned_into_nan_posteriors(run, tmp_path, dataset, index):
+    """NaN in x_std (resealed, with importance_samples 0) gave all-NaN percentiles, PPC p-value
+    1.0 and flag 0 with exit 0; every number the flow maps draws with must be finite."""
+    import h5py
+    from product_digest import reseal
+    d, pipeline = run
+    flow = tmp_path / "flow.h5"
+    shutil.copy(d / "05_flow.h5", flow)
+    with h5py.File(flow, "r+") as f:
+        values = f[dataset][()]
+        values.flat[index] = np.nan
+        f[dataset][...] = values
+    reseal(flow)
+    r = digs("infer", "-c", pipeline, "--flow", flow, "-o", tmp_path / "p.h5", check=False)
+    refused(r, str(flow), f"dataset '{dataset}'", "nan")
+    assert not (tmp_path / "p.h5").exists()
+    r = digs("validate", flow, check=False)
+    assert r.returncode == 1 and dataset in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda f: f["mask"].__setitem__((0, 3), 2), ["dataset 'mask'", "is 2 for galaxy 0 at pixel 3"]),
+    (lambda f: f["wavelength"].__setitem__(slice(None), f["wavelength"][()][::-1]), ["dataset 'wavelength'", "does not increase at pixel 1"]),
+    (lambda f: f["log_flux_sigma"].__setitem__((2, 5), -0.01), ["dataset 'log_flux_sigma'", "galaxy 2 at pixel 5", "σ > 0"]),
+    (lambda f: f["log_flux"].__setitem__((1, 7), np.nan), ["dataset 'log_flux'", "is nan for galaxy 1 at pixel 7"]),
+    (lambda f: f["ids"].__setitem__(4, f["ids"][0]), ["dataset 'ids'", "galaxies 0 and 4", "unique"]),
+])
+def test_validate_checks_what_an_observation_set_means(run, tmp_path, damage, words):
+    """`digs validate` called broken observation sets valid (their layout was right): masks of 2,
+    reversed wavelengths, σ < 0, NaN at usable pixels, duplicated ids are violations now."""
+    import h5py
+    from product_digest import reseal
+    d, _ = run
+    path = tmp_path / "obs.h5"
+    shutil.copy(d / "06_observations_test.h5", path)
+    assert digs("validate", path).returncode == 0
+    with h5py.File(path, "r+") as f:
+        damage(f)
+    reseal(path)
+    r = digs("validate", path, check=False)
+    assert r.returncode == 1, r.stdout
+    for word in words:
+        assert word in r.stdout, (word, r.stdout)
