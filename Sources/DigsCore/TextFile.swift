@@ -32,6 +32,20 @@ public func requireNotAnInput(output: String, inputs: [String]) throws {
     }
 }
 
+/// Refuses an output path that cannot be written as a file, before anything is computed: an
+/// existing directory, or a path below something that is not a directory.
+public func requireOutputPath(_ path: String) throws {
+    var status = stat()
+    if stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+        throw DigsError.invalidInput(field: "-o/--output", problem: "\(path) is a directory; name the file to write (e.g. \(path)/out.h5)")
+    }
+    var parent = (path as NSString).deletingLastPathComponent
+    while !parent.isEmpty, parent != "/", stat(parent, &status) != 0 { parent = (parent as NSString).deletingLastPathComponent }
+    if !parent.isEmpty, stat(parent, &status) == 0, status.st_mode & S_IFMT != S_IFDIR {
+        throw DigsError.invalidInput(field: "-o/--output", problem: "\(path) lies inside \(parent), which is a file, not a folder")
+    }
+}
+
 /// Reads a UTF-8 text file, with the errors DIGS reports for input files.
 public func readTextFile(_ path: String) throws -> String {
     try requireRegularFile(path, expected: "a text file")

@@ -146,7 +146,15 @@ public struct PipelineConfig: Settings {
         } catch {
             throw Self.describe(error, path: path, checks: checks)
         }
-        let resolved = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config))
+        let resolved: Any
+        do {
+            resolved = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config))
+        } catch let EncodingError.invalidValue(value, context) {
+            // Only a number that is not finite (YAML .nan, .inf) fails to encode.
+            let field = keyPath(context.codingPath)
+            throw DigsError.invalidProduct(path: path, field: located(field, checks.line(of: field)),
+                                           problem: "is \(value); expected a finite number")
+        }
         if let (key, line, suggestion) = checks.unknownKey(resolved: resolved) {
             throw DigsError.invalidProduct(path: path, field: Self.located(key, line),
                                            problem: "is not a setting DIGS knows" + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))

@@ -36,7 +36,7 @@ public enum PipelineRun {
             }
         }
         try config.checkResources(stages: Set(chosen.map { Self.resourceStage($0.name) }), source: pipeline)
-        try createFolder(plan.folder)
+        if !dryRun { try createFolder(plan.folder) }   // a dry run writes nothing, not even the folder
         let lock = dryRun ? nil : try RunLock(folder: plan.folder)
         defer { withExtendedLifetime(lock) {} }
         var state = RunState.load(folder: plan.folder)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DigsCore
 import Foundation
 import PipelineRunner
 
@@ -55,7 +56,13 @@ struct OutputOption: ParsableArguments {
             help: "Output path (default: in the pipeline's output folder, named in the description above).")
     var output: String?
 
-    func path(_ context: StageContext, default file: ProductFile) -> String { output ?? context.path(file) }
+    /// The output path, checked before the stage computes anything: not a directory, and not
+    /// inside a path that is a file.
+    func path(_ context: StageContext, default file: ProductFile) throws -> String {
+        let path = output ?? context.path(file)
+        try requireOutputPath(path)
+        return path
+    }
 }
 
 /// `--set`: which set the default paths name (train, test, or an ingested set).

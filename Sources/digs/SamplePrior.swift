@@ -34,7 +34,7 @@ struct SamplePrior: ParsableCommand {
         if let count { reads.count = count }
         reads.seed = seed.value(run)
         let priors = reads.priors
-        let out = output.path(run, default: .theta(set: run.set))
+        let out = try output.path(run, default: .theta(set: run.set))
         if let fromTable {
             try SamplePriorStage.run(priors: priors, table: fromTable, output: out, overwrite: common.force)
         } else {

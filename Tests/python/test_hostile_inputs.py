@@ -168,3 +168,27 @@ def test_validate_checks_what_an_observation_set_means(run, tmp_path, damage, wo
     assert r.returncode == 1, r.stdout
     for word in words:
         assert word in r.stdout, (word, r.stdout)
+
+
+def test_output_paths_and_non_finite_settings_get_clear_messages_before_any_work(run, tmp_path):
+    """`-o` naming a directory said "use --force" and failed only after computing everything;
+    `-o` below a file gave NSCocoaErrorDomain 512; YAML .nan gave an EncodingError with no file
+    or line; `--dry-run` created the output folder."""
+    import time
+    d, pipeline = run
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x")
+    for output, words in [(tmp_path / "folder", ["is a directory", "name the file to write"]),
+                          (tmp_path / "file" / "p.h5", ["lies inside", "which is a file, not a folder"])]:
+        start = time.monotonic()
+        refused(digs("infer", "-c", pipeline, "-o", output, check=False), "-o/--output", str(output), *words)
+        assert time.monotonic() - start < 5   # refused before the flow or the SSP library is read
+    text = pipeline.read_text()
+    assert "wavelength_step: 50 " in text
+    nan = tmp_path / "nan.yaml"
+    nan.write_text(text.replace("wavelength_step: 50 ", "wavelength_step: .nan "))
+    refused(digs("run", "--dry-run", nan, check=False), str(nan), "model.instrument.wavelength_step (line 21)", "is nan", "finite")
+    fresh = tmp_path / "fresh.yaml"
+    fresh.write_text(text.replace(f"output: {d}", f"output: {tmp_path / 'not-yet'}"))
+    assert "would run ssp" in digs("run", "--dry-run", fresh).stdout
+    assert not (tmp_path / "not-yet").exists()
