@@ -37,12 +37,12 @@ public func requireNotAnInput(output: String, inputs: [String]) throws {
 public func requireOutputPath(_ path: String) throws {
     var status = stat()
     if stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
-        throw DigsError.invalidInput(field: "-o/--output", problem: "\(path) is a directory; name the file to write (e.g. \(path)/out.h5)")
+        throw DigsError.unwritableFile(path: path, reason: "it is a directory; name the file to write with -o (e.g. \(path)/out.h5)")
     }
     var parent = (path as NSString).deletingLastPathComponent
     while !parent.isEmpty, parent != "/", stat(parent, &status) != 0 { parent = (parent as NSString).deletingLastPathComponent }
     if !parent.isEmpty, stat(parent, &status) == 0, status.st_mode & S_IFMT != S_IFDIR {
-        throw DigsError.invalidInput(field: "-o/--output", problem: "\(path) lies inside \(parent), which is a file, not a folder")
+        throw DigsError.unwritableFile(path: path, reason: "it lies inside \(parent), which is a file, not a folder")
     }
 }
 
