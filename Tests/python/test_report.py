@@ -111,13 +111,18 @@ def test_report_tables_hold_the_products_numbers(report_run):
         assert np.all(np.isfinite(f["best_log_flux"][:]))
 
 
-def test_products_of_different_runs_are_refused(report_run, tmp_path):
+def copy_of_run(report_run, folder):
+    """The report run's products and catalog copied into `folder`, with a pipeline file there."""
     d, _, _, _ = report_run
-    mixed = tmp_path / "mixed"
-    mixed.mkdir()
+    folder.mkdir()
     for f in list(d.glob("*.h5")) + [d / "catalog_test.fits"]:
-        shutil.copy(f, mixed / f.name)
-    pipeline = smoke_pipeline(mixed, mixed, [("  test: 20 ", "  test: 60 ")])
+        shutil.copy(f, folder / f.name)
+    return smoke_pipeline(folder, folder, [("  test: 20 ", "  test: 60 ")])
+
+
+def test_products_of_different_runs_are_refused(report_run, tmp_path):
+    mixed = tmp_path / "mixed"
+    pipeline = copy_of_run(report_run, mixed)
     # A posterior drawn again with other settings: the SBC result beside it was not made from it.
     digs("infer", "-c", pipeline, "--samples", 120, "--force")
     r = digs("report", "-c", pipeline, check=False)
@@ -134,12 +139,8 @@ def test_products_of_different_runs_are_refused(report_run, tmp_path):
 def test_text_from_a_product_is_escaped_in_the_report(report_run, tmp_path):
     """A product's `created` attribute is anyone's text (attributes are outside the content
     digest): markup in it is shown as text, never put into the page as an element."""
-    d, _, _, _ = report_run
     copy = tmp_path / "hostile"
-    copy.mkdir()
-    for f in list(d.glob("*.h5")) + [d / "catalog_test.fits"]:
-        shutil.copy(f, copy / f.name)
-    pipeline = smoke_pipeline(copy, copy, [("  test: 20 ", "  test: 60 ")])
+    pipeline = copy_of_run(report_run, copy)
     hostile = '<img src=x onerror="document.title=1">'
     with h5py.File(copy / "02_theta_train.h5", "r+") as f:
         f.attrs["created"] = hostile
