@@ -274,16 +274,14 @@ public enum FlowModelFile {
         for name in ["prior_low", "prior_high", "z_mean", "z_std", "x_std"] { values[name] = try doubles("transforms/" + name) }
         values["x_mean"] = xMean
         for (name, v) in values.sorted(by: { $0.key < $1.key }) {
+            let expected = name.hasPrefix("x_") ? xMean.count : names.count
+            guard v.count == expected else {
+                throw DigsError.invalidProduct(path: path, field: "dataset 'transforms/\(name)'", problem: "has \(v.count) values, expected \(expected)")
+            }
             let positive = name.hasSuffix("_std")
             if let bad = v.firstIndex(where: { !$0.isFinite || (positive && !($0 > 0)) }) {
                 throw DigsError.invalidProduct(path: path, field: "dataset 'transforms/\(name)'",
                                                problem: "holds \(v[bad]) at element \(bad); expected a finite\(positive ? ", positive scale" : " value")")
-            }
-        }
-        for (name, v) in values.sorted(by: { $0.key < $1.key }) {
-            let expected = name.hasPrefix("x_") ? xMean.count : names.count
-            guard v.count == expected else {
-                throw DigsError.invalidProduct(path: path, field: "dataset 'transforms/\(name)'", problem: "has \(v.count) values, expected \(expected)")
             }
         }
         let (low, high) = (values["prior_low"]!, values["prior_high"]!)
@@ -291,7 +289,7 @@ public enum FlowModelFile {
             throw DigsError.invalidProduct(path: path, field: "dataset 'transforms/prior_low'",
                                            problem: "is not below transforms/prior_high for parameter \(bad)")
         }
-        let s = Standardization(low: values["prior_low"]!, high: values["prior_high"]!,
+        let s = Standardization(low: low, high: high,
                                 thetaMean: values["z_mean"]!, thetaStd: values["z_std"]!,
                                 xMean: xMean, xStd: values["x_std"]!, contextTransform: transform, layout: layout,
                                 thetaTransform: thetaTransform)

@@ -220,14 +220,9 @@ public enum InferStage {
     static func checkCompatible(flow: FlowModelFile.Loaded, flowPath: String, source: ObservationSource,
                                 model: ModelSettings) throws {
         let trained = flow.wavelength, observed = source.wavelength
-        let sameGrid = trained.count == observed.count
-            && zip(trained, observed).allSatisfy { abs($0 - $1) <= 1e-6 * $0 }
-        guard sameGrid else {
-            func describe(_ w: [Double]) -> String {
-                w.isEmpty ? "no pixels" : String(format: "%d pixels, %.1f–%.1f Å", w.count, w.first!, w.last!)
-            }
+        guard ObservationSource.sameGrid(trained, observed) else {
             throw DigsError.invalidProduct(path: source.path, field: "wavelength",
-                                           problem: "has \(describe(observed)); the flow \(flowPath) was trained on \(describe(trained)) — resample the observations onto the flow's grid or train a flow for theirs")
+                                           problem: "has \(ObservationSource.describeGrid(observed)); the flow \(flowPath) was trained on \(ObservationSource.describeGrid(trained)) — resample the observations onto the flow's grid or train a flow for theirs")
         }
         // A flow that leaves a parameter to its exact conditional learns the others: the
         // pipeline's parameters but that one, in their order.

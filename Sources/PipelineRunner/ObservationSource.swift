@@ -215,13 +215,19 @@ extension ObservationSource {
     /// another grid would crash on a different count or silently compare shifted wavelengths.
     public func requireGrid(of model: ModelSettings) throws {
         let grid = model.instrument.pixelCentres
-        let same = grid.count == wavelength.count && zip(grid, wavelength).allSatisfy { abs($0 - $1) <= 1e-6 * $0 }
-        guard same else {
-            func describe(_ w: [Double]) -> String {
-                w.isEmpty ? "no pixels" : String(format: "%d pixels, %.2f–%.2f Å", w.count, w.first!, w.last!)
-            }
+        guard Self.sameGrid(grid, wavelength) else {
             throw DigsError.invalidProduct(path: path, field: "wavelength",
-                                           problem: "has \(describe(wavelength)); the pipeline's model.instrument grid has \(describe(grid)) — use the pipeline the observations were made or ingested with")
+                                           problem: "has \(Self.describeGrid(wavelength)); the pipeline's model.instrument grid has \(Self.describeGrid(grid)) — use the pipeline the observations were made or ingested with")
         }
+    }
+
+    /// Whether two pixel grids (centres, Å) are the same: as many pixels, each within 10⁻⁶.
+    static func sameGrid(_ a: [Double], _ b: [Double]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-6 * $0 }
+    }
+
+    /// A pixel grid in words: "138 pixels, 3060.00–9910.00 Å".
+    static func describeGrid(_ w: [Double]) -> String {
+        w.isEmpty ? "no pixels" : String(format: "%d pixels, %.2f–%.2f Å", w.count, w.first!, w.last!)
     }
 }
