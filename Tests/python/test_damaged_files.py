@@ -2,7 +2,7 @@
 
 - The 16 mutants of a theta_grid that crashed libhdf5 (SIGSEGV in H5HG_read through H5Aread
   of variable-length strings), allocated 139 TB from a corrupted dataspace, trapped on a
-  [20, 1] θ or hung (Tests/fixtures/damaged-hdf5, from ../shared/fixtures): `digs validate`,
+  [20, 1] θ or hung (Tests/fixtures/damaged-hdf5): `digs validate`,
   `digs inspect` and `digs simulate` each exit 1 naming the file, without a signal, within
   seconds.
 - A seeded fuzz test: 1–32 bytes flipped or randomised in small products of three kinds
