@@ -29,7 +29,11 @@ public final class AutoregressiveFlow: PosteriorFlow, @unchecked Sendable {
     }
 
     public var architecture: MAFArchitecture { network.architecture }
-    public var family: String { architecture.splineBins == 0 ? FlowModelFile.mafFamily : FlowModelFile.nsfFamily }
+    /// Its family: the MAF's affine transforms, or the spline flow's.
+    public var familyType: any AutoregressiveFlowFamily.Type {
+        architecture.splineBins == 0 ? MaskedAutoregressiveFlowFamily.self : NeuralSplineFlowFamily.self
+    }
+    public var family: String { familyType.name }
     public var priorLow: [Double] { standardization.low }
     public var priorHigh: [Double] { standardization.high }
 

@@ -91,10 +91,10 @@ public struct EpochReport: Sendable {
 /// minibatch is split over the workers in a fixed way, so resuming from a `TrainerState`
 /// gives the same result as never stopping.
 public final class FlowTrainer: @unchecked Sendable {
-    public let architecture: MAFArchitecture
     public let settings: TrainingSettings
     public let data: TrainingData
-    public let network: MAFNetwork<Float>
+    /// The network being trained, of any family (`TrainableFlow`).
+    public let network: any TrainableFlow
     public let trainRows: [Int]
     public let validationRows: [Int]
     let streams: RandomStreams
@@ -103,8 +103,26 @@ public final class FlowTrainer: @unchecked Sendable {
     /// gradients are summed in slice order: results do not depend on `workers`.
     static let slices = 2
 
-    public init(architecture: MAFArchitecture, settings: TrainingSettings, data: TrainingData, seed: UInt64,
-                workers: Int = 2) throws {
+    /// A trainer of the network of `family` that the settings describe.
+    public convenience init(family: any FlowFamily.Type, settings: TrainingSettings, features: Int, context: Int,
+                            data: TrainingData, seed: UInt64, workers: Int = 2) throws {
+        try self.init(settings: settings, data: data, seed: seed, workers: workers) { generator in
+            family.makeNetwork(settings, features: features, context: context, generator: &generator)
+        }
+    }
+
+    /// A trainer of a masked autoregressive network of the given shape.
+    public convenience init(architecture: MAFArchitecture, settings: TrainingSettings, data: TrainingData, seed: UInt64,
+                            workers: Int = 2) throws {
+        try self.init(settings: settings, data: data, seed: seed, workers: workers) { generator in
+            MAFNetwork<Float>(architecture: architecture, generator: &generator)
+        }
+    }
+
+    /// A trainer of the network `makeNetwork` builds, its initial weights drawn from the
+    /// generator it is given (the training seed's first stream).
+    public init(settings: TrainingSettings, data: TrainingData, seed: UInt64, workers: Int = 2,
+                makeNetwork: (inout Xoshiro256StarStar) -> any TrainableFlow) throws {
         try settings.validate()
         let nVal = Int((Double(data.count) * settings.validationFraction).rounded())
         guard nVal >= 1, data.count - nVal >= settings.batchSize else {
@@ -113,13 +131,12 @@ public final class FlowTrainer: @unchecked Sendable {
         }
         self.streams = RandomStreams(seed: seed)
         var g = streams.generator(.training, index: 0)
-        self.network = MAFNetwork<Float>(architecture: architecture, generator: &g)
+        self.network = makeNetwork(&g)
         var split = streams.generator(.training, index: 1)
         var order = Array(0..<data.count)
         Self.shuffle(&order, &split)
         self.validationRows = Array(order[0..<nVal]).sorted()
         self.trainRows = Array(order[nVal...]).sorted()
-        self.architecture = architecture
         self.settings = settings
         self.data = data
         self.workers = min(max(1, workers), Self.slices)
@@ -146,7 +163,7 @@ public final class FlowTrainer: @unchecked Sendable {
         guard state.parameters.count == network.parameters.count else {
             throw DigsError.invalidInput(field: "resume state", problem: "has \(state.parameters.count) parameters, the flow \(network.parameters.count)")
         }
-        let workspaces = (0..<Self.slices).map { _ in WorkerBuffers(architecture, rows: (settings.batchSize + Self.slices - 1) / Self.slices) }
+        let workspaces = (0..<Self.slices).map { _ in WorkerBuffers(network, rows: (settings.batchSize + Self.slices - 1) / Self.slices) }
         let trainJacobian = trainRows.reduce(0) { $0 + data.logJacobian[$1] } / Double(trainRows.count)
         let clock = ContinuousClock()
         while !state.finished && state.epoch < settings.maxEpochs {
@@ -192,12 +209,12 @@ public final class FlowTrainer: @unchecked Sendable {
 
     /// Per-worker buffers for a slice of the minibatch.
     final class WorkerBuffers: @unchecked Sendable {
-        let workspace: MAFNetwork<Float>.Workspace
+        let workspace: AnyObject
         var u: [Float], x: [Float], logProb: [Float], weights: [Float], gradient: [Float]
-        init(_ a: MAFArchitecture, rows: Int) {
-            workspace = .init(architecture: a, capacity: rows)
-            u = [Float](repeating: 0, count: rows * a.features)
-            x = [Float](repeating: 0, count: rows * a.context)
+        init(_ network: any TrainableFlow, rows: Int) {
+            workspace = network.makeWorkspace(rows: rows)
+            u = [Float](repeating: 0, count: rows * network.features)
+            x = [Float](repeating: 0, count: rows * network.contextCount)
             logProb = [Float](repeating: 0, count: rows)
             weights = [Float](repeating: 0, count: rows)
             gradient = []
@@ -206,7 +223,7 @@ public final class FlowTrainer: @unchecked Sendable {
 
     /// One optimiser step on a minibatch; returns Σ −log q(u | x) over its rows.
     private func step(_ batch: [Int], _ buffers: [WorkerBuffers], _ state: inout TrainerState, _ optimizer: Adam) -> Double {
-        let a = architecture, d = a.features, c = a.context, n = batch.count
+        let d = network.features, c = network.contextCount, n = batch.count
         let slices = Self.slices
         let per = (n + slices - 1) / slices
         let weight = Float(-1) / Float(n)
@@ -230,13 +247,14 @@ public final class FlowTrainer: @unchecked Sendable {
                         }
                         buf.weights.withUnsafeMutableBufferPointer { $0.update(repeating: weight) }
                         buf.logProb.withUnsafeMutableBufferPointer { lp in
-                            network.logProb(u: u.baseAddress!, x: x.baseAddress!, batch: rows.count, workspace: buf.workspace,
+                            network.logProb(u: u.baseAddress!, x: x.baseAddress!, rows: rows.count, workspace: buf.workspace,
                                             into: lp.baseAddress!)
                         }
                     }
                 }
                 buf.weights.withUnsafeBufferPointer { wb in
-                    network.backward(weights: wb.baseAddress!, batch: rows.count, workspace: buf.workspace, gradient: g.baseAddress!)
+                    network.accumulateGradient(weights: wb.baseAddress!, rows: rows.count, workspace: buf.workspace,
+                                               gradient: g.baseAddress!)
                 }
             }
         }
@@ -283,13 +301,13 @@ public final class FlowTrainer: @unchecked Sendable {
             parallelChunks(chunks, workers: workers) { w, k in
                 let buf = buffers[w]
                 let part = rows[(k * chunk)..<min(rows.count, (k + 1) * chunk)]
-                let a = architecture, d = a.features, c = a.context
+                let d = network.features, c = network.contextCount
                 for (j, r) in part.enumerated() {
                     for i in 0..<d { buf.u[j * d + i] = data.u[r * d + i] }
                     for i in 0..<c { buf.x[j * c + i] = data.x[r * c + i] }
                 }
                 buf.logProb.withUnsafeMutableBufferPointer { lp in
-                    network.logProb(u: buf.u, x: buf.x, batch: part.count, workspace: buf.workspace, into: lp.baseAddress!)
+                    network.logProb(u: buf.u, x: buf.x, rows: part.count, workspace: buf.workspace, into: lp.baseAddress!)
                 }
                 var sum = 0.0
                 for (j, r) in part.enumerated() { sum -= Double(buf.logProb[j]) + data.logJacobian[r] }

@@ -397,3 +397,28 @@ public final class MAFNetwork<T: BLASScalar>: @unchecked Sendable {
     }
 }
 
+
+/// The network as `FlowTrainer` trains it (both autoregressive families).
+extension MAFNetwork: TrainableFlow where T == Float {
+    public var features: Int { architecture.features }
+    public var contextCount: Int { architecture.context }
+    public var shapeDescription: String { "\(architecture)" }
+
+    public func makeWorkspace(rows: Int) -> AnyObject { Workspace(architecture: architecture, capacity: rows) }
+
+    public func logProb(u: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int, workspace: AnyObject,
+                        into logProb: UnsafeMutablePointer<Float>) {
+        self.logProb(u: u, x: x, batch: rows, workspace: workspace as! Workspace, into: logProb)
+    }
+
+    public func accumulateGradient(weights: UnsafePointer<Float>, rows: Int, workspace: AnyObject,
+                                   gradient: UnsafeMutablePointer<Float>) {
+        backward(weights: weights, batch: rows, workspace: workspace as! Workspace, gradient: gradient)
+    }
+
+    public func trained(parameters: [Float], standardization: Standardization, parameterNames: [String],
+                        contextLayout: ContextLayout) throws -> any TrainedFlow {
+        try AutoregressiveFlow(network: MAFNetwork(architecture: architecture, parameters: parameters, permutations: permutations),
+                               standardization: standardization, parameterNames: parameterNames, contextLayout: contextLayout)
+    }
+}

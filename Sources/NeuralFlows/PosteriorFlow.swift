@@ -3,10 +3,10 @@ import Foundation
 
 /// A trained conditional density q(θ | x) in physical units, of any flow family: what
 /// inference, calibration and the MCMC comparison use. `flow_model` names the family in its
-/// `architecture` attribute and `FlowModelFile.families` reads each; a new family (a spline
-/// flow, an ensemble) conforms to this and registers its reader there.
+/// `architecture` attribute; `FlowFamily` is how a family is trained, written and read, and
+/// `FlowFamilies.registered` lists them.
 public protocol PosteriorFlow: AnyObject, Sendable {
-    /// The family's name in `flow_model` (`maf`).
+    /// The family's name in `flow_model` (`maf`, `nsf`).
     var family: String { get }
     /// The parameters of θ, in order.
     var parameterNames: [String] { get }

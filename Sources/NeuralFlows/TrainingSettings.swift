@@ -10,22 +10,14 @@ public enum LearningRateSchedule: String, Codable, Sendable, CaseIterable, Setti
     case cosine
 }
 
-/// The kind of autoregressive transform of the flow.
-public enum FlowFamily: String, Codable, Sendable, CaseIterable, SettingChoice {
-    /// Affine transforms (sbi's `maf`, the paper's).
-    case maf
-    /// Monotone rational-quadratic spline transforms (an autoregressive neural spline flow,
-    /// nflows' `MaskedPiecewiseRationalQuadraticAutoregressiveTransform`).
-    case nsf
-}
-
 /// Training settings; the defaults are `sbi`'s (DESIGN §4) with the paper's 25 × 10 flow.
 public struct TrainingSettings: Settings {
-    /// `maf` when not given (the encoded settings of a MAF are then as before).
-    public var flow: FlowFamily?
+    /// The flow family's name (`FlowFamilies.registered`); `maf` when not given (the encoded
+    /// settings of a MAF are then as before).
+    public var flow: String?
     public var hiddenFeatures = 25
     public var numTransforms = 10
-    /// Bins of each spline (`flow: nsf` only; 10 when not given, sbi's default).
+    /// Bins of each spline (`flow: nsf` only, `NeuralSplineFlowFamily`; 10 when not given, sbi's default).
     public var numBins: Int?
     /// Half-width of the splines' interval in standardised θ (`flow: nsf` only; 3 when not given, sbi's).
     public var tailBound: Double?
@@ -76,25 +68,17 @@ public struct TrainingSettings: Settings {
     /// The θ map (`logit` when not given).
     public var resolvedThetaTransform: ThetaTransform { thetaTransform ?? .logit }
     /// The flow's family (`maf` when not given).
-    public var family: FlowFamily { flow ?? .maf }
-    /// Bins of each spline transform, 0 for the MAF's affine ones.
-    public var splineBins: Int { family == .nsf ? numBins ?? 10 : 0 }
-    /// The splines' half-width (standardised θ).
-    public var splineTailBound: Double { tailBound ?? 3 }
+    public func flowFamily() throws -> any FlowFamily.Type {
+        let name = flow ?? MaskedAutoregressiveFlowFamily.name
+        guard let family = FlowFamilies.named(name) else {
+            throw DigsError.invalidInput(field: "train.flow", problem: "is '\(name)'; expected one of \(FlowFamilies.names)")
+        }
+        return family
+    }
 
     public func validate() throws {
         func bad(_ f: String, _ p: String) -> DigsError { .invalidInput(field: "train.\(f)", problem: p) }
-        if family == .maf {
-            for (key, value) in [("num_bins", numBins.map { "\($0)" }), ("tail_bound", tailBound.map { "\($0)" })] {
-                if let value {
-                    throw bad(key, "is \(value), but it belongs to flow: nsf; a MAF has no splines (remove it, or set flow: nsf)")
-                }
-            }
-        }
-        if let numBins, numBins < 2 || numBins > 64 { throw bad("num_bins", "must be 2…64 bins (is \(numBins))") }
-        if let tailBound, !(tailBound > 0 && tailBound <= 100) {
-            throw bad("tail_bound", "must be in (0, 100] standardised units (is \(tailBound))")
-        }
+        try flowFamily().validate(self)
         guard hiddenFeatures >= 1 else { throw bad("hidden_features", "must be at least 1 (is \(hiddenFeatures))") }
         guard numTransforms >= 1 else { throw bad("num_transforms", "must be at least 1 (is \(numTransforms))") }
         guard embeddingFeatures.allSatisfy({ $0 >= 1 }) else {

@@ -1,5 +1,6 @@
 import DigsCore
 import Foundation
+import NeuralFlows
 
 /// What a pipeline's settings will need, estimated before anything runs, so that sizes that
 /// cannot work (10⁹ noise draws, 10⁶ hidden units, 10⁹ walkers) are refused up front with the
@@ -21,8 +22,7 @@ struct ResourceEstimate {
         disk.append(("simulate", (train + test) * (p * 4 + d * 8 + 24)))
         disk.append(("augment", pairs * (p * 4 + d * 8 + 8 + (heteroscedastic ? p * 5 : 0))))
         let h = Double(c.train.hiddenFeatures), t = Double(c.train.numTransforms)
-        let outputs = Double(c.train.splineBins == 0 ? 2 : 3 * c.train.splineBins - 1)  // MADE outputs per parameter
-        let weights = t * (h * (d + context) + 2 * h * h + outputs * d * (h + 1) + 3 * h)
+        let weights = Double((try? c.train.flowFamily())?.weightCount(c.train, features: Int(d), context: Int(context)) ?? 0)
         disk.append(("train", weights * 4 * 4 + context * 16))
         // Training holds every pair's context (float32) and θ, the weights with Adam's two moments
         // and their gradient per worker, and a batch of activations per transform.

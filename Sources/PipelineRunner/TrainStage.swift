@@ -4,7 +4,7 @@ import Foundation
 import NeuralFlows
 import ProductIO
 
-/// `digs train`: a MAF posterior estimator from `augmented_batches` → `flow_model`, checkpointed
+/// `digs train`: a posterior estimator of the flow family `train.flow` names from `augmented_batches` → `flow_model`, checkpointed
 /// every epoch into the output product (resumable with `resume: true`).
 public enum TrainStage {
     public static func run(settings: TrainingSettings, priors: PriorSet, dataPath: String, output: String, seed: UInt64,
@@ -41,14 +41,12 @@ public enum TrainStage {
                                                         dropInvalid: dropInvalid, layout: layout,
                                                         transform: settings.contextTransform, thetaTransform: settings.resolvedThetaTransform,
                                                         columns: columns, log: log)
-        let d = columns.count
-        let architecture = MAFArchitecture(features: d, context: c + settings.contextTransform.extraEntries, hidden: settings.hiddenFeatures,
-                                           transforms: settings.numTransforms, embedding: settings.embeddingFeatures,
-                                           splineBins: settings.splineBins, splineTailBound: settings.splineTailBound)
-        let trainer = try FlowTrainer(architecture: architecture, settings: settings, data: training, seed: seed, workers: threads)
-        if let previous, previous.maf?.architecture != architecture {
+        let family = try settings.flowFamily()
+        let trainer = try FlowTrainer(family: family, settings: settings, features: columns.count,
+                                      context: c + settings.contextTransform.extraEntries, data: training, seed: seed, workers: threads)
+        if let previous, previous.posterior.family != family.name || previous.posterior.trainable.shapeDescription != trainer.network.shapeDescription {
             throw DigsError.invalidProduct(path: output, field: "architecture",
-                                           problem: "\(previous.maf.map { "\($0.architecture)" } ?? previous.posterior.family) differs from the settings' \(architecture)")
+                                           problem: "\(previous.posterior.family) \(previous.posterior.trainable.shapeDescription) differs from the settings' \(family.name) \(trainer.network.shapeDescription)")
         }
         let wavelength: [Double] = try data.dataset("wavelength").read(as: Double.self).data
         let modelVersion = try ForwardModelVersionRecord.read(data)
@@ -61,14 +59,13 @@ public enum TrainStage {
         let clock = ContinuousClock()
         let began = clock.now
         let embedding = settings.embeddingFeatures.isEmpty ? "" : " after an embedding network of \(settings.embeddingFeatures.map(String.init).joined(separator: " → ")) tanh units"
-        let kind = settings.family == .maf ? "MAF" : String(format: "spline flow (%d bins on ±%g)", settings.splineBins, settings.splineTailBound)
+        let kind = family.describe(settings)
         log(String(format: "training a %d × %d %@%@ (%d weights) on %d pairs, %d for validation; context: %@ (%d values); OpenBLAS kernels: %@",
-                   settings.hiddenFeatures, settings.numTransforms, kind, embedding, architecture.layout.total,
+                   settings.hiddenFeatures, settings.numTransforms, kind, embedding, trainer.network.parameters.count,
                    trainer.trainRows.count, trainer.validationRows.count, layout.rawValue, c, BLASKernels.coreName))
         func save(_ state: TrainerState) throws {
-            let posterior = try AutoregressiveFlow(network: try MAFNetwork(architecture: architecture, parameters: state.bestParameters,
-                                                                      permutations: trainer.network.permutations),
-                                              standardization: standardization, parameterNames: names, contextLayout: layout)
+            let posterior = try trainer.network.trained(parameters: state.bestParameters, standardization: standardization,
+                                                        parameterNames: names, contextLayout: layout)
             try FlowModelFile.write(posterior, state: state, settings: settings, path: output, seed: seed, config: config,
                                     inputs: [data.asInput(role: "augmented_batches")], parameterUnits: units,
                                     wavelength: wavelength,

@@ -63,7 +63,7 @@ struct LinearGaussianPosteriorTests {
         let trainer = try FlowTrainer(architecture: architecture, settings: settings, data: data, seed: 11)
         let state = try trainer.train { _, _ in }
         #expect(state.validationLoss.last!.isFinite)
-        let flow = try AutoregressiveFlow(network: trainer.network, standardization: standardization,
+        let flow = try AutoregressiveFlow(network: trainer.network as! MAFNetwork<Float>, standardization: standardization,
                                      parameterNames: ["a", "b", "c"])
         for (k, truth) in [[1.2, -0.7, 0.5], [-1.5, 1.0, 1.4], [0.3, 1.3, -1.1]].enumerated() {
             let xo = Self.simulate(truth, &g)

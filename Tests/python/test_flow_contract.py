@@ -30,4 +30,4 @@ def test_an_unknown_flow_family_is_named_and_refused(run, tmp_path):
         f.attrs["architecture"] = "glow"
     r = digs("infer", "-c", pipeline, "--flow", flow, "-o", tmp_path / "p.h5", check=False)
     assert r.returncode != 0
-    assert "architecture" in r.stderr and "'glow'" in r.stderr and "reads maf" in r.stderr, r.stderr
+    assert "architecture" in r.stderr and "'glow'" in r.stderr and "flow families maf, nsf" in r.stderr, r.stderr
