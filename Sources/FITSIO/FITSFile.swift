@@ -96,6 +96,36 @@ public final class FITSFile {
         return String(cString: value!).trimmingCharacters(in: .whitespaces)
     }
 
+    /// A numeric keyword of the current HDU, or nil when absent or not a number.
+    public func doubleKeyword(_ name: String) -> Double? {
+        var value = 0.0, status: Int32 = 0
+        ffgkyd(pointer, name, &value, nil, &status)
+        return status == 0 ? value : nil
+    }
+
+    /// The EXTNAMEs of every HDU (the primary's is "PRIMARY" when it has none); the current HDU
+    /// is unchanged.
+    public func extensionNames() -> [String] {
+        var current: Int32 = 0, type: Int32 = 0, status: Int32 = 0, count: Int32 = 0
+        ffghdn(pointer, &current)
+        ffthdu(pointer, &count, &status)
+        var names = [String]()
+        for k in 1...max(1, Int(count)) where status == 0 {
+            ffmahd(pointer, Int32(k), &type, &status)
+            if status == 0 { names.append((try? stringKeyword("EXTNAME")) ?? nil ?? (k == 1 ? "PRIMARY" : "HDU \(k)")) }
+        }
+        var ignored: Int32 = 0
+        ffmahd(pointer, current, &type, &ignored)
+        return names
+    }
+
+    /// A keyword of a column of the current table (`TUNIT`, `TUCD`, …: the column's number is
+    /// appended), or nil.
+    public func columnKeyword(_ prefix: String, column name: String) throws -> String? {
+        guard let k = try columnNames().firstIndex(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) else { return nil }
+        return try stringKeyword("\(prefix)\(k + 1)")
+    }
+
     /// The axis lengths of the current HDU's image, FITS order (NAXIS1 first, fastest).
     public func imageShape() throws -> [Int] {
         try requireDataInFile()

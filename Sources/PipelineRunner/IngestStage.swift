@@ -251,12 +251,12 @@ final class SpectrumReader {
         desi = nil   // the previous DESI file's spectra go before the next file is read
         let file = try MappedFile(path: row.file)
         let sha = "sha256:" + file.withBytes(FileDigest.sha256(bytes:))
-        let fits = SpectrumFiles.isCSV(row.file) && format != .sdss && format != .desi ? nil : try FITSFile(mapped: file)
+        let fits = SpectrumFiles.isCSV(row.file) && format == .auto || format == .table && SpectrumFiles.isCSV(row.file) ? nil : try FITSFile(mapped: file)
         let detected = format == .auto
         if detected {
             if let fits {
                 format = fits.hasHDU(extname: "COADD") || fits.hasHDU(extname: "SPECOBJ") ? .sdss
-                    : DESICoadd.recognises(fits) ? .desi : .table
+                    : DESICoadd.recognises(fits) ? .desi : SpectrumFiles.recognisesSpSpec(fits) ? .spspec : .table
             } else {
                 format = .table
             }
@@ -267,19 +267,19 @@ final class SpectrumReader {
         switch format {
         case .sdss:
             return [object(try SpectrumFiles.readSDSS(fits!, redshift: given?.0), origin: given?.1 ?? "spectrum file")]
+        case .spspec:
+            return [object(try SpectrumFiles.readSpSpec(fits!, redshift: given?.0), origin: given?.1 ?? "spectrum file")]
         case .table:
             // A FITS file taken for a table because it is neither SDSS nor DESI says so.
-            let guess = detected && fits != nil ? "is neither an SDSS spec file (no HDU COADD or SPECOBJ) nor a DESI coadd file (no FIBERMAP and B_FLUX), so it was read as a table: " : ""
-            guard let given else {
-                throw DigsError.invalidInput(field: "\(row.location) redshift",
-                                             problem: "\(row.file) \(guess)a table spectrum has no redshift: give it in the object table's column redshift or with --redshift")
-            }
+            let guess = detected && fits != nil ? "is neither an SDSS spec file (no HDU COADD or SPECOBJ), an SDSS DR7 spSpec file (no primary image with COEFF0, COEFF1) nor a DESI coadd or spectra file (no FIBERMAP and B_FLUX); its HDUs are \(fits!.extensionNames().joined(separator: ", ")), so it was read as a table: " : ""
             do {
-                let spectrum = try SpectrumFiles.readTable(file, fits: fits, redshift: given.0,
+                let spectrum = try SpectrumFiles.readTable(file, fits: fits, redshift: given?.0,
                                                            fluxUnit: options.settings.fluxUnit, medium: options.settings.medium)
-                return [object(spectrum, origin: given.1)]
-            } catch let DigsError.invalidProduct(path, field, problem) where !guess.isEmpty {
+                return [object(spectrum, origin: given?.1 ?? "spectrum file")]
+            } catch let DigsError.invalidProduct(path, field, problem) where !guess.isEmpty && (field.hasPrefix("column ") || field.hasPrefix("HDU ")) {
                 throw DigsError.invalidProduct(path: path, field: field, problem: problem + " (the file " + guess.dropLast(2) + ")")
+            } catch let DigsError.invalidInput(_, problem) {
+                throw DigsError.invalidInput(field: "\(row.location) redshift", problem: guess.isEmpty ? problem : "\(row.file) \(guess)" + problem)
             }
         case .desi:
             desi = (row.file, sha, try DESICoadd(file: fits!), nil)

@@ -4,14 +4,18 @@ import SpectralSynthesis
 
 /// Which reader a spectrum file takes.
 public enum SpectrumFormat: String, SettingChoice, Sendable {
-    /// From the file: HDU `COADD` → sdss; `FIBERMAP` and `B_FLUX` (…) → desi; `.csv` or any
-    /// other FITS → table.
+    /// From the file: HDU `COADD` → sdss; a primary image with `COEFF0`/`COEFF1` → spspec;
+    /// `FIBERMAP` and `B_FLUX` (…) → desi; `.csv` or any other FITS → table (ESO Phase 3 1-D
+    /// spectra among them).
     case auto
     /// SDSS/BOSS `spec-PLATE-MJD-FIBER.fits`.
     case sdss
-    /// DESI coadd files, many targets each.
+    /// SDSS DR7 `spSpec-MJD-PLATE-FIBER.fit`.
+    case spspec
+    /// DESI coadd files and per-exposure `spectra-*` files, many targets each.
     case desi
-    /// Generic CSV or FITS tables of wavelength, flux, error (and mask).
+    /// CSV or FITS tables of wavelength, flux, error or ivar (and mask), one row per pixel or one
+    /// row of array cells: ESO Phase 3 1-D spectra (WAVE, FLUX, ERR, QUAL with their TUNITs).
     case table
 }
 

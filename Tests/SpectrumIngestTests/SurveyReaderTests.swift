@@ -74,7 +74,7 @@ struct SurveyReaderTests {
         for (text, expected) in [
             ("file,redshfit\na.fits,0.1\n", "column 'redshfit'"),
             ("file,redshift\na.fits,-1\n", "line 2 column redshift"),
-            ("file,format\na.fits,boss\n", "expected one of auto, sdss, desi, table"),
+            ("file,format\na.fits,boss\n", "expected one of auto, sdss, spspec, desi, table"),
             ("file,id\na.fits,x\nb.fits,x\n", "already the id of line 2"),
             ("id\nx\n", "column file"),
             ("file,targetid\na.fits,12.5\n", "integer TARGETID"),
