@@ -112,7 +112,7 @@ public final class FITSFile {
         var names = [String]()
         for k in 1...max(1, Int(count)) where status == 0 {
             ffmahd(pointer, Int32(k), &type, &status)
-            if status == 0 { names.append((try? stringKeyword("EXTNAME")) ?? nil ?? (k == 1 ? "PRIMARY" : "HDU \(k)")) }
+            if status == 0 { names.append((try? stringKeyword("EXTNAME")).flatMap { $0 } ?? (k == 1 ? "PRIMARY" : "HDU \(k)")) }
         }
         var ignored: Int32 = 0
         ffmahd(pointer, current, &type, &ignored)

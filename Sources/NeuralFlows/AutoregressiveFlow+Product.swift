@@ -50,8 +50,7 @@ extension AutoregressiveFlow: TrainedFlow {
         try w.write("masks/hidden", NDArray(shape: [a.hidden, a.hidden], data: masks.hiddenToHidden), axes: ["out", "in"],
                     units: "", description: "MADE mask of both hidden layers")
         try w.write("masks/output", NDArray(shape: [a.outputsPerFeature * a.features, a.hidden], data: masks.output), axes: ["out", "in"],
-                    units: "", description: a.splineBins == 0 ? "MADE mask of the output layer (rows 2i: scale, 2i+1: shift of feature i)"
-                        : "MADE mask of the output layer (rows (3K-1)i...: K widths, K heights, K-1 derivatives of feature i's spline)")
+                    units: "", description: "MADE mask of the output layer (\(familyType.outputRows))")
         try w.write("permutations", NDArray(shape: [a.transforms, a.features], data: net.permutations.flatMap { $0.map(Int64.init) }),
                     axes: ["transform", "parameter"], units: "", description: "the permutation after each transform")
         for (name, value) in familyType.rootAttributes(a).sorted(by: { $0.key < $1.key }) { try w.file.setAttribute(name, value) }
@@ -68,7 +67,7 @@ extension AutoregressiveFlow: TrainedFlow {
     static func read(_ product: Product, splineBins: Int, splineTailBound: Double) throws -> AutoregressiveFlow {
         let (file, path) = (product.file, product.path)
         func int(_ name: String) throws -> Int { try FlowModelFile.int(file, name, path) }
-                let names = try file.attribute("parameter_names")?.stringsValue ?? []
+        let names = try file.attribute("parameter_names")?.stringsValue ?? []
         let context = try product.dataset("transforms/x_mean", rank: 1).shape[0]
         var embedding: [Int] = []
         if let value = try file.attribute("embedding_features") {

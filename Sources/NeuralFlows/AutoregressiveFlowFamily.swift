@@ -9,6 +9,8 @@ import ProductIO
 public protocol AutoregressiveFlowFamily: FlowFamily {
     /// The flow's shape for these settings.
     static func architecture(_ settings: TrainingSettings, features: Int, context: Int) -> MAFArchitecture
+    /// What the MADE's output rows of each parameter hold (the output mask's description).
+    static var outputRows: String { get }
     /// The root attributes of `flow_model` that hold this family's own hyper-parameters.
     static func rootAttributes(_ architecture: MAFArchitecture) -> [String: AttributeValue]
     /// The elementwise transform's (bins, tail bound) from a product's root attributes, checked;
@@ -54,6 +56,8 @@ public enum MaskedAutoregressiveFlowFamily: AutoregressiveFlowFamily {
     }
 
     public static func describe(_ settings: TrainingSettings) -> String { "MAF" }
+
+    public static let outputRows = "rows 2i: scale, 2i+1: shift of feature i"
 
     public static func architecture(_ settings: TrainingSettings, features: Int, context: Int) -> MAFArchitecture {
         architecture(settings, features: features, context: context, splineBins: 0, splineTailBound: 3)

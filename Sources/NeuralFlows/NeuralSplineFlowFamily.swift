@@ -25,6 +25,8 @@ public enum NeuralSplineFlowFamily: AutoregressiveFlowFamily {
         String(format: "spline flow (%d bins on ±%g)", settings.numBins ?? defaultBins, settings.tailBound ?? defaultTailBound)
     }
 
+    public static let outputRows = "rows (3K-1)i...: K widths, K heights, K-1 derivatives of feature i's spline"
+
     public static func architecture(_ settings: TrainingSettings, features: Int, context: Int) -> MAFArchitecture {
         architecture(settings, features: features, context: context, splineBins: settings.numBins ?? defaultBins,
                      splineTailBound: settings.tailBound ?? defaultTailBound)

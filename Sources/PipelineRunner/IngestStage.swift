@@ -251,7 +251,7 @@ final class SpectrumReader {
         desi = nil   // the previous DESI file's spectra go before the next file is read
         let file = try MappedFile(path: row.file)
         let sha = "sha256:" + file.withBytes(FileDigest.sha256(bytes:))
-        let fits = SpectrumFiles.isCSV(row.file) && format == .auto || format == .table && SpectrumFiles.isCSV(row.file) ? nil : try FITSFile(mapped: file)
+        let fits = SpectrumFiles.isCSV(row.file) && (format == .auto || format == .table) ? nil : try FITSFile(mapped: file)
         let detected = format == .auto
         if detected {
             if let fits {

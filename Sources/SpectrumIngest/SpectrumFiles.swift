@@ -90,9 +90,16 @@ public enum SpectrumFiles {
         let id = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         return ObservedSpectrum(id: id, wavelength: (0..<n).map { pow(10, c0 + c1 * Double($0)) }, medium: .vacuum,
                                 flux: flux.map { $0 * sdssFluxUnit },
-                                inverseVariance: error.map { $0 > 0 && $0.isFinite ? 1 / ($0 * sdssFluxUnit * $0 * sdssFluxUnit) : 0 },
+                                inverseVariance: inverseVariance(ofError: error, unit: sdssFluxUnit),
                                 good: mask.map { $0.isFinite && (Int64(exactly: $0) ?? 1) & ~Int64(spSpecEmissionLineBit) == 0 },
                                 redshift: z, source: path)
+    }
+
+    /// The inverse variance, in (erg s⁻¹ cm⁻² Å⁻¹)⁻², of 1σ errors given in `unit` erg s⁻¹ cm⁻² Å⁻¹;
+    /// an error that is not a positive finite number (0, −1, NaN: the files' ways of saying "no
+    /// data") gives 0.
+    static func inverseVariance(ofError error: [Double], unit: Double) -> [Double] {
+        error.map { $0 > 0 && $0.isFinite ? 1 / ($0 * unit * $0 * unit) : 0 }
     }
 
     /// Whether a file name says CSV (`.csv`, any case); anything else is read as FITS.
@@ -176,7 +183,7 @@ public enum SpectrumFiles {
         }
         let inverseVariance: [Double]
         if let error = columns["error"] {
-            inverseVariance = error.map { $0 > 0 && $0.isFinite ? 1 / ($0 * errorFactor * $0 * errorFactor) : 0 }
+            inverseVariance = Self.inverseVariance(ofError: error, unit: errorFactor)
         } else {
             inverseVariance = columns["ivar"]!.map { $0 > 0 && $0.isFinite ? $0 / (fluxFactor * fluxFactor) : 0 }
         }
