@@ -32,6 +32,8 @@ public struct NebularSettings: Settings {
 /// Everything the forward model θ → x needs besides the SSP library (DESIGN §3).
 public struct ModelSettings: Settings {
     public var parameters = PriorSet.paper
+    /// The star-formation-history family and its settings (`model.sfh`).
+    public var sfh = SFHChoice()
     public var dust = DustLaw.calzetti
     public var nebular = NebularSettings()
     public var instrument = InstrumentSettings()
@@ -41,14 +43,23 @@ public struct ModelSettings: Settings {
 
     public init() {}
 
-    public init(parameters: PriorSet, dust: DustLaw, nebular: NebularSettings, instrument: InstrumentSettings) {
+    public init(parameters: PriorSet, sfh: SFHChoice = SFHChoice(), dust: DustLaw, nebular: NebularSettings, instrument: InstrumentSettings) {
         self.parameters = parameters
+        self.sfh = sfh
         self.dust = dust
         self.nebular = nebular
         self.instrument = instrument
     }
 
+    /// The model's star-formation history.
+    public var history: any StarFormationHistory { sfh.history }
+
+    /// The names and descriptions of this model's parameters and derived quantities.
+    public var vocabulary: ParameterVocabulary { ParameterVocabulary(history) }
+
     public func validate() throws {
+        try history.validate(oldestAge: AgeBins.universeAge)
+        try history.check(parameters, oldestAge: AgeBins.universeAge)
         try nebular.validate()
         try instrument.validate()
     }

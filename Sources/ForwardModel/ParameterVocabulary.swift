@@ -2,38 +2,37 @@ import DigsCore
 
 /// The quantities a forward model declares: its parameters θ and the quantities it derives for
 /// every θ. The products, the catalog (column names, units, UCDs, comments) and the report take
-/// names and descriptions from here; a model with another star-formation history declares its
-/// own vocabulary and adds it to `all`.
+/// names and descriptions from here. log_mass, log_z and dust2 are every model's; its
+/// star-formation history (`StarFormationHistory`) brings the rest.
 public struct ParameterVocabulary: Sendable {
-    /// The model's parameters, in `ModelParameter` order.
+    /// The model's parameters, in the family's default order (log_mass, the SFH's, log_z, dust2).
     public let parameters: [QuantityDescription]
-    /// Quantities `SpectrumSimulator` derives for every θ (the sed_set holds them all).
+    /// Quantities `SpectrumSimulator` derives for every θ (the sed_set holds them all), in its order.
     public let derived: [QuantityDescription]
     /// The derived quantities `digs infer` computes for every posterior sample.
     public let posteriorDerived: [QuantityDescription]
 
-    /// The delayed-τ model of DESIGN §3.
-    public static let delayedTau: ParameterVocabulary = {
-        func q(_ name: String, _ units: String, _ fits: String, _ ucd: String, _ meaning: String) -> QuantityDescription {
-            QuantityDescription(name: name, units: units, fitsName: fits, ucd: ucd, meaning: meaning)
-        }
-        let livingMass = q("log_surviving_mass", "log(solMass)", "LOGMSTAR", "phys.mass", "log10 of the stellar mass in living stars (remnants excluded)")
-        let massWeightedAge = q("mass_weighted_age", "Gyr", "MWAGE", "time.age", "mean age of the living stellar mass")
-        return ParameterVocabulary(
-            parameters: [
-                q("log_mass", "log(solMass)", "LOG_MASS", "phys.mass", "log10 of the stellar mass formed"),
-                q("t_age", "Gyr", "T_AGE", "time.age", "age of the galaxy (time since star formation began)"),
-                q("log_tau", "log(Gyr)", "LOG_TAU", "time.scale", "log10 of the e-folding time of the delayed-tau SFH"),
-                q("log_z", "", "LOG_Z", "phys.abund.Z", "stellar metallicity log10(Z/Zsun)"),
-                q("dust2", "", "DUST2", "phys.absorption.opticalDepth", "optical depth of diffuse dust at 5500 Angstrom"),
-            ],
-            derived: [livingMass, massWeightedAge,
-                      q("sfr_weighted_age", "Gyr", "SFRWAGE", "time.age", "mean age of all stars formed (weighted by the star-formation rate)")],
-            posteriorDerived: [livingMass, massWeightedAge])
-    }()
+    static func q(_ name: String, _ units: String, _ fits: String, _ ucd: String, _ meaning: String) -> QuantityDescription {
+        QuantityDescription(name: name, units: units, fitsName: fits, ucd: ucd, meaning: meaning)
+    }
 
-    /// Every model's vocabulary.
-    public static let all: [ParameterVocabulary] = [.delayedTau]
+    /// The parameters every model has.
+    static let logMass = q("log_mass", "log(solMass)", "LOG_MASS", "phys.mass", "log10 of the stellar mass formed")
+    static let trailing = [q("log_z", "", "LOG_Z", "phys.abund.Z", "stellar metallicity log10(Z/Zsun)"),
+                           q("dust2", "", "DUST2", "phys.absorption.opticalDepth", "optical depth of diffuse dust at 5500 Angstrom")]
+    /// What every model derives from its mass per age bin.
+    static let livingMass = q("log_surviving_mass", "log(solMass)", "LOGMSTAR", "phys.mass", "log10 of the stellar mass in living stars (remnants excluded)")
+    static let massWeightedAge = q("mass_weighted_age", "Gyr", "MWAGE", "time.age", "mean age of the living stellar mass")
+
+    /// The vocabulary of a model with the star-formation history `history`.
+    public init(_ history: any StarFormationHistory) {
+        parameters = [Self.logMass] + history.parameters + Self.trailing
+        derived = [Self.livingMass, Self.massWeightedAge] + history.derived
+        posteriorDerived = [Self.livingMass, Self.massWeightedAge]
+    }
+
+    /// The vocabulary of every registered family, with its default settings.
+    public static var all: [ParameterVocabulary] { StarFormationHistories.registered.map { ParameterVocabulary($0.init()) } }
 
     /// The description of `name` in any model's vocabulary, or the undeclared one.
     public static func describe(_ name: String, units: String) -> QuantityDescription {

@@ -33,23 +33,28 @@ public struct PriorSet: Codable, Equatable, Sendable {
 
     public let entries: [Entry]
 
-    /// The defaults of DESIGN §3 (the paper's code): log M U(8, 13), t_age U(0.01, 4) Gyr,
-    /// log τ U(−1, 1), log Z U(−2, 0.2), dust2 U(0.1, 1).
-    public static let paper = try! PriorSet([
-        Entry(parameter: .logMass, prior: try! Prior(.uniform, low: 8, high: 13)),
-        Entry(parameter: .tAge, prior: try! Prior(.uniform, low: 0.01, high: 4)),
-        Entry(parameter: .logTau, prior: try! Prior(.uniform, low: -1, high: 1)),
-        Entry(parameter: .logZ, prior: try! Prior(.uniform, low: -2.0, high: 0.2)),
-        Entry(parameter: .dust2, prior: try! Prior(.uniform, low: 0.1, high: 1.0)),
-    ])
+    /// The paper's priors: log M U(8, 13), log Z U(−2, 0.2), dust2 U(0.1, 1) and the delayed-τ
+    /// history's own (t_age U(0.01, 4) Gyr, log τ U(−1, 1)).
+    public static let paper = defaults(for: DelayedTauHistory())
 
-    /// Requires every model parameter exactly once, in any order.
+    /// The default priors of a model with the SFH `history`, in its default order: log M U(8, 13),
+    /// the family's, log Z U(−2, 0.2), dust2 U(0.1, 1).
+    public static func defaults(for history: any StarFormationHistory) -> PriorSet {
+        let shared = [try! Prior(.uniform, low: 8, high: 13), try! Prior(.uniform, low: -2.0, high: 0.2),
+                      try! Prior(.uniform, low: 0.1, high: 1.0)]  // valid literal bounds
+        let priors = [shared[0]] + history.defaultPriors + shared[1...]
+        return try! PriorSet(zip(history.modelParameters, priors).map { Entry(parameter: $0, prior: $1) })  // distinct names
+    }
+
+    /// Requires distinct names, log_mass, log_z and dust2 among them (the SFH's own are checked
+    /// against its family: `StarFormationHistory.requireParameters`).
     public init(_ entries: [Entry]) throws {
         let names = entries.map(\.parameter)
-        guard Set(names).count == names.count, Set(names) == Set(ModelParameter.allCases) else {
+        let required = ModelParameter.shared.leading + ModelParameter.shared.trailing
+        guard Set(names).count == names.count, Set(required).isSubset(of: names) else {
             throw DigsError.invalidInput(
                 field: "model.parameters",
-                problem: "must list each of \(ModelParameter.allCases.map(\.rawValue).joined(separator: ", ")) exactly once, got \(names.map(\.rawValue))")
+                problem: "must list each parameter once, including \(required.map(\.rawValue).joined(separator: ", ")); got \(names.map(\.rawValue))")
         }
         self.entries = entries
     }
@@ -69,7 +74,7 @@ public struct PriorSet: Codable, Equatable, Sendable {
 
     /// The position of a parameter in θ.
     public func index(of parameter: ModelParameter) -> Int {
-        entries.firstIndex { $0.parameter == parameter }!  // init guarantees every parameter
+        entries.firstIndex { $0.parameter == parameter }!  // log_mass, log_z, dust2: init; the SFH's: its family's check
     }
 
     /// Draws rows `rows` of a theta grid: row i uses its own random stream, so any split
@@ -89,9 +94,6 @@ public struct PriorSet: Codable, Equatable, Sendable {
         zip(entries, theta).reduce(0) { $0 + $1.0.prior.logDensity($1.1) }
     }
 
-    /// The prior with t_age at most `ageLimit` Gyr (the age of the Universe at an object's
-    /// redshift): each density the same on the smaller box, renormalised; itself when the limit
-    /// lies at or above the box. Throws when the limit is at or below the box's lower end.
     /// Why `parameter` cannot be drawn from its exact conditional posterior given the others
     /// (nil: it can) — the one rule of `train.analytic_mass`, which training, inference and the
     /// likelihood all ask here: it must be log_mass, which adds to every log-flux pixel alike, so
@@ -106,18 +108,6 @@ public struct PriorSet: Codable, Equatable, Sendable {
             return "log_mass's prior is \(distribution.rawValue); its exact conditional is a truncated Gaussian only under a uniform prior"
         }
         return nil
-    }
-
-    public func limitingAge(to ageLimit: Double) throws -> PriorSet {
-        let j = index(of: .tAge), e = entries[j]
-        guard ageLimit < e.prior.high else { return self }
-        guard ageLimit > e.prior.low else {
-            throw DigsError.invalidInput(field: "age_of_universe",
-                                         problem: "is \(ageLimit) Gyr, at or below the t_age prior's lower end \(e.prior.low) Gyr: no age is possible")
-        }
-        var limited = entries
-        limited[j] = Entry(parameter: .tAge, prior: try Prior(e.prior.distribution, low: e.prior.low, high: ageLimit))
-        return try PriorSet(limited)
     }
 
     /// One draw of θ from the joint prior.

@@ -5,7 +5,8 @@ import SpectralSynthesis
 
 /// The forward model θ → x = log10 L_λ (L☉/Å) on the instrument pixels, for batches.
 ///
-/// Per galaxy: exact delayed-τ masses per age bin (`DelayedTauSFH`, `AgeBins`), metallicity weights
+/// Per galaxy: exact masses per age bin from the model's star-formation history
+/// (`StarFormationHistory`, over `AgeBins`), metallicity weights
 /// linear in log Z between the two bracketing grids (clamped at the grid ends), a weighted sum
 /// of the precomputed instrument-resolution SSP rows (`SSPRows`, nebular light of
 /// young populations included), per-pixel dust, log10, plus log M_formed.
@@ -17,7 +18,12 @@ public final class SpectrumSimulator: @unchecked Sendable {
     public let ageEdges: [Double]
     public let ageCentres: [Double]
     let logMetallicity: [Double]
-    let index: (mass: Int, age: Int, tau: Int, z: Int, dust: Int)
+    /// The model's star-formation history and the positions of its parameters in θ.
+    public let history: any StarFormationHistory
+    let sfhIndex: [Int]
+    let index: (mass: Int, z: Int, dust: Int)
+    /// The names and descriptions of the parameters and derived quantities.
+    public let vocabulary: ParameterVocabulary
 
     /// Prepares the instrument-resolution SSP rows (one-time cost, ~1 s for BC03).
     public init(library: SSPLibrary, settings: ModelSettings) throws {
@@ -32,75 +38,77 @@ public final class SpectrumSimulator: @unchecked Sendable {
                                 nebular: settings.nebular)
         self.logMetallicity = library.metallicity.map { log10($0) }
         let p = settings.parameters
-        self.index = (p.index(of: .logMass), p.index(of: .tAge), p.index(of: .logTau), p.index(of: .logZ), p.index(of: .dust2))
-        let oldest = AgeBins.universeAge
-        guard 1e9 * p.entries[index.age].prior.high <= oldest else {
-            throw DigsError.invalidInput(field: "model.parameters.t_age",
-                                         problem: "prior reaches \(p.entries[index.age].prior.high) Gyr, beyond the oldest age bin (\(oldest / 1e9) Gyr)")
-        }
+        self.history = settings.history
+        try history.validate(oldestAge: AgeBins.universeAge)
+        try history.check(p, oldestAge: AgeBins.universeAge)
+        self.sfhIndex = history.parameters.map { p.index(of: ModelParameter($0.name)) }
+        self.index = (p.index(of: .logMass), p.index(of: .logZ), p.index(of: .dust2))
+        self.vocabulary = settings.vocabulary
     }
 
     /// Pixel centre wavelengths, Å.
     public var wavelength: [Double] { settings.instrument.pixelCentres }
 
-    /// Per-galaxy quantities derived from the star-formation history.
+    /// Per-galaxy quantities derived from the star-formation history: one column per
+    /// quantity of `vocabulary.derived`, in its order.
     public struct Derived: Sendable {
-        /// log10 of the mass in living stars today, M☉.
-        public var logLivingMass: [Double]
-        /// Mean age of the living stellar mass, Gyr.
-        public var massWeightedAge: [Double]
-        /// Mean age of the mass formed (SFR-weighted), Gyr.
-        public var sfrWeightedAge: [Double]
+        /// [quantity][galaxy].
+        public var columns: [[Double]]
+        /// The column of the derived quantity `name` (its `vocabulary.derived` entry).
+        let names: [String]
+
+        public subscript(name: String) -> [Double]? { names.firstIndex(of: name).map { columns[$0] } }
+        /// log10 of the mass in living stars today, M☉ (every family's).
+        public var logLivingMass: [Double] { columns[0] }
+        /// Mean age of the living stellar mass, Gyr (every family's).
+        public var massWeightedAge: [Double] { columns[1] }
     }
 
     /// Simulates x for every row of θ ([N, P], pipeline order); rows are split over
     /// `threads` workers (BLAS runs single-threaded inside each).
     public func simulate(_ theta: NDArray<Double>, threads: Int = 2) -> (logFlux: NDArray<Float>, derived: Derived) {
         let n = theta.shape[0], p = rows.pixels
+        let q = vocabulary.derived.count
         var flux = [Float](repeating: 0, count: n * p)
-        var living = [Double](repeating: 0, count: n), mwa = living, swa = living
+        var derived = [Double](repeating: 0, count: q * n)  // [quantity][galaxy]
         let batch = 256
         let batches = (n + batch - 1) / batch
         flux.withUnsafeMutableBufferPointer { f in
-            living.withUnsafeMutableBufferPointer { l in
-                mwa.withUnsafeMutableBufferPointer { m in
-                    swa.withUnsafeMutableBufferPointer { s in
-                        let out = Outputs(flux: DisjointWrites(f), livingMass: DisjointWrites(l),
-                                          massWeightedAge: DisjointWrites(m), sfrWeightedAge: DisjointWrites(s))
-                        parallelChunks(batches, workers: threads) { _, b in
-                            var scratch = Scratch(rows: rows)
-                            simulateBatch(theta, (b * batch)..<min(n, (b + 1) * batch), &scratch, out)
-                        }
-                    }
+            derived.withUnsafeMutableBufferPointer { d in
+                let out = Outputs(flux: DisjointWrites(f), derived: DisjointWrites(d), galaxies: n)
+                parallelChunks(batches, workers: threads) { _, b in
+                    var scratch = Scratch(rows: rows, sfhParameters: sfhIndex.count)
+                    simulateBatch(theta, (b * batch)..<min(n, (b + 1) * batch), &scratch, out)
                 }
             }
         }
         let logFlux = try! NDArray(shape: [n, p], data: flux)  // n·p elements by construction
-        return (logFlux, Derived(logLivingMass: living, massWeightedAge: mwa, sfrWeightedAge: swa))
+        return (logFlux, derivedColumns((0..<q).map { Array(derived[($0 * n)..<(($0 + 1) * n)]) }))
     }
+
+    func derivedColumns(_ columns: [[Double]]) -> Derived { Derived(columns: columns, names: vocabulary.derived.map(\.name)) }
 
     /// The derived quantities alone (no spectrum): cheap, for every posterior sample.
     public func derived(_ theta: NDArray<Double>) -> Derived {
         let n = theta.shape[0], stride = theta.shape[1]
-        var masses = [Double](repeating: 0, count: rows.ages)
-        var out = Derived(logLivingMass: [], massWeightedAge: [], sfrWeightedAge: [])
+        var scratch = Scratch(rows: rows, sfhParameters: sfhIndex.count)
+        var columns = [[Double]](repeating: [], count: vocabulary.derived.count)
         for g in 0..<n {
-            let d = starFormation(theta.data[(g * stride)..<((g + 1) * stride)], masses: &masses) { _, _, _ in }
-            out.logLivingMass.append(d.logLivingMass)
-            out.massWeightedAge.append(d.massWeightedAge)
-            out.sfrWeightedAge.append(d.sfrWeightedAge)
+            let d = starFormation(theta.data[(g * stride)..<((g + 1) * stride)], &scratch.sfhParameters, &scratch.masses) { _, _, _ in }
+            for k in columns.indices { columns[k].append(d[k]) }
         }
-        return out
+        return derivedColumns(columns)
     }
 
-    /// The star-formation history of one θ row: fills `masses` with the fraction of the mass
-    /// formed in each age bin, reports each (metallicity grid, age bin, mass fraction) weight
-    /// of the SSP mix to `weight`, and returns the derived quantities.
-    private func starFormation(_ t: ArraySlice<Double>, masses: inout [Double], weight: (Int, Int, Double) -> Void)
-        -> (logLivingMass: Double, massWeightedAge: Double, sfrWeightedAge: Double) {
+    /// The star-formation history of one θ row: fills the scratch's `masses` with the fraction
+    /// of the mass formed in each age bin, reports each (metallicity grid, age bin, mass
+    /// fraction) weight of the SSP mix to `weight`, and returns the derived quantities in
+    /// `vocabulary.derived` order.
+    private func starFormation(_ t: ArraySlice<Double>, _ sfhParameters: inout [Double], _ masses: inout [Double],
+                               weight: (Int, Int, Double) -> Void) -> [Double] {
         let base = t.startIndex, na = rows.ages
-        let sfh = DelayedTauSFH(age: t[base + index.age] * 1e9, tau: pow(10, t[base + index.tau]) * 1e9)
-        sfh.binFractions(edges: ageEdges, into: &masses)
+        for (k, j) in sfhIndex.enumerated() { sfhParameters[k] = t[base + j] }
+        history.massFractions(sfhParameters, edges: ageEdges, into: &masses)
         let (zi, zw) = Interpolation.bracket(logMetallicity, t[base + index.z])
         var livingMass = 0.0, livingAge = 0.0
         for (z, w) in [(zi, 1 - zw), (zi + 1, zw)] where w > 0 {
@@ -112,21 +120,26 @@ public final class SpectrumSimulator: @unchecked Sendable {
                 livingAge += alive * ageCentres[a]
             }
         }
-        return (log10(livingMass) + t[base + index.mass], livingAge / livingMass / 1e9, sfh.sfrWeightedAge / 1e9)
+        return [log10(livingMass) + t[base + index.mass], livingAge / livingMass / 1e9] + history.derivedValues(sfhParameters)
     }
 
     struct Scratch {
         var accumulator: [Float]
         var masses: [Double]
-        init(rows: SSPRows) {
+        /// The SFH family's parameters of the current row.
+        var sfhParameters: [Double]
+        init(rows: SSPRows, sfhParameters: Int) {
             accumulator = [Float](repeating: 0, count: 2 * rows.pixels)
             masses = [Double](repeating: 0, count: rows.ages)
+            self.sfhParameters = [Double](repeating: 0, count: sfhParameters)
         }
     }
 
     struct Outputs: Sendable {
         let flux: DisjointWrites<Float>
-        let livingMass, massWeightedAge, sfrWeightedAge: DisjointWrites<Double>
+        /// [quantity][galaxy] for `galaxies` galaxies.
+        let derived: DisjointWrites<Double>
+        let galaxies: Int
     }
 
     /// Each row on its own: the SSP mix is summed row by row in a fixed order (metallicity,
@@ -140,13 +153,11 @@ public final class SpectrumSimulator: @unchecked Sendable {
                 for g in range {
                     for i in 0..<width { acc[i] = 0 }
                     let t = theta.data[(g * stride)..<((g + 1) * stride)]
-                    let d = starFormation(t, masses: &s.masses) { z, a, m in
+                    let d = starFormation(t, &s.sfhParameters, &s.masses) { z, a, m in
                         let w = Float(m), row = r.baseAddress! + (z * na + a) * width
                         for i in 0..<width { acc[i] += w * row[i] }
                     }
-                    out.livingMass[g] = d.logLivingMass
-                    out.massWeightedAge[g] = d.massWeightedAge
-                    out.sfrWeightedAge[g] = d.sfrWeightedAge
+                    for (k, value) in d.enumerated() { out.derived[k * out.galaxies + g] = value }
                     let q = beta * theta.data[g * stride + index.dust]
                     let logMass = theta.data[g * stride + index.mass]
                     for j in 0..<p {

@@ -15,13 +15,13 @@ public struct GalaxyChain: Sendable {
     /// Samples prior × likelihood with the settings' schedule; walkers start from prior draws, the
     /// NPE's samples [S × D] of this observation, or a screening of both (`ScreenedStart`), whose
     /// best candidate joins the missed-mode check. `ageLimit`: the age of the Universe at the
-    /// galaxy's redshift (Gyr), which truncates t_age's prior.
+    /// galaxy's redshift (Gyr), which bounds the star-formation history (`StarFormationHistory.limitingAge`).
     public static func run(observation: NoisySpectrum, ageLimit: Double?, npeSamples: [Double]?, settings: MCMCSettings,
                            prior: PriorSet, simulator: SpectrumSimulator, fluxCalibration: FluxCalibration?,
                            generator g: inout Xoshiro256StarStar) throws -> GalaxyChain {
         let clock = ContinuousClock(), began = clock.now
         // A real galaxy is no older than the Universe at its redshift.
-        let prior = try ageLimit.map { try prior.limitingAge(to: $0) } ?? prior
+        let prior = try ageLimit.map { try simulator.history.limitingAge(prior, to: $0) } ?? prior
         let posterior = SpectrumPosterior(prior: prior, simulator: simulator, observation: observation,
                                           fluxCalibration: fluxCalibration)
         let w = settings.resolvedWalkers, d = prior.count

@@ -44,21 +44,21 @@ public struct GalaxyPosterior: Sendable {
     /// Why the flow cannot take this observation (flag 2), in words.
     public internal(set) var refusal: String?
 
-    /// `count` draws of q(θ | x) with t_age ≤ `ageLimit` (Gyr), by rejection in rounds of
-    /// `count`; log q renormalised to that region by the accepted fraction; their model spectra
-    /// when drawing simulated them. nil when fewer than `count` pass in 100 rounds (q puts < 1 %
-    /// of its mass there).
-    public static func draw(_ posterior: any ObservationPosterior, count: Int, ageLimit: Double, tAge: Int,
+    /// `count` draws of q(θ | x) whose history fits the age of the Universe at the galaxy's
+    /// redshift (`fitsAge`; nil: every history does), by rejection in rounds of `count`; log q
+    /// renormalised to that region by the accepted fraction; their model spectra when drawing
+    /// simulated them. nil when fewer than `count` pass in 100 rounds (q puts < 1 % of its mass there).
+    public static func draw(_ posterior: any ObservationPosterior, count: Int, fitsAge: ((ArraySlice<Double>) -> Bool)?,
                      generator g: inout Xoshiro256StarStar) -> (theta: [Double], logProb: [Double], spectra: [Float]?, logShift: Double)? {
         let d = posterior.low.count
         let first = posterior.sample(count: count, generator: &g)
-        guard ageLimit < posterior.high[tAge] else { return (first.theta, first.logProb, first.spectra, 0) }
+        guard let fitsAge else { return (first.theta, first.logProb, first.spectra, 0) }
         let p = (first.spectra?.count ?? 0) / max(count, 1)
         var theta = [Double](), logProb = [Double](), spectra = [Float](), drawn = 0, passed = 0
         var round = first
         while true {
             drawn += count
-            for k in 0..<count where round.theta[k * d + tAge] <= ageLimit {
+            for k in 0..<count where fitsAge(round.theta[(k * d)..<((k + 1) * d)]) {
                 passed += 1
                 guard logProb.count < count else { continue }
                 theta += round.theta[(k * d)..<((k + 1) * d)]
@@ -69,7 +69,7 @@ public struct GalaxyPosterior: Sendable {
             guard drawn < 100 * count else { return nil }
             round = posterior.sample(count: count, generator: &g)
         }
-        // q restricted to t_age ≤ limit: q / P(t_age ≤ limit), P estimated by the passing fraction.
+        // q restricted to the histories that fit: q / P(fit), P estimated by the passing fraction.
         let shift = log(Double(drawn) / Double(passed))
         return (theta, logProb.map { $0 + shift }, first.spectra == nil ? nil : spectra, shift)
     }
@@ -104,7 +104,7 @@ public struct GalaxyPosterior: Sendable {
                 posterior flow: any PosteriorFlow, analytic: ModelParameter? = nil,
                 trainedSigma: [Double]?, simulator: SpectrumSimulator, prior: PriorSet, fluxCalibration: FluxCalibration?,
                 settings: InferSettings, generator g: inout Xoshiro256StarStar) {
-        let d = prior.count, s = settings.samples, q = 2, p = observation.logFlux.count
+        let d = prior.count, s = settings.samples, q = simulator.vocabulary.posteriorDerived.count, p = observation.logFlux.count
         let layout = flow.contextLayout
         predictive = [[Float]](repeating: .nans(p), count: 3)
         residual = .nans(p)
@@ -125,8 +125,8 @@ public struct GalaxyPosterior: Sendable {
         // A real galaxy is no older than the Universe at its redshift: the prior truncated at
         // that age, under which the exact posterior is the flow's restricted there.
         let noMassBelowAge = String(format: "the flow puts (almost) no posterior mass below the age of the Universe at its redshift (%.2f Gyr)", ageLimit)
-        let box = (low: prior.entries.map(\.prior.low), high: prior.entries.map(\.prior.high))
-        guard let prior = try? prior.limitingAge(to: ageLimit) else {
+        let box = (low: prior.entries.map(\.prior.low), high: prior.entries.map(\.prior.high), prior: prior)
+        guard let prior = try? simulator.history.limitingAge(prior, to: ageLimit) else {
             self = refuse(noMassBelowAge)
             return
         }
@@ -137,7 +137,9 @@ public struct GalaxyPosterior: Sendable {
         func flowLogProb(_ rows: [Double], _ count: Int) -> [Double] { posterior.logProb(rows, count: count) }
         let resampling = settings.importanceResampling && settings.importanceDraws > 0
         let drawCount = resampling ? settings.importanceDraws : s
-        guard var draw = Self.draw(posterior, count: drawCount, ageLimit: ageLimit, tAge: prior.index(of: .tAge), generator: &g) else {
+        let history = simulator.history
+        let fits: ((ArraySlice<Double>) -> Bool)? = prior == box.prior ? nil : { history.fitsAge($0, in: prior, ageLimit: ageLimit) }
+        guard var draw = Self.draw(posterior, count: drawCount, fitsAge: fits, generator: &g) else {
             self = refuse(noMassBelowAge)
             return
         }
@@ -212,7 +214,8 @@ public struct GalaxyPosterior: Sendable {
         let summary = SampleSummary(samples: samples, logProb: logProb, dimensions: d)
         self.summary = summary
         let derivedValues = simulator.derived(try! NDArray(shape: [s, d], data: samples))
-        derivedSamples = (0..<s).flatMap { [derivedValues.logLivingMass[$0], derivedValues.massWeightedAge[$0]] }
+        let columns = simulator.vocabulary.posteriorDerived.map { derivedValues[$0.name]! }  // posteriorDerived ⊂ derived
+        derivedSamples = (0..<s).flatMap { i in columns.map { $0[i] } }
         derived = SampleSummary(samples: derivedSamples, logProb: logProb, dimensions: q)
         if let thetaTrue, ageLimit == .infinity {
             truthLogProb = flowLogProb(Array(thetaTrue), 1)[0]

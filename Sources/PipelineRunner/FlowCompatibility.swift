@@ -33,7 +33,8 @@ extension InferStage {
     static func analyticParameter(of flow: FlowModelFile.Loaded, flowPath: String, prior: PriorSet) throws -> ModelParameter? {
         guard let name = flow.analyticParameter else { return nil }
         let field = "root attribute '\(FlowModelFile.analyticParameterAttribute)'"
-        guard let parameter = ModelParameter(rawValue: name) else {
+        let parameter = ModelParameter(name)
+        guard prior.entries.contains(where: { $0.parameter == parameter }) else {
             throw DigsError.invalidProduct(path: flowPath, field: field, problem: "is '\(name)', not a parameter of this model")
         }
         if let problem = prior.analyticConditionalProblem(parameter) {

@@ -46,7 +46,7 @@ public enum InferStage {
         let analytic = try analyticParameter(of: flow, flowPath: flowPath, prior: model.parameters)
         let (names, units) = analytic != nil ? (model.parameters.names, model.parameters.units) : (posterior.parameterNames, flow.parameterUnits)
         let (n, p, d, s) = (slice.upperBound, source.pixels, names.count, settings.samples)
-        let derivedQuantities = ParameterVocabulary.delayedTau.posteriorDerived
+        let derivedQuantities = simulator.vocabulary.posteriorDerived
         let derivedNames = derivedQuantities.map(\.name), derivedUnits = derivedQuantities.map(\.units)
         let q = derivedNames.count
 

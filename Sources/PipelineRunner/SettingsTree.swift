@@ -5,9 +5,9 @@ import Yams
 /// How a pipeline file meets the defaults: the file's YAML is laid over the YAML of the
 /// encoded defaults (`Settings`), so a key the file leaves out takes its default.
 enum SettingsTree {
-    /// Keys that say which variant a mapping is (`model.observation.noise.model`, `model.dust.law`): such
-    /// a mapping is taken whole from the file, as its fields depend on the variant.
-    static let variantKeys: Set<String> = [NoiseModel.variantKey, DustLaw.variantKey]
+    /// Keys that say which variant a mapping is (`model.observation.noise.model`, `model.dust.law`,
+    /// `model.sfh.family`): such a mapping is taken whole from the file, as its fields depend on the variant.
+    static let variantKeys: Set<String> = [NoiseModel.variantKey, DustLaw.variantKey, SFHChoice.variantKey]
 
     /// A variant key with a name as its value (`model: log_gaussian`, not the `model:` section).
     static func isVariantTag(_ pair: Node.Mapping.Element) -> Bool {

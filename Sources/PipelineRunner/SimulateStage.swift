@@ -43,7 +43,7 @@ public enum SimulateStage {
                                                       axes: ["galaxy", "parameter"], parameterNames: model.parameters.names,
                                                       parameterUnits: model.parameters.units,
                                                       description: "parameters of each spectrum", extendable: true)
-        let derivedSets = try ParameterVocabulary.delayedTau.derived.map {
+        let derivedSets = try simulator.vocabulary.derived.map {
             try writer.createDataset($0.name, dtype: .float64, shape: [0], axes: ["galaxy"], units: $0.units,
                                      description: $0.meaning, extendable: true)
         }
@@ -61,8 +61,7 @@ public enum SimulateStage {
             }
             try flux.append(result.logFlux)
             try theta.append(rows)
-            let values = [result.derived.logLivingMass, result.derived.massWeightedAge, result.derived.sfrWeightedAge]
-            for (set, v) in zip(derivedSets, values) { try set.append(NDArray(shape: [v.count], data: v)) }
+            for (set, v) in zip(derivedSets, result.derived.columns) { try set.append(NDArray(shape: [v.count], data: v)) }
             start += rows.shape[0]
                 let seconds = (clock.now - began).seconds
             let done = start - slice.lowerBound

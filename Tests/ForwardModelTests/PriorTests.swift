@@ -81,14 +81,15 @@ struct PriorTests {
         var entries = PriorSet.paper.entries
         entries[1] = PriorSet.Entry(parameter: .tAge, prior: try Prior(.logUniform, low: 0.05, high: 12))
         let prior = try PriorSet(entries)
-        #expect(try prior.limitingAge(to: 13.4) == prior)          // the Universe is older than the box
-        let limited = try prior.limitingAge(to: 2.0)
+        let history = DelayedTauHistory()
+        #expect(try history.limitingAge(prior, to: 13.4) == prior)          // the Universe is older than the box
+        let limited = try history.limitingAge(prior, to: 2.0)
         let t = limited.entries[1].prior
         #expect(t.distribution == .logUniform && t.low == 0.05 && t.high == 2.0)
         #expect(limited.entries.enumerated().allSatisfy { $0.offset == 1 || $0.element == prior.entries[$0.offset] })
         // Density ∝ 1/t on [0.05, 2]: 1/(t ln 40) at t = 1; −∞ above the limit.
         #expect(abs(t.logDensity(1.0) + log(log(40.0))) < 1e-12)
         #expect(t.logDensity(2.5) == -.infinity)
-        #expect(throws: DigsError.self) { try prior.limitingAge(to: 0.05) }
+        #expect(throws: DigsError.self) { try history.limitingAge(prior, to: 0.05) }
     }
 }

@@ -72,10 +72,10 @@ struct SpectrumSimulatorTests {
         let d = sim.simulate(try theta([[10.3, 3, -0.5, -1, 0.2]])).derived
         #expect(abs(d.logLivingMass[0] - (10.3 + log10(0.6))) < 1e-12)
         let sfh = DelayedTauSFH(age: 3e9, tau: pow(10, -0.5) * 1e9)
-        #expect(abs(d.sfrWeightedAge[0] - sfh.sfrWeightedAge / 1e9) < 1e-12)
+        #expect(abs(d["sfr_weighted_age"]![0] - sfh.sfrWeightedAge / 1e9) < 1e-12)
         // With a constant living fraction, the mass-weighted age is the SFR-weighted age
         // evaluated at the 0.1-dex bin centres (bins of ±12 % in age).
-        #expect(abs(d.massWeightedAge[0] / d.sfrWeightedAge[0] - 1) < 0.03)
+        #expect(abs(d.massWeightedAge[0] / d["sfr_weighted_age"]![0] - 1) < 0.03)
     }
 
     @Test func resultsDoNotDependOnThreadCount() throws {

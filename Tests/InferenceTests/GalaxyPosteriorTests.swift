@@ -27,7 +27,7 @@ struct GalaxyPosteriorTests {
     @Test func ageBoundKeepsDrawsBelowItAndRenormalises() throws {
         let q = UniformBox(low: [8, 0], high: [13, 1])
         var g = Xoshiro256StarStar(seed: 5)
-        let drawn = try #require(GalaxyPosterior.draw(q, count: 2000, ageLimit: 0.3, tAge: 1, generator: &g))
+        let drawn = try #require(GalaxyPosterior.draw(q, count: 2000, fitsAge: { $0[$0.startIndex + 1] <= 0.3 }, generator: &g))
         #expect(drawn.logProb.count == 2000 && drawn.theta.count == 4000)
         #expect((0..<2000).allSatisfy { drawn.theta[2 * $0 + 1] <= 0.3 })
         // Binomial error of the passing fraction over ~6700 draws: sd ≈ 0.019 in the shift.
@@ -40,14 +40,15 @@ struct GalaxyPosteriorTests {
         #expect(abs(mean - 0.15) < 0.008)
     }
 
-    /// No limit inside the box: the first draws, unchanged; a limit holding 0.1 % of q's mass:
+    /// No limit (`DelayedTauHistory.limitingAge` leaves the prior as it is): the first draws,
+    /// unchanged; a limit holding 0.1 % of q's mass:
     /// fewer than `count` pass in 100 rounds, so no draws (the galaxy is refused).
     @Test func ageBoundOutsideTheBoxChangesNothingAndAnEmptyRegionGivesNone() throws {
         let q = UniformBox(low: [8, 0], high: [13, 1])
         var g = Xoshiro256StarStar(seed: 6), h = Xoshiro256StarStar(seed: 6)
-        let all = try #require(GalaxyPosterior.draw(q, count: 100, ageLimit: 2, tAge: 1, generator: &g))
+        let all = try #require(GalaxyPosterior.draw(q, count: 100, fitsAge: nil, generator: &g))
         #expect(all.theta == q.sample(count: 100, generator: &h).theta && all.logShift == 0)
-        #expect(GalaxyPosterior.draw(q, count: 100, ageLimit: 0.001, tAge: 1, generator: &g) == nil)
+        #expect(GalaxyPosterior.draw(q, count: 100, fitsAge: { $0[$0.startIndex + 1] <= 0.001 }, generator: &g) == nil)
     }
 
     /// A masked pixel, for a flow trained on complete spectra: flag 2, NaN samples, the reason in words.

@@ -51,6 +51,29 @@ struct PipelineFileTests {
         }
     }
 
+    /// `model.sfh` names a registered family, by name alone or as a mapping with `family`; an
+    /// unknown family, an unknown key in the mapping, or parameters of another family are refused
+    /// with the key, the value and what was expected.
+    @Test func theStarFormationHistoryIsChosenByNameAndChecked() throws {
+        #expect(try PipelineConfig.load(path: Self.file("model:\n  sfh: delayed_tau\n")).model.forward.history is DelayedTauHistory)
+        #expect(try PipelineConfig.load(path: Self.file("model:\n  sfh: {family: delayed_tau}\n")).model.sfh == SFHChoice())
+        let cases: [(String, [String])] = [
+            ("model:\n  sfh: delayed_taux\n", ["model.sfh", "delayed_taux", "did you mean 'delayed_tau'", "expected one of delayed_tau"]),
+            ("model:\n  sfh: {family: continuum}\n", ["model.sfh.family", "continuum", "expected one of"]),
+            ("model:\n  sfh: {family: delayed_tau, bins: 3}\n", ["model.sfh.bins (line 2)"]),
+            ("model:\n  parameters:\n    - {name: log_mass, distribution: uniform, low: 8, high: 13}\n    - {name: t_age, distribution: uniform, low: 0.01, high: 4}\n    - {name: log_z, distribution: uniform, low: -2, high: 0.2}\n    - {name: dust2, distribution: uniform, low: 0.1, high: 1}\n",
+             ["model.parameters", "delayed_tau", "log_tau", "the pipeline lists log_mass, t_age, log_z, dust2"]),
+        ]
+        for (text, words) in cases {
+            let path = try Self.file(text)
+            #expect {
+                try PipelineConfig.load(path: path)
+            } throws: { error in
+                words.allSatisfy { "\(error)".contains($0) }
+            }
+        }
+    }
+
     @Test func invalidChoicesNameTheKeyAndTheChoices() throws {
         let path = try Self.file("mcmc:\n  init: bogus\n")
         #expect {

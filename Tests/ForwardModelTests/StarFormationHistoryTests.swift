@@ -1,0 +1,101 @@
+import DigsCore
+import ForwardModel
+import Foundation
+import SpectralSynthesis
+import Testing
+
+/// The contract every registered star-formation-history family keeps, checked for each: its bin
+/// masses are the exact integrals of its own SFR, its age rule means what it says, and its
+/// settings and parameters travel through pipeline files and products.
+@Suite("Star-formation-history families")
+struct StarFormationHistoryTests {
+    static let families = StarFormationHistories.registered.map { $0.familyName }
+
+    static func family(_ name: String) throws -> any StarFormationHistory { try StarFormationHistories.family(named: name).init() }
+
+    /// θ rows of the family's default prior, its own parameters only.
+    static func draws(_ history: any StarFormationHistory, count: Int, seed: UInt64) -> [[Double]] {
+        var g = Xoshiro256StarStar(seed: seed)
+        return (0..<count).map { _ in history.defaultPriors.map { $0.sample(&g) } }
+    }
+
+    /// ∫ SFR over [a1, a2] (yr) by the midpoint rule on a log-spaced grid fine enough for 1e-6.
+    static func integral(_ history: any StarFormationHistory, _ theta: [Double], _ a1: Double, _ a2: Double) -> Double {
+        let steps = 20_000
+        if a1 == 0 {  // the first bin on a linear grid
+            let h = a2 / Double(steps)
+            return (0..<steps).reduce(0) { $0 + history.starFormationRate(theta, lookback: (Double($1) + 0.5) * h) } * h
+        }
+        let r = log(a2 / a1) / Double(steps)
+        return (0..<steps).reduce(0) { sum, k in
+            let a = a1 * exp((Double(k) + 0.5) * r)
+            return sum + history.starFormationRate(theta, lookback: a) * a * r
+        }
+    }
+
+    @Test(arguments: families)
+    func binMassesAreTheIntegralsOfTheSFR(_ name: String) throws {
+        let history = try Self.family(name), edges = AgeBins.standard.edges
+        var fractions = [Double](repeating: 0, count: edges.count - 1)
+        for theta in Self.draws(history, count: 12, seed: 3) {
+            history.massFractions(theta, edges: edges, into: &fractions)
+            #expect(abs(fractions.reduce(0, +) - 1) < 1e-12, "\(theta): the fractions sum to \(fractions.reduce(0, +))")
+            #expect(fractions.allSatisfy { $0 >= 0 })
+            for i in fractions.indices {
+                let expected = Self.integral(history, theta, edges[i], edges[i + 1])
+                #expect(abs(fractions[i] - expected) < 1e-6, "\(theta) bin \(i): \(fractions[i]) against ∫SFR \(expected)")
+            }
+        }
+    }
+
+    /// A θ that fits an age limit forms no star before it; its prior limited to an age older
+    /// than the Universe is itself, and the limited prior's draws all fit.
+    @Test(arguments: families)
+    func theAgeRuleMeansNoStarOlderThanTheLimit(_ name: String) throws {
+        let history = try Self.family(name), prior = PriorSet.defaults(for: history)
+        #expect(try history.limitingAge(prior, to: AgeBins.universeAge / 1e9) == prior)
+        let limit = 1.3
+        let limited = try history.limitingAge(prior, to: limit)
+        var g = Xoshiro256StarStar(seed: 9)
+        let edges = [0, limit * 1e9, AgeBins.universeAge]
+        var fractions = [0.0, 0.0]
+        for _ in 0..<200 {
+            let row = limited.draw(&g)
+            #expect(history.fitsAge(row[...], in: prior, ageLimit: limit))
+            let own = history.parameters.map { row[prior.index(of: ModelParameter($0.name))] }
+            history.massFractions(own, edges: edges, into: &fractions)
+            #expect(fractions[1] < 1e-12, "\(row): \(fractions[1]) of the mass formed before \(limit) Gyr")
+        }
+    }
+
+    /// The family's choice encodes and decodes to itself; its default prior passes its own
+    /// check; its vocabulary names every parameter, each declared once.
+    @Test(arguments: families)
+    func settingsAndParametersRoundTrip(_ name: String) throws {
+        let history = try Self.family(name)
+        let choice = SFHChoice(history)
+        let back = try JSONDecoder().decode(SFHChoice.self, from: try JSONEncoder().encode(choice))
+        #expect(back == choice && type(of: back.history).familyName == name)
+        let prior = PriorSet.defaults(for: history)
+        try history.check(prior, oldestAge: AgeBins.universeAge)
+        let vocabulary = ParameterVocabulary(history)
+        #expect(vocabulary.parameters.map(\.name) == history.modelParameters.map(\.rawValue))
+        #expect(Set(vocabulary.derived.map(\.name)).count == vocabulary.derived.count)
+        #expect(Set(vocabulary.parameters.map(\.fitsName)).count == vocabulary.parameters.count)
+        var settings = ModelSettings()
+        settings.sfh = choice
+        settings.parameters = prior
+        try settings.validate()
+    }
+
+    /// The delayed-τ prior may not reach beyond the oldest SSP age; the error names the key.
+    @Test func aDelayedTauPriorBeyondTheOldestAgeIsRefused() throws {
+        var entries = PriorSet.paper.entries
+        entries[1] = PriorSet.Entry(parameter: .tAge, prior: try Prior(.uniform, low: 0.01, high: 14))
+        var settings = ModelSettings()
+        settings.parameters = try PriorSet(entries)
+        #expect(throws: DigsError.invalidInput(field: "model.parameters.t_age", problem: "prior reaches 14.0 Gyr, beyond the oldest age bin (13.466983947 Gyr)")) {
+            try settings.validate()
+        }
+    }
+}
