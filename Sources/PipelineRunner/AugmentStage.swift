@@ -62,6 +62,7 @@ public enum AugmentStage {
         try writer.file.setAttribute("noise_model", .string(PipelineConfig.json(observation.noise)))
         try writer.file.setAttribute("realisations", .int(Int64(k)))
         try ForwardModelVersionRecord.write(try ForwardModelVersionRecord.read(sed), to: writer)
+        try SFHFamilyRecord.write(try SFHFamilyRecord.read(sed), to: writer)
         try shard.record(in: writer, rows: (slice.lowerBound * k)..<(slice.upperBound * k), total: total * k)
         let streams = RandomStreams(seed: seed)
         var start = slice.lowerBound

@@ -31,6 +31,7 @@ public enum CompareStage {
         let posterior = try Product.open(posteriorPath, expecting: .posteriorSamples)
         try requireSameObservations(mcmc, posterior)
         try ForwardModelVersionRecord.require(posterior, matches: try ForwardModelVersionRecord.read(mcmc), of: "the chains \(mcmcPath)")
+        try SFHFamilyRecord.require(posterior, matches: try SFHFamilyRecord.read(mcmc), of: "the chains \(mcmcPath)")
         let names = try mcmc.file.attribute("parameter_names")?.stringsValue ?? []
         guard try posterior.file.attribute("parameter_names")?.stringsValue == names else {
             throw DigsError.invalidProduct(path: posteriorPath, field: "parameter_names", problem: "differ from the chains' \(names)")

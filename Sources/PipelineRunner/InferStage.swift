@@ -35,8 +35,11 @@ public enum InferStage {
         // The flow, the observations and this build's simulator (derived quantities, the
         // predictive check) must share one forward model.
         try ForwardModelVersionRecord.require(flow.product, matches: ForwardModelVersion.current, of: "this build of DIGS")
+        let family = SFHFamilyRecord.name(of: model)
+        try SFHFamilyRecord.require(flow.product, matches: family, of: "the pipeline")
         if try source.modelVersion != nil {
             try ForwardModelVersionRecord.require(source.product, matches: ForwardModelVersion.current, of: "the flow \(flowPath)")
+            try SFHFamilyRecord.require(source.product, matches: family, of: "the pipeline")
         }
         let sspProduct = try Product.open(sspPath, expecting: .sspLibrary)
         log("preparing the forward model for derived quantities and the predictive check")
@@ -135,6 +138,7 @@ public enum InferStage {
         try writer.file.setAttribute("prior_high", .doubles(model.parameters.entries.map(\.prior.high)))
         if let analytic { try writer.file.setAttribute(FlowModelFile.analyticParameterAttribute, .string(analytic.rawValue)) }
         try ForwardModelVersionRecord.write(ForwardModelVersion.current, to: writer)
+        try SFHFamilyRecord.write(family, to: writer)
 
         let streams = RandomStreams(seed: seed)
         // A flow that sees x alone assumes the noise it was trained with (the pipeline's).

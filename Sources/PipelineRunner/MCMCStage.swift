@@ -50,6 +50,7 @@ public enum MCMCStage {
         }
         if try source.modelVersion != nil {
             try ForwardModelVersionRecord.require(source.product, matches: ForwardModelVersion.current, of: "this build's MCMC likelihood")
+            try SFHFamilyRecord.require(source.product, matches: SFHFamilyRecord.name(of: model), of: "the pipeline")
         }
         let sspProduct = try Product.open(sspPath, expecting: .sspLibrary)
         let simulator = try SpectrumSimulator(library: try SSPLibrary(product: sspProduct), settings: model)
@@ -169,6 +170,7 @@ public enum MCMCStage {
             try writer.file.setAttribute("observation_nuisances", .string(PipelineConfig.json(nuisances)))
         }
         try ForwardModelVersionRecord.write(ForwardModelVersion.current, to: writer)
+        try SFHFamilyRecord.write(SFHFamilyRecord.name(of: model), to: writer)
         try writer.commit()
         try? FileManager.default.removeItem(atPath: parts)
     }

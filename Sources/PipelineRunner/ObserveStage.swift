@@ -37,6 +37,7 @@ public enum ObserveStage {
             try writer.file.setAttribute("observation_nuisances", .string(PipelineConfig.json(nuisances)))
         }
         try ForwardModelVersionRecord.write(try ForwardModelVersionRecord.read(source.product), to: writer)
+        try SFHFamilyRecord.write(try SFHFamilyRecord.read(source.product), to: writer)
         var start = 0
         while start < n {
             let c = try source.read(start..<min(n, start + chunk), reported: true)

@@ -51,6 +51,7 @@ public enum SimulateStage {
         let began = clock.now
         try shard.record(in: writer, rows: slice, total: total)
         try ForwardModelVersionRecord.write(ForwardModelVersion.current, to: writer)
+        try SFHFamilyRecord.write(SFHFamilyRecord.name(of: model), to: writer)
         start = slice.lowerBound
         while start < n {
             let rows: NDArray<Double> = try thetaSet.readRows(start..<min(n, start + chunk))

@@ -51,7 +51,8 @@ public enum TrainStage {
         let wavelength: [Double] = try data.dataset("wavelength").read(as: Double.self).data
         let modelVersion = try ForwardModelVersionRecord.read(data)
         let config = PipelineConfig.json(settings)
-        var rootAttributes: [String: AttributeValue] = [ForwardModelVersionRecord.attribute: .int(modelVersion)]
+        var rootAttributes: [String: AttributeValue] = [ForwardModelVersionRecord.attribute: .int(modelVersion),
+                                                        SFHFamilyRecord.attribute: .string(try SFHFamilyRecord.read(data))]
         if let analytic = settings.analyticParameter {
             rootAttributes[FlowModelFile.analyticParameterAttribute] = .string(analytic.rawValue)
         }

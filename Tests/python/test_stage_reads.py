@@ -75,6 +75,7 @@ SPECIAL = {
     "model.dust.law": {"law": "power_law", "index": -0.7},
     "model.parameters[0].distribution": "log_uniform",
     "model.parameters[0].name": None,          # names are the model's own: renaming one is refused
+    "model.sfh.family": None,                  # another family needs its own parameters: test_model_version
     "train.context_transform": "level_shape",
     "train.lr_decay_factor": 0.5,
     "train.min_learning_rate": 1.0e-5,
