@@ -63,7 +63,7 @@ extension StarFormationHistory {
 
 /// The star-formation-history families DIGS knows, by `familyName`.
 public enum StarFormationHistories {
-    public static let registered: [any StarFormationHistory.Type] = [DelayedTauHistory.self]
+    public static let registered: [any StarFormationHistory.Type] = [DelayedTauHistory.self, ContinuityHistory.self]
 
     /// The family named `name`; the error lists the registered ones.
     public static func family(named name: String, field: String = "model.sfh") throws -> any StarFormationHistory.Type {

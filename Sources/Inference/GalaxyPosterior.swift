@@ -126,10 +126,17 @@ public struct GalaxyPosterior: Sendable {
         // that age, under which the exact posterior is the flow's restricted there.
         let noMassBelowAge = String(format: "the flow puts (almost) no posterior mass below the age of the Universe at its redshift (%.2f Gyr)", ageLimit)
         let box = (low: prior.entries.map(\.prior.low), high: prior.entries.map(\.prior.high), prior: prior)
-        guard let prior = try? simulator.history.limitingAge(prior, to: ageLimit) else {
-            self = refuse(noMassBelowAge)
+        let limited: PriorSet
+        do {
+            limited = try simulator.history.limitingAge(prior, to: ageLimit)
+        } catch let DigsError.invalidInput(field, problem) {
+            self = refuse("\(field) \(problem)")
+            return
+        } catch {
+            self = refuse("\(error)")
             return
         }
+        let prior = limited
         let exact = SpectrumPosterior(prior: prior, simulator: simulator, observation: observation, fluxCalibration: fluxCalibration)
         let posterior = observationPosterior(flow: flow, analytic: analytic, context: context, exact: exact,
                                              low: box.low, high: box.high)

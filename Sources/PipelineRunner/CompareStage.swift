@@ -69,14 +69,16 @@ public enum CompareStage {
                 ? "converged references (≥ 50 τ, split-R̂ ≤ 1.01): \(convergedCount) of \(g) galaxies; the summary is over those (split-R̂ up to \(String(format: "%.3f", worst)))"
                 : "warning: no chain has converged (≥ 50 τ and split-R̂ ≤ 1.01; split-R̂ up to \(String(format: "%.3f", worst))): the summary compares with unconverged chains, whose widths are too narrow")
         }
+        // Names longer than the usual 12 characters (logsfr_ratio_1) widen the first column.
+        let width = max(12, names.map(\.count).max() ?? 0), pad = String(repeating: " ", count: width - 12)
         lines += [
-                     "parameter     |median offset| / σ_MCMC          width ratio NPE/MCMC          energy distance / σ_MCMC",
-                     "              mean  median   p90    max        median   p90   min   max       mean"]
+                     "parameter" + pad + "     |median offset| / σ_MCMC          width ratio NPE/MCMC          energy distance / σ_MCMC",
+                     "         " + pad + "     mean  median   p90    max        median   p90   min   max       mean"]
         for name in names {
             let r = summarised.filter { $0.parameter == name }
             let offsets = r.map { abs($0.medianOffset) }.sorted(), ratios = r.map(\.widthRatio).sorted()
             let percentile = { (x: [Double], q: Double) in x.isEmpty ? Double.nan : SampleSummary.percentile(sorted: x, q) }
-            lines.append(name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %6.2f %6.2f %6.2f %6.2f        %6.2f %5.2f %5.2f %5.2f     %6.3f",
+            lines.append(name.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: " %6.2f %6.2f %6.2f %6.2f        %6.2f %5.2f %5.2f %5.2f     %6.3f",
                                 offsets.reduce(0, +) / Double(offsets.count), percentile(offsets, 50), percentile(offsets, 90),
                                 offsets.last ?? .nan, percentile(ratios, 50), percentile(ratios, 90), ratios.first ?? .nan,
                                 ratios.last ?? .nan, r.map(\.energyDistance).reduce(0, +) / Double(r.count)))

@@ -31,12 +31,13 @@ public enum InferStage {
         let posterior = flow.posterior
         let source = try ObservationSource(path: observationsPath, observation: reads.observation, seed: seed)
         try source.requireGrid(of: model)
+        // The family first: its message says more than the parameter names that follow from it.
+        let family = SFHFamilyRecord.name(of: model)
+        try SFHFamilyRecord.require(flow.product, matches: family, of: "the pipeline")
         try checkCompatible(flow: flow, flowPath: flowPath, source: source, model: model)
         // The flow, the observations and this build's simulator (derived quantities, the
         // predictive check) must share one forward model.
         try ForwardModelVersionRecord.require(flow.product, matches: ForwardModelVersion.current, of: "this build of DIGS")
-        let family = SFHFamilyRecord.name(of: model)
-        try SFHFamilyRecord.require(flow.product, matches: family, of: "the pipeline")
         if try source.modelVersion != nil {
             try ForwardModelVersionRecord.require(source.product, matches: ForwardModelVersion.current, of: "the flow \(flowPath)")
             try SFHFamilyRecord.require(source.product, matches: family, of: "the pipeline")

@@ -179,12 +179,14 @@ public enum SBCStage {
     /// and the accuracy of the medians; then the joint and TARP figures.
     static func summary(_ r: CalibrationAccumulator.Result, names: [String], units: [String], galaxies: Int,
                         samples: Int, skipped: Int) -> String {
+        // Names longer than the usual 12 characters (logsfr_ratio_1) widen the first column.
+        let width = max(12, names.map(\.count).max() ?? 0), pad = String(repeating: " ", count: width - 12)
         var lines = ["Calibration on \(galaxies) test galaxies, \(samples) posterior samples each" +
                      (skipped > 0 ? " (\(skipped) skipped: invalid input)" : ""),
-                     "parameter      KS p    chi2 p  max|cov|       bias       RMSE       r   <chi>  sd chi"]
+                     "parameter" + pad + "      KS p    chi2 p  max|cov|       bias       RMSE       r   <chi>  sd chi"]
         for (j, name) in names.enumerated() {
             let a = r.accuracy[j]
-            lines.append(name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %9.3g %9.3g %9.3f %10.4f %10.4f %7.3f %7.3f %7.3f",
+            lines.append(name.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: " %9.3g %9.3g %9.3f %10.4f %10.4f %7.3f %7.3f %7.3f",
                                 r.ksPValue[j], r.chi2PValue[j], r.maxCoverageError[j], a.bias, a.rmse, a.pearsonR,
                                 a.chiMean, a.chiStd) + (units[j].isEmpty ? "" : "  [\(units[j])]"))
         }

