@@ -123,6 +123,21 @@ public struct ContinuityHistory: StarFormationHistory, Equatable {
         return binMasses(theta)[k] / ((binEdgesGyr[k + 1] - binEdgesGyr[k]) * 1e9)
     }
 
+    /// The mass forms at a constant rate within each bin: walking from the oldest bin, the bin
+    /// where the formed fraction passes q holds the answer, linear in time inside it.
+    public func lookbackTime(formedFraction q: Double, _ theta: [Double]) -> Double {
+        let masses = binMasses(theta)
+        var formed = 0.0
+        for k in stride(from: bins - 1, through: 0, by: -1) {
+            guard formed + masses[k] < q && k > 0 else {
+                let (lo, hi) = (binEdgesGyr[k] * 1e9, binEdgesGyr[k + 1] * 1e9)
+                return hi - min(max((q - formed) / masses[k], 0), 1) * (hi - lo)
+            }
+            formed += masses[k]
+        }
+        return 0
+    }
+
     public func derivedValues(_ theta: [Double]) -> [Double] { binMasses(theta) }
 
     /// The bins are the pipeline's: a galaxy whose Universe is younger than the oldest edge is

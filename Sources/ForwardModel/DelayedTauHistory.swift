@@ -59,6 +59,24 @@ public struct DelayedTauHistory: StarFormationHistory, Equatable {
         return t / h.tau * exp(-t / h.tau) / (h.tau * DelayedTauSFH.p2(h.age / h.tau))
     }
 
+    /// Solves P₂(t/τ) = q·P₂(t_age/τ) for the time t since star formation began (P₂ rises
+    /// monotonically, P₂′(x) = x e^(−x)) by Newton steps kept inside a shrinking bracket; the
+    /// lookback time is t_age − t.
+    public func lookbackTime(formedFraction q: Double, _ theta: [Double]) -> Double {
+        let h = sfh(theta), top = h.age / h.tau, target = q * DelayedTauSFH.p2(top)
+        var (lo, hi, x) = (0.0, top, top * q)
+        for _ in 0..<200 {
+            let f = DelayedTauSFH.p2(x) - target
+            if f < 0 { lo = x } else { hi = x }
+            let slope = x * exp(-x)
+            var next = slope > 0 ? x - f / slope : .nan
+            if !(next > lo && next < hi) { next = (lo + hi) / 2 }
+            if abs(next - x) <= 1e-13 * top || hi - lo <= 1e-13 * top { x = next; break }
+            x = next
+        }
+        return h.age - x * h.tau
+    }
+
     public func derivedValues(_ theta: [Double]) -> [Double] { [sfh(theta).sfrWeightedAge / 1e9] }
 
     /// t_age's prior cut at the limit, its density the same on the smaller range, renormalised.

@@ -23,12 +23,18 @@ public struct ParameterVocabulary: Sendable {
     /// What every model derives from its mass per age bin.
     static let livingMass = q("log_surviving_mass", "log(solMass)", "LOGMSTAR", "phys.mass", "log10 of the stellar mass in living stars (remnants excluded)")
     static let massWeightedAge = q("mass_weighted_age", "Gyr", "MWAGE", "time.age", "mean age of the living stellar mass")
+    static let history = [
+        q("log_sfr_100", "log(solMass/yr)", "LOG_SFR100", "phys.SFR", "log10 of the star-formation rate averaged over the last 100 Myr"),
+        q("log_ssfr_100", "log(1/yr)", "LOG_SSFR100", "phys.SFR;arith.ratio", "log10 of SFR over the last 100 Myr per surviving stellar mass"),
+        q("t50", "Gyr", "T50", "time.age", "lookback time by which half of the stellar mass formed had formed"),
+        q("t90", "Gyr", "T90", "time.age", "lookback time by which 90 per cent of the stellar mass formed had formed"),
+    ]
 
     /// The vocabulary of a model with the star-formation history `history`.
     public init(_ history: any StarFormationHistory) {
         parameters = [Self.logMass] + history.parameters + Self.trailing
-        derived = [Self.livingMass, Self.massWeightedAge] + history.derived
-        posteriorDerived = [Self.livingMass, Self.massWeightedAge]
+        derived = [Self.livingMass, Self.massWeightedAge] + Self.history + history.derived
+        posteriorDerived = [Self.livingMass, Self.massWeightedAge] + Self.history
     }
 
     /// The vocabulary of every registered family, with its default settings.

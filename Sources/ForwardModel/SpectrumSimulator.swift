@@ -120,7 +120,13 @@ public final class SpectrumSimulator: @unchecked Sendable {
                 livingAge += alive * ageCentres[a]
             }
         }
-        return [log10(livingMass) + t[base + index.mass], livingAge / livingMass / 1e9] + history.derivedValues(sfhParameters)
+        let logMass = t[base + index.mass], logLiving = log10(livingMass) + logMass
+        var recent = [0.0, 0.0]
+        history.massFractions(sfhParameters, edges: [0, 1e8, AgeBins.universeAge], into: &recent)
+        let logSFR = log10(recent[0] / 1e8) + logMass
+        return [logLiving, livingAge / livingMass / 1e9, logSFR, logSFR - logLiving,
+                history.lookbackTime(formedFraction: 0.5, sfhParameters) / 1e9,
+                history.lookbackTime(formedFraction: 0.9, sfhParameters) / 1e9] + history.derivedValues(sfhParameters)
     }
 
     struct Scratch {

@@ -22,7 +22,8 @@ public protocol StarFormationHistory: Codable, Sendable {
     /// The default prior of each of `parameters`.
     var defaultPriors: [Prior] { get }
     /// Quantities the family derives for every θ besides those every family derives (the
-    /// surviving mass and the mass-weighted age), in the order `derivedValues` returns them.
+    /// surviving mass, the mass-weighted age, SFR and sSFR over 100 Myr, t50 and t90), in the
+    /// order `derivedValues` returns them.
     var derived: [QuantityDescription] { get }
     /// Checks a pipeline's prior against the family beyond its names (e.g. ages the SSP bins
     /// reach, `oldestAge` yr); errors name `model.parameters.<name>`.
@@ -34,6 +35,9 @@ public protocol StarFormationHistory: Codable, Sendable {
     /// The star-formation rate at lookback time `lookback` (yr) per unit mass formed, yr⁻¹
     /// (`massFractions` integrates it exactly over each bin); `theta` as there.
     func starFormationRate(_ theta: [Double], lookback: Double) -> Double
+    /// The lookback time (yr) by which the fraction `q` (0 < q < 1) of the mass had formed
+    /// (t50 for q = ½), exact to ~10⁻¹² relative; `theta` as in `massFractions`.
+    func lookbackTime(formedFraction q: Double, _ theta: [Double]) -> Double
     /// The family's `derived` quantities for its parameters `theta` (in `parameters` order).
     func derivedValues(_ theta: [Double]) -> [Double]
     /// The prior of a galaxy no older than `ageLimit` Gyr (the age of the Universe at its

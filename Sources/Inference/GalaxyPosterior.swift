@@ -21,7 +21,7 @@ public struct GalaxyPosterior: Sendable {
     /// `samples` draws [S × D] and their log q(θ | x) (nats, renormalised below the age limit).
     public internal(set) var samples: [Double], logProb: [Double]
     public internal(set) var summary: SampleSummary?
-    /// Derived quantities per sample [S × 2]: log10 living stellar mass (M☉), mass-weighted age (Gyr).
+    /// Derived quantities per sample [S × Q], Q = `vocabulary.posteriorDerived` (surviving mass, mass-weighted age, SFR and sSFR over 100 Myr, t50, t90).
     public internal(set) var derivedSamples: [Double]
     public internal(set) var derived: SampleSummary?
     /// Predictive median, 16th and 84th percentile spectra.

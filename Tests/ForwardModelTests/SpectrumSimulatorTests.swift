@@ -76,6 +76,17 @@ struct SpectrumSimulatorTests {
         // With a constant living fraction, the mass-weighted age is the SFR-weighted age
         // evaluated at the 0.1-dex bin centres (bins of ±12 % in age).
         #expect(abs(d.massWeightedAge[0] / d["sfr_weighted_age"]![0] - 1) < 0.03)
+        // SFR over 100 Myr: the closed-form mass formed since t_age − 0.1 Gyr, (1 − P₂(x₁)/P₂(x)) M / 10⁸ yr;
+        // sSFR per surviving mass; t50, t90 solve P₂(t/τ) = q P₂(t_age/τ) (checked by bisection here).
+        let (x, tau) = (3e9 / sfh.tau, sfh.tau)
+        let recent = 1 - DelayedTauSFH.p2((3e9 - 1e8) / tau) / DelayedTauSFH.p2(x)
+        #expect(abs(d["log_sfr_100"]![0] - (10.3 + log10(recent / 1e8))) < 1e-12)
+        #expect(abs(d["log_ssfr_100"]![0] - (d["log_sfr_100"]![0] - d.logLivingMass[0])) < 1e-12)
+        for (name, q) in [("t50", 0.5), ("t90", 0.9)] {
+            var (lo, hi) = (0.0, x)
+            for _ in 0..<200 { let m = (lo + hi) / 2; if DelayedTauSFH.p2(m) < q * DelayedTauSFH.p2(x) { lo = m } else { hi = m } }
+            #expect(abs(d[name]![0] - (3e9 - lo * tau) / 1e9) < 1e-9, "\(name): \(d[name]![0])")
+        }
     }
 
     @Test func resultsDoNotDependOnThreadCount() throws {

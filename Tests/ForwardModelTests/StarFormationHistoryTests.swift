@@ -48,6 +48,21 @@ struct StarFormationHistoryTests {
         }
     }
 
+    /// t50 and t90 are where the formed fraction, integrated from the oldest bin, reaches ½ and
+    /// 0.9: the mass formed before them (older) is that fraction, to 10⁻⁹.
+    @Test(arguments: families)
+    func formationTimesSplitTheMassAsTheySay(_ name: String) throws {
+        let history = try Self.family(name)
+        var fractions = [0.0, 0.0]
+        for theta in Self.draws(history, count: 40, seed: 8) {
+            for q in [0.5, 0.9, 0.1] {
+                let a = history.lookbackTime(formedFraction: q, theta)
+                history.massFractions(theta, edges: [0, a, AgeBins.universeAge], into: &fractions)
+                #expect(abs(fractions[1] - q) < 1e-9, "\(theta): \(fractions[1]) formed before \(a) yr, expected \(q)")
+            }
+        }
+    }
+
     /// A θ that fits an age limit forms no star before it; its prior limited to an age older
     /// than the Universe is itself, and the limited prior's draws all fit.
     @Test(arguments: families)

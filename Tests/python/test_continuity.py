@@ -24,7 +24,7 @@ EDGES = np.array([0, 0.03, 0.1] + [10 ** (-1 + (np.log10(UNIVERSE_AGE / 1e9) + 1
 SMALL = [("  train: 100000 ", "  train: 300 "), ("  test: 1000 ", "  test: 20 "), ("realisations: 5 ", "realisations: 2 "),
          ("max_epochs: 90", "max_epochs: 3"), ("  samples: 1000 ", "  samples: 200 "),
          ("importance_samples: 10000 ", "importance_samples: 400 "), ("  galaxies: 4\n", "  galaxies: 1\n"),
-         ("walkers: 16", "walkers: 20"), ("burn_in: [1000, 1000, 1000]", "burn_in: [100, 100]"),
+         ("walkers: 24 ", "walkers: 20 "), ("burn_in: [1000, 1000, 1000]", "burn_in: [100, 100]"),
          ("production: 20000 ", "production: 200 "), ("thin: 40", "thin: 5")]
 
 
@@ -59,11 +59,21 @@ def test_bin_masses_equal_prospector_s(small, tmp_path):
     digs("simulate", "-c", pipeline, "--theta", tmp_path / "theta.h5", "--ssp", out / "01_ssp_library.h5", "-o", tmp_path / "sed.h5")
     with h5py.File(tmp_path / "sed.h5", "r") as f:
         ours = np.column_stack([f[f"sfh_mass_fraction_{k}"][()] for k in range(1, 8)])
+        sfr100, t50, t90 = f["log_sfr_100"][()], f["t50"][()], f["t90"][()]
     agebins = continuity_agebins(EDGES)
     theirs = np.array([continuity_bin_masses(0.0, r, agebins) for r in ratios])
     assert np.allclose(ours.sum(axis=1), 1, rtol=0, atol=1e-13)
     relative = np.abs(ours / theirs - 1)
     assert relative.max() < 1e-10, (relative.max(), ratios[np.argmax(relative.max(axis=1))])
+    # SFR over the last 100 Myr and the formation times, from Prospector's masses in numpy
+    edges_yr = EDGES * 1e9
+    recent = np.array([masses_over_bins(m, edges_yr, np.array([0, 1e8, edges_yr[-1]]))[0] for m in theirs])
+    assert np.allclose(sfr100, 10.0 + np.log10(recent / 1e8), rtol=0, atol=1e-9)
+    for q, ours_t in ((0.5, t50), (0.9, t90)):
+        # the formed fraction at each edge, from the oldest; linear in time within a bin
+        older = np.array([[m[k:].sum() for k in range(8)] for m in np.column_stack([theirs, np.zeros(len(theirs))])])
+        expected = np.array([np.interp(q, o[::-1], edges_yr[::-1]) for o in older]) / 1e9
+        assert np.allclose(ours_t, expected, rtol=1e-9, atol=1e-12), (q, np.abs(ours_t - expected).max())
 
 
 def test_spectra_match_the_independent_reference(small, tmp_path):

@@ -61,7 +61,7 @@ def test_astropy_reads_columns_units_and_values(run, catalog):
         expected = ["ID"]
         for n in names:
             expected += [f"{n}_{s}" for s in ("P16", "P50", "P84", "MEAN", "STD", "MAP", "TRUE")]
-        for n in ("LOGMSTAR", "MWAGE"):
+        for n in ("LOGMSTAR", "MWAGE", "LOG_SFR100", "LOG_SSFR100", "T50", "T90"):
             expected += [f"{n}_{s}" for s in ("P16", "P50", "P84", "MEAN", "STD", "MAP")]
         expected += ["PPC_CHI2", "PPC_DOF", "PPC_PVALUE", "IS_ESS_FRAC", "PARETO_K", "FLAG", "SAMPLES"]
         assert t.colnames == expected

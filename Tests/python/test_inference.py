@@ -50,7 +50,12 @@ def test_summaries_match_numpy(run):
         # Living mass is below the mass formed, for every sample.
         living = f["derived/samples"][:, :, 0]
         assert (living < x[:, :, 0]).all() and (living > x[:, :, 0] - 0.5).all()
-        assert list(f["derived/samples"].attrs["derived_names"]) == ["log_surviving_mass", "mass_weighted_age"]
+        names = list(f["derived/samples"].attrs["derived_names"])
+        assert names == ["log_surviving_mass", "mass_weighted_age", "log_sfr_100", "log_ssfr_100", "t50", "t90"]
+        derived = {n: f["derived/samples"][:, :, k] for k, n in enumerate(names)}
+        # Half the mass formed before 90 % had; both within the galaxy's age; sSFR is SFR per surviving mass.
+        assert (derived["t90"] <= derived["t50"]).all() and (derived["t50"] <= x[:, :, 1] * (1 + 1e-6)).all()
+        np.testing.assert_allclose(derived["log_ssfr_100"], derived["log_sfr_100"] - living, atol=1e-5)
 
 
 def test_predictive_check_is_consistent(run):
