@@ -119,8 +119,14 @@ public struct ContinuityHistory: StarFormationHistory, Equatable {
 
     /// m_k / Δt_k in the bin k holding `lookback` (yr); 0 beyond the oldest edge.
     public func starFormationRate(_ theta: [Double], lookback: Double) -> Double {
-        guard lookback >= 0, let k = (0..<bins).first(where: { lookback < binEdgesGyr[$0 + 1] * 1e9 }) else { return 0 }
+        guard let k = bin(holding: lookback) else { return 0 }
         return binMasses(theta)[k] / ((binEdgesGyr[k + 1] - binEdgesGyr[k]) * 1e9)
+    }
+
+    /// The bin whose [start, end) holds `lookback` (yr), the oldest edge included; nil outside.
+    func bin(holding lookback: Double) -> Int? {
+        guard lookback >= 0, lookback <= binEdgesGyr[bins] * 1e9 else { return nil }
+        return (0..<bins).first { lookback < binEdgesGyr[$0 + 1] * 1e9 } ?? bins - 1
     }
 
     /// The mass forms at a constant rate within each bin: walking from the oldest bin, the bin
@@ -136,6 +142,15 @@ public struct ContinuityHistory: StarFormationHistory, Equatable {
             formed += masses[k]
         }
         return 0
+    }
+
+    /// The bin masses once, then each lookback's bin.
+    public func starFormationRates(_ theta: [Double], lookbacks: [Double]) -> [Double] {
+        let masses = binMasses(theta)
+        return lookbacks.map { a in
+            guard let k = bin(holding: a) else { return 0 }
+            return masses[k] / ((binEdgesGyr[k + 1] - binEdgesGyr[k]) * 1e9)
+        }
     }
 
     public func derivedValues(_ theta: [Double]) -> [Double] { binMasses(theta) }

@@ -88,6 +88,16 @@ public final class SpectrumSimulator: @unchecked Sendable {
 
     func derivedColumns(_ columns: [[Double]]) -> Derived { Derived(columns: columns, names: vocabulary.derived.map(\.name)) }
 
+    /// The lookback times (yr) at which `digs infer` records the star-formation history:
+    /// 60, log-spaced from 1 Myr to the oldest SSP age.
+    public static let sfhLookbacks: [Double] = (0..<60).map { 1e6 * pow(AgeBins.universeAge / 1e6, Double($0) / 59) }
+
+    /// The SFR (M☉/yr) of one θ row (pipeline order) at each of `lookbacks` (yr).
+    public func starFormationRates(_ t: ArraySlice<Double>, lookbacks: [Double]) -> [Double] {
+        let own = sfhIndex.map { t[t.startIndex + $0] }, formed = pow(10, t[t.startIndex + index.mass])
+        return history.starFormationRates(own, lookbacks: lookbacks).map { $0 * formed }
+    }
+
     /// The derived quantities alone (no spectrum): cheap, for every posterior sample.
     public func derived(_ theta: NDArray<Double>) -> Derived {
         let n = theta.shape[0], stride = theta.shape[1]

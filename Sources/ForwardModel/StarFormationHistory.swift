@@ -35,6 +35,8 @@ public protocol StarFormationHistory: Codable, Sendable {
     /// The star-formation rate at lookback time `lookback` (yr) per unit mass formed, yr⁻¹
     /// (`massFractions` integrates it exactly over each bin); `theta` as there.
     func starFormationRate(_ theta: [Double], lookback: Double) -> Double
+    /// `starFormationRate` at each of `lookbacks` (yr), yr⁻¹ per unit mass formed.
+    func starFormationRates(_ theta: [Double], lookbacks: [Double]) -> [Double]
     /// The lookback time (yr) by which the fraction `q` (0 < q < 1) of the mass had formed
     /// (t50 for q = ½), exact to ~10⁻¹² relative; `theta` as in `massFractions`.
     func lookbackTime(formedFraction q: Double, _ theta: [Double]) -> Double
@@ -48,6 +50,10 @@ public protocol StarFormationHistory: Codable, Sendable {
 }
 
 extension StarFormationHistory {
+    public func starFormationRates(_ theta: [Double], lookbacks: [Double]) -> [Double] {
+        lookbacks.map { starFormationRate(theta, lookback: $0) }
+    }
+
     /// Every parameter of a model with this SFH, in the default order: log_mass, the family's,
     /// log_z, dust2.
     public var modelParameters: [ModelParameter] {

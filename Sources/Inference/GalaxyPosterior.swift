@@ -24,6 +24,10 @@ public struct GalaxyPosterior: Sendable {
     /// Derived quantities per sample [S × Q], Q = `vocabulary.posteriorDerived` (surviving mass, mass-weighted age, SFR and sSFR over 100 Myr, t50, t90).
     public internal(set) var derivedSamples: [Double]
     public internal(set) var derived: SampleSummary?
+    /// The star-formation rate (M☉/yr) at each of `SpectrumSimulator.sfhLookbacks`: its 16th,
+    /// 50th and 84th percentiles over the samples [3 × T] (NaN when refused), and the truth's [T].
+    public internal(set) var sfr: [Double] = .nans(3 * SpectrumSimulator.sfhLookbacks.count)
+    public internal(set) var sfrTrue: [Double]?
     /// Predictive median, 16th and 84th percentile spectra.
     public internal(set) var predictive: [[Float]]
     public internal(set) var residual: [Float]
@@ -85,6 +89,19 @@ public struct GalaxyPosterior: Sendable {
         importance = weights
         if !weights.isReliable { flags.insert(.unreliableFlow) }
         return weights
+    }
+
+    /// The SFR percentiles over `samples` [S × D] at every `SpectrumSimulator.sfhLookbacks`, and the truth's.
+    static func starFormationHistory(_ samples: [Double], dimensions d: Int, truth: ArraySlice<Double>?,
+                                     simulator: SpectrumSimulator) -> (percentiles: [Double], truth: [Double]?) {
+        let grid = SpectrumSimulator.sfhLookbacks, s = samples.count / d
+        var rates = [[Double]](repeating: [], count: grid.count)
+        for i in 0..<s {
+            for (k, r) in simulator.starFormationRates(samples[(i * d)..<((i + 1) * d)], lookbacks: grid).enumerated() { rates[k].append(r) }
+        }
+        let sorted = rates.map { $0.sorted() }
+        let percentiles = [16.0, 50, 84].flatMap { q in sorted.map { SampleSummary.percentile(sorted: $0, q) } }
+        return (percentiles, truth.map { simulator.starFormationRates($0, lookbacks: grid) })
     }
 
     /// Keeps the row of `theta` with the highest finite `logTarget` in (best, bestLogProb) when it is higher.
@@ -224,6 +241,7 @@ public struct GalaxyPosterior: Sendable {
         let columns = simulator.vocabulary.posteriorDerived.map { derivedValues[$0.name]! }  // posteriorDerived ⊂ derived
         derivedSamples = (0..<s).flatMap { i in columns.map { $0[i] } }
         derived = SampleSummary(samples: derivedSamples, logProb: logProb, dimensions: q)
+        (sfr, sfrTrue) = Self.starFormationHistory(samples, dimensions: d, truth: thetaTrue, simulator: simulator)
         if let thetaTrue, ageLimit == .infinity {
             truthLogProb = flowLogProb(Array(thetaTrue), 1)[0]
         }

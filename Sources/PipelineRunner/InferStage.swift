@@ -101,6 +101,15 @@ public enum InferStage {
                                              "posterior standard deviation of the derived quantities", names: derivedNames, units: derivedUnits)
         let derivedMapSet = try parameterSet("derived/map", [0, q], ["galaxy", "derived"],
                                              "derived quantities of the highest-density sample", names: derivedNames, units: derivedUnits)
+        try writer.write("sfh/lookback_time", NDArray(shape: [SpectrumSimulator.sfhLookbacks.count], data: SpectrumSimulator.sfhLookbacks.map { $0 / 1e9 }),
+                         axes: ["lookback"], units: "Gyr", description: "lookback times of the recorded star-formation history: 60, log-spaced from 1 Myr to the oldest SSP age")
+        let lookbacks = SpectrumSimulator.sfhLookbacks.count
+        let sfrSet = try set("sfh/sfr_percentiles", .float64, [0, 3, lookbacks], ["galaxy", "quantile", "lookback"], "solMass/yr",
+                             "16th, 50th and 84th percentiles over the posterior samples of the star-formation rate at each lookback time")
+        let sfrTrueSet = try source.parameterNames.map { _ in
+            try set("sfh/sfr_true", .float64, [0, lookbacks], ["galaxy", "lookback"], "solMass/yr",
+                    "the star-formation rate of the true parameters (simulated observations)")
+        }
         let ppcSets = try [("median", "median of the noiseless model spectra of the predictive samples"),
                            ("p16", "16th percentile of the predictive model spectra"),
                            ("p84", "84th percentile of the predictive model spectra")].map {
@@ -183,6 +192,8 @@ public enum InferStage {
             try derivedMeanSet.append(rows([q]) { $0.derived?.mean ?? .nans(q) })
             try derivedStdSet.append(rows([q]) { $0.derived?.std ?? .nans(q) })
             try derivedMapSet.append(rows([q]) { $0.derived?.map ?? .nans(q) })
+            try sfrSet.append(rows([3, lookbacks]) { $0.sfr })
+            if let sfrTrueSet { try sfrTrueSet.append(rows([lookbacks]) { $0.sfrTrue ?? .nans(lookbacks) }) }
             for (k, dataset) in ppcSets.enumerated() { try dataset.append(rows([p]) { $0.predictive[k] }) }
             try residualSet.append(rows([p]) { $0.residual })
             try chi2Set.append(rows([]) { [$0.chi2] })

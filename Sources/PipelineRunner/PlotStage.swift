@@ -10,7 +10,7 @@ import ProductIO
 /// NPE-vs-MCMC summary (mcmc_chains).
 public enum PlotStage {
     public enum Figure: String, CaseIterable, Sendable {
-        case training, ranks, coverage, recovery, spectra, corner, fit, comparison
+        case training, ranks, coverage, recovery, spectra, corner, fit, sfh, comparison
     }
 
     /// Draws `figures` and returns the paths written.
@@ -57,8 +57,12 @@ public enum PlotStage {
                 let wavelength: [Double] = try sed.dataset("wavelength", rank: 1).read(as: Double.self).data
                 let logFlux = (0..<rows.shape[0]).map { rows.row($0).map(Double.init) }
                 draw = { path, format in try Figures.spectra(wavelength: wavelength, logFlux: logFlux, path: path, format: format) }
-            case .corner, .fit:
+            case .corner, .fit, .sfh:
                 let posterior = try Product.open(posteriorPath, expecting: .posteriorSamples)
+                if figure == .sfh && !posterior.file.exists("sfh/sfr_percentiles") {
+                    log("skipped the sfh figure: \(posteriorPath) has no sfh/sfr_percentiles (made before digs infer recorded star-formation histories; run digs infer again)")
+                    continue
+                }
                 let samples = try posterior.dataset("samples", rank: 3)
                 let (n, count, d) = (samples.shape[0], samples.shape[1], samples.shape[2])
                 let rows: [Int]
@@ -91,7 +95,17 @@ public enum PlotStage {
                     let index: [Int64] = try product.dataset("galaxy_index", rank: 1).read(as: Int64.self).data
                     chains = index.firstIndex(of: Int64(galaxy)).map { (product, $0) }
                 }
-                if figure == .fit {
+                if figure == .sfh {
+                    let lookback: [Double] = try posterior.dataset("sfh/lookback_time", rank: 1).read(as: Double.self).data
+                    let t = lookback.count
+                    let rates = try row("sfh/sfr_percentiles", as: Double.self)
+                    let truth = posterior.file.exists("sfh/sfr_true") ? try row("sfh/sfr_true", as: Double.self) : nil
+                    draw = { path, format in
+                        try Figures.starFormationHistory(lookbackGyr: lookback, p16: Array(rates[0..<t]), p50: Array(rates[t..<(2 * t)]),
+                                                         p84: Array(rates[(2 * t)..<(3 * t)]), truth: truth, title: "Star-formation history, \(title)",
+                                                         path: path, format: format)
+                    }
+                } else if figure == .fit {
                     var values = try ["observed/log_flux", "ppc/median", "ppc/p16", "ppc/p84", "observed/log_flux_sigma"].map {
                         try row($0, as: Float.self).map(Double.init)
                     }

@@ -32,8 +32,10 @@ public enum ReportStage {
         if exists(paths.flow) { figures.append(.training) }
         if exists(paths.sbc) { figures += [.ranks, .coverage] }
         if exists(paths.posterior) {
-            if try Product.open(paths.posterior, expecting: .posteriorSamples).file.exists("theta_true") { figures.append(.recovery) }
+            let posterior = try Product.open(paths.posterior, expecting: .posteriorSamples)
+            if posterior.file.exists("theta_true") { figures.append(.recovery) }
             figures += [.corner, .fit]
+            if posterior.file.exists("sfh/sfr_percentiles") { figures.append(.sfh) }
         }
         if exists(paths.sed) { figures.append(.spectra) }
         if exists(paths.mcmc) && exists(paths.posterior) { figures.append(.comparison) }
@@ -67,6 +69,7 @@ public enum ReportStage {
             .spectra: "Example noiseless training spectra normalised to their median (paper Fig. 3).",
             .corner: "One galaxy's posterior: NPE (blue) and MCMC (orange) 68/95 % highest-density regions, truth marked (paper Fig. 1 left).",
             .fit: "Its observed spectrum with the posterior-predictive median and 68 % band, the MCMC best fit and the residuals (paper Fig. 1 right).",
+            .sfh: "Its star-formation history: SFR against lookback time, the posterior median and 68 % band, and the truth (dashed) for a simulated galaxy.",
             .comparison: "Per galaxy and parameter: NPE median offset from the MCMC median in MCMC σ, and the ratio of 68 % widths.",
         ]
         page.section("Figures")

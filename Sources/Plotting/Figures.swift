@@ -345,6 +345,26 @@ public enum Figures {
         try canvas.save()
     }
 
+    /// One galaxy's star-formation history: log SFR against log lookback time, the posterior
+    /// median and its 68 % band, and the truth (dashed) for a simulated galaxy. SFR of 0 (before
+    /// a history began) and below 10⁻⁵ of the highest are drawn at the floor.
+    public static func starFormationHistory(lookbackGyr: [Double], p16: [Double], p50: [Double], p84: [Double], truth: [Double]?,
+                                            title: String, path: String, format: Canvas.Format) throws {
+        let canvas = try Canvas(path: path, width: 520, height: 360, format: format)
+        let x = lookbackGyr.map { log10($0 * 1e9) }
+        let highest = (p84 + p50 + (truth ?? [])).filter { $0.isFinite && $0 > 0 }.max() ?? 1
+        let ceiling = log10(highest) + 0.3, floor = ceiling - 5.3
+        func y(_ v: [Double]) -> [Double] { v.map { $0.isFinite && $0 > 0 ? max(log10($0), floor) : floor } }
+        let axes = Axes(left: 65, top: 30, width: 430, height: 280, x: (x.first ?? 6)...(x.last ?? 10.2), y: floor...ceiling)
+        canvas.band(lower: zip(x, y(p16)).map { axes.point($0, $1) }, upper: zip(x, y(p84)).map { axes.point($0, $1) }, color: .npe, alpha: 0.3)
+        canvas.line(zip(x, y(p50)).map { axes.point($0, $1) }, color: .npe, width: 1.6)
+        if let truth { canvas.line(zip(x, y(truth)).map { axes.point($0, $1) }, color: .truth, width: 1.2, dash: [4, 2]) }
+        axes.draw(on: canvas, xLabel: "log10 lookback time [yr]", yLabel: "log10 SFR [M☉/yr]", title: title)
+        legend(canvas, x: axes.left + 14, y: axes.top + 14,
+               entries: [("posterior median, 68 %", .npe)] + (truth == nil ? [] : [("truth", .truth)]))
+        try canvas.save()
+    }
+
     static func legend(_ canvas: Canvas, x: Double, y: Double, entries: [(String, Color)]) {
         for (i, entry) in entries.enumerated() {
             let yy = y + Double(i) * 13

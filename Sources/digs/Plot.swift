@@ -15,7 +15,8 @@ struct Plot: ParsableCommand {
         spectra: example noiseless training spectra normalised to their median (Fig. 3). corner: one galaxy's \
         posterior, NPE and (when the MCMC chains hold it) MCMC 68/95 % regions, truth marked (Fig. 1 left). fit: its \
         observed spectrum with the predictive median and 68 % band, the MCMC best fit and the residuals (Fig. 1 \
-        right). comparison: NPE against MCMC per galaxy and parameter (median offset in MCMC σ, ratio of 68 % \
+        right). sfh: its star-formation history, SFR against lookback time with the posterior median and 68 % \
+        band and the truth (dashed) for a simulated galaxy. comparison: NPE against MCMC per galaxy and parameter (median offset in MCMC σ, ratio of 68 % \
         widths). Default: all (comparison only when the MCMC chains exist). `digs report` draws them all into the \
         run's HTML page.
         """)
@@ -31,13 +32,13 @@ struct Plot: ParsableCommand {
     @OptionGroup var sed: ProductOption<SEDInput>
     @OptionGroup var mcmc: ProductOption<MCMCInput>
 
-    @Option(name: .long, help: "Row of the galaxy for the corner and fit figures.")
+    @Option(name: .long, help: "Row of the galaxy for the corner, fit and sfh figures.")
     var galaxy: Int = 0
 
-    @Flag(name: .long, help: "Draw the corner and fit figures of every galaxy, as corner-<id> and fit-<id>.")
+    @Flag(name: .long, help: "Draw the corner, fit and sfh figures of every galaxy, as corner-<id>, fit-<id> and sfh-<id>.")
     var everyGalaxy = false
 
-    @Option(name: .long, help: "Draw the corner and fit figures of the first N galaxies, as corner-<id> and fit-<id>.")
+    @Option(name: .long, help: "Draw the corner, fit and sfh figures of the first N galaxies, as corner-<id>, fit-<id> and sfh-<id>.")
     var firstGalaxies: Int?
 
     func validate() throws {
