@@ -154,7 +154,7 @@ def test_plot_draws_png_and_pdf_figures(run, tmp_path):
     d, pipeline = run
     out = digs("plot", "-c", pipeline, "-o", tmp_path).stdout.split()
     assert sorted(p.rsplit("/", 1)[1] for p in out) == sorted(
-        f"{f}.{e}" for f in ("training", "ranks", "coverage", "recovery", "spectra", "corner", "fit") for e in ("png", "pdf"))
+        f"{f}.{e}" for f in ("training", "ranks", "coverage", "recovery", "spectra", "corner", "fit", "sfh") for e in ("png", "pdf"))
     for p in out:
         head = open(p, "rb").read(8)
         assert head == b"\x89PNG\r\n\x1a\n" if p.endswith(".png") else head.startswith(b"%PDF")
