@@ -53,7 +53,7 @@ public struct SpectrumPosterior: Sendable {
         let inside = (0..<count).filter { prior.logDensity(positions[($0 * d)..<(($0 + 1) * d)]) > -.infinity }
         guard !inside.isEmpty else { return out }
         let rows = inside.flatMap { positions[($0 * d)..<(($0 + 1) * d)] }
-        let spectra = simulator.simulate(try! NDArray(shape: [inside.count, d], data: rows), threads: 1).logFlux.data
+        let spectra = simulator.spectra(try! NDArray(shape: [inside.count, d], data: rows)).data
         for (r, value) in zip(inside, logDensity(rows, count: inside.count, spectra: spectra)) { out[r] = value }
         return out
     }

@@ -64,18 +64,27 @@ public final class SpectrumSimulator: @unchecked Sendable {
         public var massWeightedAge: [Double] { columns[1] }
     }
 
-    /// Simulates x for every row of θ ([N, P], pipeline order); rows are split over
-    /// `threads` workers (BLAS runs single-threaded inside each).
+    /// Simulates x for every row of θ ([N, P], pipeline order) with the derived quantities;
+    /// rows are split over `threads` workers.
     public func simulate(_ theta: NDArray<Double>, threads: Int = 2) -> (logFlux: NDArray<Float>, derived: Derived) {
+        simulate(theta, threads: threads, derived: true)
+    }
+
+    /// The spectra x alone ([N, P]): what the likelihood needs, without the derived quantities.
+    public func spectra(_ theta: NDArray<Double>, threads: Int = 1) -> NDArray<Float> {
+        simulate(theta, threads: threads, derived: false).logFlux
+    }
+
+    private func simulate(_ theta: NDArray<Double>, threads: Int, derived wanted: Bool) -> (logFlux: NDArray<Float>, derived: Derived) {
         let n = theta.shape[0], p = rows.pixels
-        let q = vocabulary.derived.count
+        let q = wanted ? vocabulary.derived.count : 0
         var flux = [Float](repeating: 0, count: n * p)
         var derived = [Double](repeating: 0, count: q * n)  // [quantity][galaxy]
         let batch = 256
         let batches = (n + batch - 1) / batch
         flux.withUnsafeMutableBufferPointer { f in
             derived.withUnsafeMutableBufferPointer { d in
-                let out = Outputs(flux: DisjointWrites(f), derived: DisjointWrites(d), galaxies: n)
+                let out = Outputs(flux: DisjointWrites(f), derived: q > 0 ? DisjointWrites(d) : nil, galaxies: n)
                 parallelChunks(batches, workers: threads) { _, b in
                     var scratch = Scratch(rows: rows, sfhParameters: sfhIndex.count)
                     simulateBatch(theta, (b * batch)..<min(n, (b + 1) * batch), &scratch, out)
@@ -104,7 +113,7 @@ public final class SpectrumSimulator: @unchecked Sendable {
         var scratch = Scratch(rows: rows, sfhParameters: sfhIndex.count)
         var columns = [[Double]](repeating: [], count: vocabulary.derived.count)
         for g in 0..<n {
-            let d = starFormation(theta.data[(g * stride)..<((g + 1) * stride)], &scratch.sfhParameters, &scratch.masses) { _, _, _ in }
+            let d = starFormation(theta.data[(g * stride)..<((g + 1) * stride)], &scratch.sfhParameters, &scratch.masses, derived: true) { _, _, _ in }
             for k in columns.indices { columns[k].append(d[k]) }
         }
         return derivedColumns(columns)
@@ -115,7 +124,7 @@ public final class SpectrumSimulator: @unchecked Sendable {
     /// fraction) weight of the SSP mix to `weight`, and returns the derived quantities in
     /// `vocabulary.derived` order.
     private func starFormation(_ t: ArraySlice<Double>, _ sfhParameters: inout [Double], _ masses: inout [Double],
-                               weight: (Int, Int, Double) -> Void) -> [Double] {
+                               derived: Bool, weight: (Int, Int, Double) -> Void) -> [Double] {
         let base = t.startIndex, na = rows.ages
         for (k, j) in sfhIndex.enumerated() { sfhParameters[k] = t[base + j] }
         history.massFractions(sfhParameters, edges: ageEdges, into: &masses)
@@ -130,6 +139,7 @@ public final class SpectrumSimulator: @unchecked Sendable {
                 livingAge += alive * ageCentres[a]
             }
         }
+        guard derived else { return [] }
         let logMass = t[base + index.mass], logLiving = log10(livingMass) + logMass
         var recent = [0.0, 0.0]
         history.massFractions(sfhParameters, edges: [0, 1e8, AgeBins.universeAge], into: &recent)
@@ -153,8 +163,8 @@ public final class SpectrumSimulator: @unchecked Sendable {
 
     struct Outputs: Sendable {
         let flux: DisjointWrites<Float>
-        /// [quantity][galaxy] for `galaxies` galaxies.
-        let derived: DisjointWrites<Double>
+        /// [quantity][galaxy] for `galaxies` galaxies; nil: spectra alone.
+        let derived: DisjointWrites<Double>?
         let galaxies: Int
     }
 
@@ -169,11 +179,11 @@ public final class SpectrumSimulator: @unchecked Sendable {
                 for g in range {
                     for i in 0..<width { acc[i] = 0 }
                     let t = theta.data[(g * stride)..<((g + 1) * stride)]
-                    let d = starFormation(t, &s.sfhParameters, &s.masses) { z, a, m in
+                    let d = starFormation(t, &s.sfhParameters, &s.masses, derived: out.derived != nil) { z, a, m in
                         let w = Float(m), row = r.baseAddress! + (z * na + a) * width
                         for i in 0..<width { acc[i] += w * row[i] }
                     }
-                    for (k, value) in d.enumerated() { out.derived[k * out.galaxies + g] = value }
+                    if let derived = out.derived { for (k, value) in d.enumerated() { derived[k * out.galaxies + g] = value } }
                     let q = beta * theta.data[g * stride + index.dust]
                     let logMass = theta.data[g * stride + index.mass]
                     for j in 0..<p {

@@ -171,7 +171,7 @@ public struct GalaxyPosterior: Sendable {
         var resampledSpectra: [Float]?
         if resampling {
             let n = drawCount
-            let spectra = draw.spectra ?? simulator.simulate(try! NDArray(shape: [n, d], data: draw.theta), threads: 1).logFlux.data
+            let spectra = draw.spectra ?? simulator.spectra(try! NDArray(shape: [n, d], data: draw.theta)).data
             let weights = weigh(exact, theta: draw.theta, logProb: draw.logProb, spectra: spectra, count: n)
             // Where k̂ fails the weights miss mass of the exact posterior and the resampled
             // posterior would be too narrow: the flow's own first draws are kept instead.
@@ -193,7 +193,7 @@ public struct GalaxyPosterior: Sendable {
                 // others only — the amplitude pins the mass far more tightly than they could follow.
                 let k = prior.index(of: .logMass)
                 let conditional = AdaptiveImportanceSampler.GaussianConditional(index: k) { rows, count in
-                    let spectra = simulator.simulate(try! NDArray(shape: [count, d], data: rows), threads: 1).logFlux.data
+                    let spectra = simulator.spectra(try! NDArray(shape: [count, d], data: rows)).data
                     return (0..<count).map { r in
                         guard exact.prior.logDensity(rows[(r * d)..<((r + 1) * d)]) > -.infinity else { return nil }
                         return exact.massConditional(model: spectra[(r * p)..<((r + 1) * p)], logMass: rows[r * d + k])
@@ -201,7 +201,7 @@ public struct GalaxyPosterior: Sendable {
                 }
                 var (best, bestLogProb) = (self.best, self.bestLogProb)
                 let refined = sampler.refine(theta: draw.theta, logWeights: logWeights, logTarget: { rows, count in
-                    let logTarget = exact.logDensity(rows, count: count, spectra: simulator.simulate(try! NDArray(shape: [count, d], data: rows), threads: 1).logFlux.data)
+                    let logTarget = exact.logDensity(rows, count: count, spectra: simulator.spectra(try! NDArray(shape: [count, d], data: rows)).data)
                     Self.keepBest(rows, logTarget, in: &best, &bestLogProb)
                     return logTarget
                 }, defensive: defensive, conditional: exact.prior.analyticConditionalProblem(.logMass) == nil ? conditional : nil, generator: &g)
@@ -211,7 +211,7 @@ public struct GalaxyPosterior: Sendable {
                     let theta = chosen.flatMap { refined.theta[($0 * d)..<(($0 + 1) * d)] }
                     let logProb = flowLogProb(theta, s).map { $0 + draw.logShift }
                     draw = (theta: theta, logProb: logProb, spectra: nil, logShift: draw.logShift)
-                    resampledSpectra = simulator.simulate(try! NDArray(shape: [s, d], data: theta), threads: 1).logFlux.data
+                    resampledSpectra = simulator.spectra(try! NDArray(shape: [s, d], data: theta)).data
                     flags.remove(.unreliableFlow)
                     refinementRounds = refined.rounds
                 } else {
@@ -254,7 +254,7 @@ public struct GalaxyPosterior: Sendable {
         let m = settings.ppcSamples, w = resampling ? 0 : settings.importanceDraws, k = max(m, w)
         guard k > 0 else { return }
         let spectra = resampledSpectra ?? draw.spectra.map { Array($0[0..<(k * p)]) }
-            ?? simulator.simulate(try! NDArray(shape: [k, d], data: Array(samples[0..<(k * d)])), threads: 1).logFlux.data
+            ?? simulator.spectra(try! NDArray(shape: [k, d], data: Array(samples[0..<(k * d)]))).data
         if w > 0 {
             weigh(exact, theta: Array(samples[0..<(w * d)]), logProb: Array(logProb[0..<w]), spectra: Array(spectra[0..<(w * p)]), count: w)
         }

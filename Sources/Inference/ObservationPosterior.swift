@@ -107,7 +107,7 @@ public struct AnalyticMassPosterior: ObservationPosterior {
         // same from any mass, and the model at the drawn mass is that one shifted.
         let (lo, hi) = massRange, m0 = (lo + hi) / 2
         var theta = completed(drawn.theta.data, masses: [Double](repeating: m0, count: count))
-        var spectra = exact.simulator.simulate(try! NDArray(shape: [count, low.count], data: theta), threads: 1).logFlux.data
+        var spectra = exact.simulator.spectra(try! NDArray(shape: [count, low.count], data: theta)).data
         let moments = conditionals(theta, count: count, spectra: spectra)
         let d = low.count, p = spectra.count / max(count, 1)
         var logProb = drawn.logProb
@@ -130,7 +130,7 @@ public struct AnalyticMassPosterior: ObservationPosterior {
 
     public func logProb(_ rows: [Double], count: Int) -> [Double] {
         let rest = FlowObservationPosterior(flow: flow, context: context).logProb(others(rows, count: count), count: count)
-        let spectra = exact.simulator.simulate(try! NDArray(shape: [count, low.count], data: rows), threads: 1).logFlux.data
+        let spectra = exact.simulator.spectra(try! NDArray(shape: [count, low.count], data: rows)).data
         let moments = conditionals(rows, count: count, spectra: spectra)
         let (lo, hi) = massRange, d = low.count
         return (0..<count).map { r in

@@ -139,7 +139,7 @@ public enum MCMCStage {
         try writer.writeParameterArray("best", NDArray(shape: [g, d], data: chains.flatMap(\.result.best)), axes: ["galaxy", "parameter"],
                                        parameterNames: prior.names, parameterUnits: prior.units,
                                        description: "highest-posterior position visited")
-        let bestSpectra = simulator.simulate(try NDArray(shape: [g, d], data: chains.flatMap(\.result.best)), threads: 1).logFlux
+        let bestSpectra = simulator.spectra(try NDArray(shape: [g, d], data: chains.flatMap(\.result.best)))
         try writer.write("best_log_flux", bestSpectra, axes: ["galaxy", "pixel"], units: "log(solLum/Angstrom)",
                          description: "noiseless model spectrum at the best position (log10 L_λ)")
         try writer.write("timing/seconds", NDArray(shape: [g], data: chains.map(\.seconds)), axes: ["galaxy"], units: "s",
