@@ -101,7 +101,11 @@ public struct ContinuityHistory: StarFormationHistory, Equatable {
     }
 
     public func massFractions(_ theta: [Double], edges: [Double], into fractions: inout [Double]) {
-        let masses = binMasses(theta)
+        spread(binMasses(theta), over: edges, into: &fractions)
+    }
+
+    /// The masses of the SFH bins, each formed at a constant rate, over the age bins `edges`.
+    func spread(_ masses: [Double], over edges: [Double], into fractions: inout [Double]) {
         for i in 0..<(edges.count - 1) { fractions[i] = 0 }
         var i = 0
         for k in 0..<bins {
@@ -116,6 +120,19 @@ public struct ContinuityHistory: StarFormationHistory, Equatable {
             }
         }
     }
+
+    /// Column k: the fraction of SFH bin k's mass (formed at a constant rate) in each age bin.
+    public func linearBasis(edges: [Double]) -> [[Double]]? {
+        (0..<bins).map { k in
+            var unit = [Double](repeating: 0, count: bins), column = [Double](repeating: 0, count: edges.count - 1)
+            unit[k] = 1
+            spread(unit, over: edges, into: &column)
+            return column
+        }
+    }
+
+    /// The bin masses (Σ = 1).
+    public func basisWeights(_ theta: [Double]) -> [Double] { binMasses(theta) }
 
     /// m_k / Δt_k in the bin k holding `lookback` (yr); 0 beyond the oldest edge.
     public func starFormationRate(_ theta: [Double], lookback: Double) -> Double {

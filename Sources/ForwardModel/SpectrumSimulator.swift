@@ -24,6 +24,10 @@ public final class SpectrumSimulator: @unchecked Sendable {
     let index: (mass: Int, z: Int, dust: Int)
     /// The names and descriptions of the parameters and derived quantities.
     public let vocabulary: ParameterVocabulary
+    /// The family's linear basis through the SSP rows, [metallicity][column][2P], when it has
+    /// one (`StarFormationHistory.linearBasis`; empty otherwise), and its column count.
+    let basisRows: [Float]
+    let basisColumns: Int
 
     /// Prepares the instrument-resolution SSP rows (one-time cost, ~1 s for BC03).
     public init(library: SSPLibrary, settings: ModelSettings) throws {
@@ -44,6 +48,27 @@ public final class SpectrumSimulator: @unchecked Sendable {
         self.sfhIndex = history.parameters.map { p.index(of: ModelParameter($0.name)) }
         self.index = (p.index(of: .logMass), p.index(of: .logZ), p.index(of: .dust2))
         self.vocabulary = settings.vocabulary
+        let basis = history.linearBasis(edges: bins.edges)
+        let sspRows = self.rows
+        (basisRows, basisColumns) = basis.map { (SpectrumSimulator.basisRows($0, rows: sspRows), $0.count) } ?? ([], 0)
+    }
+
+    /// Σ_a column[a]·row(z, a) for every metallicity z and basis column, summed in Double.
+    static func basisRows(_ basis: [[Double]], rows: SSPRows) -> [Float] {
+        let na = rows.ages, width = 2 * rows.pixels, metallicities = rows.rows.count / (na * width)
+        var out = [Float]()
+        out.reserveCapacity(metallicities * basis.count * width)
+        for z in 0..<metallicities {
+            for column in basis {
+                var sum = [Double](repeating: 0, count: width)
+                for a in 0..<na where column[a] != 0 {
+                    let base = (z * na + a) * width
+                    for i in 0..<width { sum[i] += column[a] * Double(rows.rows[base + i]) }
+                }
+                out += sum.map(Float.init)
+            }
+        }
+        return out
     }
 
     /// Pixel centre wavelengths, Å.
@@ -174,14 +199,31 @@ public final class SpectrumSimulator: @unchecked Sendable {
     private func simulateBatch(_ theta: NDArray<Double>, _ range: Range<Int>, _ s: inout Scratch, _ out: Outputs) {
         let na = rows.ages, p = rows.pixels, stride = theta.shape[1], width = 2 * p
         let beta = DustLaw.extinctionPerDust2
+        let columns = basisColumns
         rows.rows.withUnsafeBufferPointer { r in
+          basisRows.withUnsafeBufferPointer { b in
             s.accumulator.withUnsafeMutableBufferPointer { acc in
                 for g in range {
                     for i in 0..<width { acc[i] = 0 }
                     let t = theta.data[(g * stride)..<((g + 1) * stride)]
-                    let d = starFormation(t, &s.sfhParameters, &s.masses, derived: out.derived != nil) { z, a, m in
-                        let w = Float(m), row = r.baseAddress! + (z * na + a) * width
-                        for i in 0..<width { acc[i] += w * row[i] }
+                    var d = [Double]()
+                    if columns > 0 {
+                        // K precomputed rows per metallicity, weighted by the family's basis weights.
+                        for (k, j) in sfhIndex.enumerated() { s.sfhParameters[k] = t[t.startIndex + j] }
+                        let weights = history.basisWeights(s.sfhParameters)
+                        let (zi, zw) = Interpolation.bracket(logMetallicity, t[t.startIndex + index.z])
+                        for (z, wz) in [(zi, 1 - zw), (zi + 1, zw)] where wz > 0 {
+                            for k in 0..<columns where weights[k] != 0 {
+                                let w = Float(wz * weights[k]), row = b.baseAddress! + (z * columns + k) * width
+                                for i in 0..<width { acc[i] += w * row[i] }
+                            }
+                        }
+                        if out.derived != nil { d = starFormation(t, &s.sfhParameters, &s.masses, derived: true) { _, _, _ in } }
+                    } else {
+                        d = starFormation(t, &s.sfhParameters, &s.masses, derived: out.derived != nil) { z, a, m in
+                            let w = Float(m), row = r.baseAddress! + (z * na + a) * width
+                            for i in 0..<width { acc[i] += w * row[i] }
+                        }
                     }
                     if let derived = out.derived { for (k, value) in d.enumerated() { derived[k * out.galaxies + g] = value } }
                     let q = beta * theta.data[g * stride + index.dust]
@@ -194,6 +236,7 @@ public final class SpectrumSimulator: @unchecked Sendable {
                     }
                 }
             }
+          }
         }
     }
 }

@@ -40,6 +40,13 @@ public protocol StarFormationHistory: Codable, Sendable {
     /// The lookback time (yr) by which the fraction `q` (0 < q < 1) of the mass had formed
     /// (t50 for q = ½), exact to ~10⁻¹² relative; `theta` as in `massFractions`.
     func lookbackTime(formedFraction q: Double, _ theta: [Double]) -> Double
+    /// When the mass fractions over the age bins `edges` are a fixed linear map of a few
+    /// weights (continuity: one column per SFH bin), the map's columns [K][age bin]; nil
+    /// otherwise. The simulator then sums K precomputed rows per metallicity instead of one
+    /// per age bin. `massFractions` must equal Σ_k `basisWeights`[k]·column k.
+    func linearBasis(edges: [Double]) -> [[Double]]?
+    /// The weights of `linearBasis`'s columns for the family's parameters `theta`.
+    func basisWeights(_ theta: [Double]) -> [Double]
     /// The family's `derived` quantities for its parameters `theta` (in `parameters` order).
     func derivedValues(_ theta: [Double]) -> [Double]
     /// The prior of a galaxy no older than `ageLimit` Gyr (the age of the Universe at its
@@ -50,6 +57,9 @@ public protocol StarFormationHistory: Codable, Sendable {
 }
 
 extension StarFormationHistory {
+    public func linearBasis(edges: [Double]) -> [[Double]]? { nil }
+    public func basisWeights(_ theta: [Double]) -> [Double] { [] }
+
     public func starFormationRates(_ theta: [Double], lookbacks: [Double]) -> [Double] {
         lookbacks.map { starFormationRate(theta, lookback: $0) }
     }

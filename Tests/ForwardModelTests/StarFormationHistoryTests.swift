@@ -48,6 +48,24 @@ struct StarFormationHistoryTests {
         }
     }
 
+    /// A family with a linear basis: its mass fractions are the basis columns weighted by its
+    /// basis weights (the simulator sums the basis's rows instead of the age bins').
+    @Test(arguments: families)
+    func aLinearBasisReproducesTheMassFractions(_ name: String) throws {
+        let history = try Self.family(name), edges = AgeBins.standard.edges
+        guard let basis = history.linearBasis(edges: edges) else { return }
+        var fractions = [Double](repeating: 0, count: edges.count - 1)
+        for theta in Self.draws(history, count: 20, seed: 5) {
+            history.massFractions(theta, edges: edges, into: &fractions)
+            let weights = history.basisWeights(theta)
+            #expect(weights.count == basis.count)
+            for a in fractions.indices {
+                let combined = zip(weights, basis).reduce(0) { $0 + $1.0 * $1.1[a] }
+                #expect(abs(combined - fractions[a]) < 1e-15, "\(theta) bin \(a)")
+            }
+        }
+    }
+
     /// t50 and t90 are where the formed fraction, integrated from the oldest bin, reaches ½ and
     /// 0.9: the mass formed before them (older) is that fraction, to 10⁻⁹.
     @Test(arguments: families)
