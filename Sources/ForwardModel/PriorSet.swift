@@ -51,10 +51,12 @@ public struct PriorSet: Codable, Equatable, Sendable {
     public init(_ entries: [Entry]) throws {
         let names = entries.map(\.parameter)
         let required = ModelParameter.shared.leading + ModelParameter.shared.trailing
-        guard Set(names).count == names.count, Set(required).isSubset(of: names) else {
+        let repeated = Set(names.filter { n in names.filter { $0 == n }.count > 1 }), missing = required.filter { !names.contains($0) }
+        guard repeated.isEmpty, missing.isEmpty else {
+            let problems = repeated.map { "\($0) more than once" }.sorted() + missing.map { "\($0) missing" }
             throw DigsError.invalidInput(
                 field: "model.parameters",
-                problem: "must list each parameter once, including \(required.map(\.rawValue).joined(separator: ", ")); got \(names.map(\.rawValue))")
+                problem: "must list each parameter exactly once, log_mass, log_z and dust2 among them (\(problems.joined(separator: ", "))); got \(names.map(\.rawValue))")
         }
         self.entries = entries
     }
