@@ -7,6 +7,8 @@
   every pixel, as for the delayed-τ model.
 - End to end: `digs run` of a small continuity pipeline makes every product and a catalog with
   the ratios' columns; a flow of another family is refused by name.
+- Prior-dominated directions: with σ = 10³ dex the MCMC's exact posterior is the prior — each
+  ratio the truncated Student-t, the others uniform (KS).
 """
 import h5py
 import numpy as np
@@ -129,3 +131,37 @@ def test_the_catalog_has_the_ratios_and_another_family_s_flow_is_refused(small, 
     result = digs("infer", "-c", pipeline, "--flow", smoke / "05_flow.h5", "-o", tmp_path / "posterior.h5", check=False)
     assert result.returncode == 1 and not (tmp_path / "posterior.h5").exists()
     assert "sfh_family" in result.stderr and "'delayed_tau'" in result.stderr and "continuity" in result.stderr, result.stderr
+
+
+def test_without_information_the_exact_posterior_is_the_student_t_prior(small, tmp_path):
+    """σ → ∞ (10³ dex per pixel): the likelihood is flat, so the exact posterior the MCMC samples
+    is the prior: each log SFR ratio follows the truncated Student-t (ν 2, scale 0.3, ±10 dex),
+    log_mass, log_z and dust2 their uniform priors (KS tests on the thinned chains)."""
+    from scipy import stats
+    from product_digest import reseal
+    out, pipeline = small
+    observations = tmp_path / "obs.h5"
+    import shutil
+    shutil.copy(out / "06_observations_test.h5", observations)
+    with h5py.File(observations, "r+") as f:
+        f["log_flux_sigma"][...] = 1e3
+    reseal(observations)
+    long = tmp_path / "long.yaml"
+    long.write_text(pipeline.read_text().replace("burn_in: [100, 100]", "burn_in: [500, 500]")
+                    .replace("production: 200 ", "production: 6000 ").replace("thin: 5", "thin: 10"))
+    digs("mcmc", "-c", long, "--observations", observations, "--galaxies", 0, "-o", tmp_path / "chains.h5")
+    with h5py.File(tmp_path / "chains.h5", "r") as f:
+        chains = f["chains"][0].astype(np.float64)          # [step, walker, parameter]
+        names = [n.decode() if isinstance(n, bytes) else n for n in f.attrs["parameter_names"]]
+    draws = chains[::10].reshape(-1, chains.shape[-1])      # every 100th step: ~independent
+    t = stats.t(df=2, scale=0.3)
+    lo, hi = t.cdf(-10), t.cdf(10)
+    for j, name in enumerate(names):
+        if name.startswith("logsfr_ratio"):
+            cdf = lambda x: (t.cdf(x) - lo) / (hi - lo)
+        else:
+            low, high = {"log_mass": (8, 13), "log_z": (-2.0, 0.2), "dust2": (0.1, 1.0)}[name]
+            cdf = stats.uniform(low, high - low).cdf
+        p = stats.kstest(draws[:, j], cdf).pvalue
+        print(name, len(draws), round(p, 4))
+        assert p > 0.001, (name, p, len(draws))
