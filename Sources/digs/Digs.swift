@@ -1,4 +1,5 @@
 import ArgumentParser
+import DigsCore
 import Foundation
 import NeuralFlows
 
@@ -33,6 +34,20 @@ struct Digs: ParsableCommand {
             // Not restarted (no /proc): the generic kernels compute the same products, slower.
             argv.forEach { free($0) }
         }
+        if let problem = unknownCommand(Array(CommandLine.arguments.dropFirst())) {
+            FileHandle.standardError.write(Data((problem + "\n").utf8))
+            Foundation.exit(64)  // the parser's own exit status for a usage error
+        }
         main(nil)
+    }
+
+    /// The message for a first word that is no command (`digs infr -c smoke.yaml`): the nearest
+    /// command and the list, instead of the parser's complaint about the options that follow.
+    static func unknownCommand(_ arguments: [String]) -> String? {
+        guard let word = arguments.first, !word.hasPrefix("-") else { return nil }
+        let names = configuration.groupedSubcommands.flatMap(\.subcommands).map { $0._commandName } + ["help"]
+        guard !names.contains(word) else { return nil }
+        let hint = Spelling.nearest(word, in: names).map { " (did you mean '\($0)'?)" } ?? ""
+        return "Error: '\(word)' is not a digs command\(hint). Commands: \(names.dropLast().joined(separator: ", ")); see 'digs --help'."
     }
 }

@@ -60,3 +60,13 @@ def test_every_shipped_pipeline_file_is_accepted():
     from digs_cli import ROOT
     for path in sorted((ROOT / "pipelines").glob("*.yaml")):
         digs("run", path, "--dry-run")
+
+
+def test_a_misspelt_command_names_the_nearest_one():
+    """`digs infr -c smoke.yaml`: the word is no command; the message says which one was meant and
+    lists them, instead of the parser's complaint about the options after it (issue 36)."""
+    result = digs("infr", "-c", "pipelines/smoke.yaml", check=False)
+    assert result.returncode == 64 and result.stdout == ""
+    assert "'infr' is not a digs command (did you mean 'infer'?)" in result.stderr, result.stderr
+    assert "validate" in result.stderr and "benchmark" in result.stderr
+    assert digs("benchmark", "simulate", "--help").returncode == 0
