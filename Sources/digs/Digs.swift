@@ -2,6 +2,7 @@ import ArgumentParser
 import DigsCore
 import Foundation
 import NeuralFlows
+import PipelineRunner
 
 /// The `digs` command: one subcommand per pipeline stage, plus product tools.
 @main
@@ -38,7 +39,20 @@ struct Digs: ParsableCommand {
             FileHandle.standardError.write(Data((problem + "\n").utf8))
             Foundation.exit(64)  // the parser's own exit status for a usage error
         }
-        main(nil)
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+        } catch {
+            exit(withError: withoutPipelineHint(error, arguments: Array(CommandLine.arguments.dropFirst())))
+        }
+    }
+
+    /// A default product that is missing where no pipeline file was given (`digs infer` alone)
+    /// says so: the defaults name `products/default/…`, which a newcomer never made.
+    static func withoutPipelineHint(_ error: Error, arguments: [String]) -> Error {
+        guard case let DigsError.fileNotFound(path) = error, path.hasPrefix(PipelineConfig.defaults.output + "/"),
+              !arguments.contains(where: { $0 == "-c" || $0.hasPrefix("--config") }) else { return error }
+        return DigsError.unreadableFile(path: path, reason: "no such file — no pipeline file was given, so the default products are read; give one with -c <pipeline.yaml> (e.g. -c pipelines/quickstart.yaml)")
     }
 
     /// The message for a first word that is no command (`digs infr -c smoke.yaml`): the nearest

@@ -70,3 +70,13 @@ def test_a_misspelt_command_names_the_nearest_one():
     assert "'infr' is not a digs command (did you mean 'infer'?)" in result.stderr, result.stderr
     assert "validate" in result.stderr and "benchmark" in result.stderr
     assert digs("benchmark", "simulate", "--help").returncode == 0
+
+
+def test_a_stage_without_a_pipeline_file_says_none_was_given(tmp_path):
+    """`digs infer` alone reads the defaults' products/default/…, which a newcomer never made:
+    the message says that no pipeline file was given and how to give one (issue 36)."""
+    result = digs("infer", check=False, cwd=tmp_path)
+    assert result.returncode == 1 and "products/default/05_flow.h5" in result.stderr
+    assert "no pipeline file was given" in result.stderr and "-c <pipeline.yaml>" in result.stderr, result.stderr
+    other = digs("infer", "-c", "pipelines/smoke.yaml", "--flow", tmp_path / "none.h5", check=False)
+    assert other.returncode == 1 and "no pipeline file was given" not in other.stderr
