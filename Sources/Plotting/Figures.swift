@@ -346,14 +346,15 @@ public enum Figures {
     }
 
     /// One galaxy's star-formation history: log SFR against log lookback time, the posterior
-    /// median and its 68 % band, and the truth (dashed) for a simulated galaxy. SFR of 0 (before
-    /// a history began) and below 10⁻⁵ of the highest are drawn at the floor.
+    /// median and its 68 % band, and the truth (dashed) for a simulated galaxy. The axis reaches
+    /// half a dex below the lowest SFR drawn, at most 5 dex below the highest; SFR of 0 (before a
+    /// history began) and anything lower are drawn at the floor.
     public static func starFormationHistory(lookbackGyr: [Double], p16: [Double], p50: [Double], p84: [Double], truth: [Double]?,
                                             title: String, path: String, format: Canvas.Format) throws {
         let canvas = try Canvas(path: path, width: 520, height: 360, format: format)
         let x = lookbackGyr.map { log10($0 * 1e9) }
-        let highest = (p84 + p50 + (truth ?? [])).filter { $0.isFinite && $0 > 0 }.max() ?? 1
-        let ceiling = log10(highest) + 0.3, floor = ceiling - 5.3
+        let positive = (p16 + p84 + p50 + (truth ?? [])).filter { $0.isFinite && $0 > 0 }
+        let ceiling = log10(positive.max() ?? 1) + 0.3, floor = max(ceiling - 5.3, log10(positive.min() ?? 1e-5) - 0.5)
         func y(_ v: [Double]) -> [Double] { v.map { $0.isFinite && $0 > 0 ? max(log10($0), floor) : floor } }
         let axes = Axes(left: 65, top: 30, width: 430, height: 280, x: (x.first ?? 6)...(x.last ?? 10.2), y: floor...ceiling)
         canvas.band(lower: zip(x, y(p16)).map { axes.point($0, $1) }, upper: zip(x, y(p84)).map { axes.point($0, $1) }, color: .npe, alpha: 0.3)
