@@ -106,6 +106,10 @@ public enum InferStage {
         let lookbacks = SpectrumSimulator.sfhLookbacks.count
         let sfrSet = try set("sfh/sfr_percentiles", .float64, [0, 3, lookbacks], ["galaxy", "quantile", "lookback"], "solMass/yr",
                              "16th, 50th and 84th percentiles over the posterior samples of the star-formation rate at each lookback time")
+        let derivedTruthSet = try source.parameterNames.map { _ in
+            try parameterSet("derived/truth", [0, q], ["galaxy", "derived"], "derived quantities of the true parameters (simulated observations)",
+                             names: derivedNames, units: derivedUnits)
+        }
         let sfrTrueSet = try source.parameterNames.map { _ in
             try set("sfh/sfr_true", .float64, [0, lookbacks], ["galaxy", "lookback"], "solMass/yr",
                     "the star-formation rate of the true parameters (simulated observations)")
@@ -194,6 +198,11 @@ public enum InferStage {
             try derivedMapSet.append(rows([q]) { $0.derived?.map ?? .nans(q) })
             try sfrSet.append(rows([3, lookbacks]) { $0.sfr })
             if let sfrTrueSet { try sfrTrueSet.append(rows([lookbacks]) { $0.sfrTrue ?? .nans(lookbacks) }) }
+            if let derivedTruthSet, let truth = chunk.thetaTrue {
+                let values = simulator.derived(try NDArray(shape: [c, d], data: truth))
+                let columns = derivedNames.map { values[$0]! }  // posteriorDerived ⊂ derived
+                try derivedTruthSet.append(NDArray(shape: [c, q], data: (0..<c).flatMap { i in columns.map { $0[i] } }))
+            }
             for (k, dataset) in ppcSets.enumerated() { try dataset.append(rows([p]) { $0.predictive[k] }) }
             try residualSet.append(rows([p]) { $0.residual })
             try chi2Set.append(rows([]) { [$0.chi2] })

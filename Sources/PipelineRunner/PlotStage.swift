@@ -10,7 +10,7 @@ import ProductIO
 /// NPE-vs-MCMC summary (mcmc_chains).
 public enum PlotStage {
     public enum Figure: String, CaseIterable, Sendable {
-        case training, ranks, coverage, recovery, spectra, corner, fit, sfh, comparison
+        case training, ranks, coverage, recovery, derivedRecovery = "recovery-derived", spectra, corner, fit, sfh, comparison
     }
 
     /// Draws `figures` and returns the paths written.
@@ -35,18 +35,25 @@ public enum PlotStage {
                 }
                 let best = Int(try flow.file.attribute("best_epoch")?.intValue ?? 0)
                 draw = { path, format in try Figures.trainingCurve(train: train, validation: validation, bestEpoch: best, path: path, format: format) }
-            case .recovery:
+            case .recovery, .derivedRecovery:
                 let posterior = try Product.open(posteriorPath, expecting: .posteriorSamples)
-                guard posterior.file.exists("theta_true") else {
-                    throw DigsError.invalidProduct(path: posteriorPath, field: "theta_true", problem: "is missing: recovery needs the truth")
+                let (truthName, percentilesName) = figure == .recovery ? ("theta_true", "percentiles") : ("derived/truth", "derived/percentiles")
+                guard posterior.file.exists(truthName) else {
+                    if figure == .derivedRecovery {
+                        log("skipped the recovery-derived figure: \(posteriorPath) has no derived/truth (real spectra, or made before digs infer recorded it)")
+                        continue
+                    }
+                    throw DigsError.invalidProduct(path: posteriorPath, field: truthName, problem: "is missing: recovery needs the truth")
                 }
-                let pct: NDArray<Double> = try posterior.dataset("percentiles", rank: 3).read()
-                let truth: NDArray<Double> = try posterior.dataset("theta_true", rank: 2).read()
+                let pct: NDArray<Double> = try posterior.dataset(percentilesName, rank: 3).read()
+                let truth: NDArray<Double> = try posterior.dataset(truthName, rank: 2).read()
                 let (g, d) = (truth.shape[0], truth.shape[1])
                 func quantile(_ q: Int) -> [[Double]] { (0..<g).map { r in (0..<d).map { pct.data[(r * 3 + q) * d + $0] } } }
                 let (t, p16, p50, p84) = ((0..<g).map { Array(truth.row($0)) }, quantile(0), quantile(1), quantile(2))
-                let names = try posterior.file.attribute("parameter_names")?.stringsValue ?? []
-                let units = try posterior.dataset("theta_true").attribute("units")?.stringsValue ?? []
+                let truthSet = try posterior.dataset(truthName)
+                let names = figure == .recovery ? try posterior.file.attribute("parameter_names")?.stringsValue ?? []
+                                                : try truthSet.attribute("parameter_names")?.stringsValue ?? []
+                let units = try truthSet.attribute("units")?.stringsValue ?? []
                 draw = { path, format in
                     try Figures.recovery(truth: t, p16: p16, p50: p50, p84: p84, names: names, units: units, path: path, format: format)
                 }

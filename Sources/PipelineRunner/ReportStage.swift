@@ -34,6 +34,7 @@ public enum ReportStage {
         if exists(paths.posterior) {
             let posterior = try Product.open(paths.posterior, expecting: .posteriorSamples)
             if posterior.file.exists("theta_true") { figures.append(.recovery) }
+            if posterior.file.exists("derived/truth") { figures.append(.derivedRecovery) }
             figures += [.corner, .fit]
             if posterior.file.exists("sfh/sfr_percentiles") { figures.append(.sfh) }
         }
@@ -66,6 +67,7 @@ public enum ReportStage {
             .ranks: "SBC rank histograms with the 95 % band of a uniform histogram (paper Fig. 5): bars outside the band are bins a calibrated posterior would rarely produce.",
             .coverage: "Left: rank ECDF minus uniform with its pointwise 95 % band. Right: marginal coverage of central intervals (colours) and joint HPD coverage (black) against the credibility level (paper Fig. 6).",
             .recovery: "True against recovered posterior medians with 68 % intervals, and χ = (median − truth)/σ beneath (paper Fig. 2).",
+            .derivedRecovery: "The same for the derived quantities: surviving mass, mass-weighted age, SFR and sSFR over 100 Myr, t50 and t90.",
             .spectra: "Example noiseless training spectra normalised to their median (paper Fig. 3).",
             .corner: "One galaxy's posterior: NPE (blue) and MCMC (orange) 68/95 % highest-density regions, truth marked (paper Fig. 1 left).",
             .fit: "Its observed spectrum with the posterior-predictive median and 68 % band, the MCMC best fit and the residuals (paper Fig. 1 right).",

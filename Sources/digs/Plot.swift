@@ -12,6 +12,7 @@ struct Plot: ParsableCommand {
         parameter with the 95 % band of a uniform histogram (the paper's Fig. 5). coverage: marginal and joint \
         (HPD) coverage against the credibility level with the 95 % band of a calibrated estimator (Fig. 6). \
         recovery: true against recovered medians with 68 % error bars, and χ = (median − truth)/σ (Fig. 2). \
+        recovery-derived: the same for the derived quantities (surviving mass, ages, SFR, sSFR, t50, t90). \
         spectra: example noiseless training spectra normalised to their median (Fig. 3). corner: one galaxy's \
         posterior, NPE and (when the MCMC chains hold it) MCMC 68/95 % regions, truth marked (Fig. 1 left). fit: its \
         observed spectrum with the predictive median and 68 % band, the MCMC best fit and the residuals (Fig. 1 \

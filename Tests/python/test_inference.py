@@ -56,6 +56,12 @@ def test_summaries_match_numpy(run):
         # Half the mass formed before 90 % had; both within the galaxy's age; sSFR is SFR per surviving mass.
         assert (derived["t90"] <= derived["t50"]).all() and (derived["t50"] <= x[:, :, 1] * (1 + 1e-6)).all()
         np.testing.assert_allclose(derived["log_ssfr_100"], derived["log_sfr_100"] - living, atol=1e-5)
+        # The truths' derived quantities are the simulate stage's for the same θ (the test sed_set).
+        with h5py.File(d / "03_sed_test.h5", "r") as sed:
+            order = f["ids"][()] if f["ids"].dtype.kind in "iu" else np.arange(len(f["theta_true"]))
+            np.testing.assert_allclose(sed["theta"][()][order], f["theta_true"][()], rtol=0, atol=0)
+            for k, n in enumerate(names):
+                np.testing.assert_allclose(f["derived/truth"][:, k], sed[n][()][order], rtol=1e-12, atol=0)
 
 
 def test_predictive_check_is_consistent(run):
@@ -154,7 +160,8 @@ def test_plot_draws_png_and_pdf_figures(run, tmp_path):
     d, pipeline = run
     out = digs("plot", "-c", pipeline, "-o", tmp_path).stdout.split()
     assert sorted(p.rsplit("/", 1)[1] for p in out) == sorted(
-        f"{f}.{e}" for f in ("training", "ranks", "coverage", "recovery", "spectra", "corner", "fit", "sfh") for e in ("png", "pdf"))
+        f"{f}.{e}" for f in ("training", "ranks", "coverage", "recovery", "recovery-derived", "spectra", "corner", "fit", "sfh")
+        for e in ("png", "pdf"))
     for p in out:
         head = open(p, "rb").read(8)
         assert head == b"\x89PNG\r\n\x1a\n" if p.endswith(".png") else head.startswith(b"%PDF")

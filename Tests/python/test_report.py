@@ -15,7 +15,7 @@ from conftest import smoke_pipeline
 from digs_cli import ROOT, digs
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FIGURES = ["training", "ranks", "coverage", "recovery", "corner", "fit", "sfh", "spectra", "comparison"]
+FIGURES = ["training", "ranks", "coverage", "recovery", "recovery-derived", "corner", "fit", "sfh", "spectra", "comparison"]
 # Screenshots of the report go here, so CI keeps one (products/ is not in git).
 ARTIFACTS = ROOT / "products" / "test-artifacts"
 
