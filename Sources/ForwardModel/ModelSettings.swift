@@ -29,7 +29,7 @@ public struct NebularSettings: Settings {
     }
 }
 
-/// Everything the forward model θ → x needs besides the SSP library (DESIGN §3).
+/// Everything the forward model θ → x needs besides the SSP library (README: the forward model).
 public struct ModelSettings: Settings {
     public var parameters = PriorSet.paper
     /// The star-formation-history family and its settings (`model.sfh`).

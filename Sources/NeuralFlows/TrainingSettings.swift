@@ -10,7 +10,7 @@ public enum LearningRateSchedule: String, Codable, Sendable, CaseIterable, Setti
     case cosine
 }
 
-/// Training settings; the defaults are `sbi`'s (DESIGN §4) with the paper's 25 × 10 flow.
+/// Training settings; the defaults are `sbi`'s with the paper's 25 × 10 flow.
 public struct TrainingSettings: Settings {
     /// The flow family's name (`FlowFamilies.registered`); `maf` when not given (the encoded
     /// settings of a MAF are then as before).

@@ -8,7 +8,7 @@ import SpectrumIngest
 import Yams
 
 /// A pipeline file (`pipelines/*.yaml`): names, seed, output folder and every stage's
-/// settings. Absent sections take the defaults of DESIGN §3 (the paper's configuration).
+/// settings. Absent sections take the defaults (the paper's configuration).
 public struct PipelineConfig: Settings {
     public var name = "default"
     public var seed: UInt64 = 1

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The figures of a run, drawn from plain arrays (DESIGN: plotting takes arrays, not domain
+/// The figures of a run, drawn from plain arrays (plotting takes arrays, not domain
 /// types). Each writes one file (PNG or PDF by `format`).
 public enum Figures {
     /// One colour per parameter, the same in every figure.

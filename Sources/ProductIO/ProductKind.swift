@@ -1,4 +1,4 @@
-/// The kinds of HDF5 product that DIGS stages write (DESIGN §2); each has a schema file
+/// The kinds of HDF5 product that DIGS stages write (`products/README.md`); each has a schema file
 /// `schemas/<rawValue>.json`.
 public enum ProductKind: String, CaseIterable, Sendable, Codable {
     case sspLibrary = "ssp_library"

@@ -49,7 +49,7 @@ public struct ProductSchema: Codable, Sendable {
     }
 }
 
-/// The root attributes every product carries (DESIGN §2), decoded from `schemas/common.json`.
+/// The root attributes every product carries (`products/README.md`), decoded from `schemas/common.json`.
 public struct CommonSchema: Codable, Sendable {
     public let rootAttributes: [String: ProductSchema.AttributeSpec]
 }

@@ -25,7 +25,7 @@ public struct ProductInput: Codable, Equatable, Sendable {
     }
 }
 
-/// The provenance root attributes of a product (DESIGN §2).
+/// The provenance root attributes of a product (`products/README.md`).
 public struct Provenance: Equatable, Sendable {
     public let kind: ProductKind
     public let schemaVersion: SemanticVersion

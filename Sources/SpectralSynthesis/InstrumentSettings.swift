@@ -2,7 +2,7 @@ import DigsCore
 import Foundation
 
 /// The instrument the forward model imitates: Gaussian velocity broadening and the exact
-/// mean over each of evenly spaced rest-frame pixels (DESIGN §3 defaults:
+/// mean over each of evenly spaced rest-frame pixels (defaults, the paper's:
 /// σ = 350 km/s, 138 pixels of 50 Å from 3060 Å).
 public struct InstrumentSettings: Settings {
     /// Centre of the first pixel, Å (rest frame, same medium as the SSP grid).

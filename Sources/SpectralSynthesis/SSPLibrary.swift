@@ -1,7 +1,7 @@
 import DigsCore
 
 /// Simple stellar population spectra on an age × metallicity grid, per solar mass formed,
-/// with optional nebular grids: the input of the forward model (DESIGN §3).
+/// with optional nebular grids: the input of the forward model.
 ///
 /// Invariants: `flux.shape == [metallicity.count, age.count, wavelength.count]`,
 /// `livingMassFraction.shape == [metallicity.count, age.count]`, wavelengths and ages strictly

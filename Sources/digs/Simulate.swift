@@ -7,7 +7,7 @@ struct Simulate: ParsableCommand {
         commandName: StageCommand.simulate.commandName,
         abstract: "Noiseless spectra x = log10 L_lambda [Lsun/A] for every theta (sed_set product).",
         discussion: """
-        Forward model (DESIGN §3): delayed-tau SFH integrated exactly over 0.1-dex age bins, BC03 SSPs \
+        Forward model: the pipeline's star-formation history (model.sfh: delayed_tau or continuity) integrated exactly over 0.1-dex age bins, BC03 SSPs \
         interpolated linearly in log Z, Cloudy nebular emission below 10 Myr, Calzetti dust, Gaussian velocity \
         broadening and the exact mean over each instrument pixel (lines as Gaussians integrated over pixels; no internal grid). Output: <pipeline output>/03_sed_<set>.h5.
         """)
