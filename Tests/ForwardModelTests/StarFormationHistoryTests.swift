@@ -19,9 +19,10 @@ struct StarFormationHistoryTests {
         return (0..<count).map { _ in history.defaultPriors.map { $0.sample(&g) } }
     }
 
-    /// ∫ SFR over [a1, a2] (yr) by the midpoint rule on a log-spaced grid fine enough for 1e-6.
+    /// ∫ SFR over [a1, a2] (yr) by the midpoint rule on a log-spaced grid: exact to ~1e-9 where the SFR is
+    /// smooth, to a step's share (≤ 2e-5 of the bin) where it jumps (continuity's bin edges).
     static func integral(_ history: any StarFormationHistory, _ theta: [Double], _ a1: Double, _ a2: Double) -> Double {
-        let steps = 200_000
+        let steps = 50_000
         if a1 == 0 {  // the first bin on a linear grid
             let h = a2 / Double(steps)
             return (0..<steps).reduce(0) { $0 + history.starFormationRate(theta, lookback: (Double($1) + 0.5) * h) } * h
@@ -37,13 +38,13 @@ struct StarFormationHistoryTests {
     func binMassesAreTheIntegralsOfTheSFR(_ name: String) throws {
         let history = try Self.family(name), edges = AgeBins.standard.edges
         var fractions = [Double](repeating: 0, count: edges.count - 1)
-        for theta in Self.draws(history, count: 12, seed: 3) {
+        for theta in Self.draws(history, count: 6, seed: 3) {
             history.massFractions(theta, edges: edges, into: &fractions)
             #expect(abs(fractions.reduce(0, +) - 1) < 1e-12, "\(theta): the fractions sum to \(fractions.reduce(0, +))")
             #expect(fractions.allSatisfy { $0 >= 0 })
             for i in fractions.indices {
                 let expected = Self.integral(history, theta, edges[i], edges[i + 1])
-                #expect(abs(fractions[i] - expected) < 1e-5, "\(theta) bin \(i): \(fractions[i]) against ∫SFR \(expected)")
+                #expect(abs(fractions[i] - expected) < 3e-5, "\(theta) bin \(i): \(fractions[i]) against ∫SFR \(expected)")
             }
         }
     }
