@@ -136,8 +136,7 @@ public struct ContinuityHistory: StarFormationHistory, Equatable {
 
     /// m_k / Δt_k in the bin k holding `lookback` (yr); 0 beyond the oldest edge.
     public func starFormationRate(_ theta: [Double], lookback: Double) -> Double {
-        guard let k = bin(holding: lookback) else { return 0 }
-        return binMasses(theta)[k] / ((binEdgesGyr[k + 1] - binEdgesGyr[k]) * 1e9)
+        starFormationRates(theta, lookbacks: [lookback])[0]
     }
 
     /// The bin whose [start, end) holds `lookback` (yr), the oldest edge included; nil outside.

@@ -151,7 +151,7 @@ public final class SpectrumSimulator: @unchecked Sendable {
     private func starFormation(_ t: ArraySlice<Double>, _ sfhParameters: inout [Double], _ masses: inout [Double],
                                derived: Bool, weight: (Int, Int, Double) -> Void) -> [Double] {
         let base = t.startIndex, na = rows.ages
-        for (k, j) in sfhIndex.enumerated() { sfhParameters[k] = t[base + j] }
+        gatherSFH(t, into: &sfhParameters)
         history.massFractions(sfhParameters, edges: ageEdges, into: &masses)
         let (zi, zw) = Interpolation.bracket(logMetallicity, t[base + index.z])
         var livingMass = 0.0, livingAge = 0.0
@@ -172,6 +172,11 @@ public final class SpectrumSimulator: @unchecked Sendable {
         return [logLiving, livingAge / livingMass / 1e9, logSFR, logSFR - logLiving,
                 history.lookbackTime(formedFraction: 0.5, sfhParameters) / 1e9,
                 history.lookbackTime(formedFraction: 0.9, sfhParameters) / 1e9] + history.derivedValues(sfhParameters)
+    }
+
+    /// The SFH family's parameters of one θ row, in the family's order.
+    private func gatherSFH(_ t: ArraySlice<Double>, into sfhParameters: inout [Double]) {
+        for (k, j) in sfhIndex.enumerated() { sfhParameters[k] = t[t.startIndex + j] }
     }
 
     struct Scratch {
@@ -209,7 +214,7 @@ public final class SpectrumSimulator: @unchecked Sendable {
                     var d = [Double]()
                     if columns > 0 {
                         // K precomputed rows per metallicity, weighted by the family's basis weights.
-                        for (k, j) in sfhIndex.enumerated() { s.sfhParameters[k] = t[t.startIndex + j] }
+                        gatherSFH(t, into: &s.sfhParameters)
                         let weights = history.basisWeights(s.sfhParameters)
                         let (zi, zw) = Interpolation.bracket(logMetallicity, t[t.startIndex + index.z])
                         for (z, wz) in [(zi, 1 - zw), (zi + 1, zw)] where wz > 0 {

@@ -142,7 +142,7 @@ public struct GalaxyPosterior: Sendable {
         // A real galaxy is no older than the Universe at its redshift: the prior truncated at
         // that age, under which the exact posterior is the flow's restricted there.
         let noMassBelowAge = String(format: "the flow puts (almost) no posterior mass below the age of the Universe at its redshift (%.2f Gyr)", ageLimit)
-        let box = (low: prior.entries.map(\.prior.low), high: prior.entries.map(\.prior.high), prior: prior)
+        let box = (low: prior.entries.map(\.prior.low), high: prior.entries.map(\.prior.high))
         let limited: PriorSet
         do {
             limited = try simulator.history.limitingAge(prior, to: ageLimit)
@@ -153,6 +153,7 @@ public struct GalaxyPosterior: Sendable {
             self = refuse("\(error)")
             return
         }
+        let restricted = limited != prior  // the age bounds this galaxy's histories
         let prior = limited
         let exact = SpectrumPosterior(prior: prior, simulator: simulator, observation: observation, fluxCalibration: fluxCalibration)
         let posterior = observationPosterior(flow: flow, analytic: analytic, context: context, exact: exact,
@@ -162,7 +163,7 @@ public struct GalaxyPosterior: Sendable {
         let resampling = settings.importanceResampling && settings.importanceDraws > 0
         let drawCount = resampling ? settings.importanceDraws : s
         let history = simulator.history
-        let fits: ((ArraySlice<Double>) -> Bool)? = prior == box.prior ? nil : { history.fitsAge($0, in: prior, ageLimit: ageLimit) }
+        let fits: ((ArraySlice<Double>) -> Bool)? = restricted ? { history.fitsAge($0, in: prior, ageLimit: ageLimit) } : nil
         guard var draw = Self.draw(posterior, count: drawCount, fitsAge: fits, generator: &g) else {
             self = refuse(noMassBelowAge)
             return
